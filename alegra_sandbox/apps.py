@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AlegraSandboxConfig(AppConfig):
+    name = "alegra_sandbox"
+    verbose_name = "Alegra sandbox"

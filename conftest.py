@@ -1,0 +1,3 @@
+import os
+
+os.environ.setdefault("ENMIENDA_TESTING", "1")

@@ -1,0 +1,78 @@
+"""Tenancy core: companies (one Alegra account each) and who may do what in them."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import crypto
+
+
+def _new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, default="CO")
+    base_url = models.URLField(_("API base URL"), max_length=300)
+    api_email = models.EmailField(_("API user e-mail"))
+    # Fernet cipher text; empty when the token comes from ALEGRA_TOKEN instead.
+    token_cipher = models.TextField(blank=True, default="", editable=False)
+    token_from_env = models.BooleanField(default=False)
+    currency = models.CharField(_("currency"), max_length=3, default="COP")
+    decimal_precision = models.PositiveSmallIntegerField(_("decimal precision"), default=2)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="America/Bogota")
+    # Invoices dated on or before this day may not be changed (closed accounting period).
+    closed_until = models.DateField(_("closed period until"), null=True, blank=True)
+    webhook_secret = models.CharField(max_length=64, default=_new_webhook_secret, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Company {self.pk} {self.name!r}>"
+
+    def set_token(self, token: str) -> None:
+        self.token_cipher = crypto.encrypt(token)
+        self.token_from_env = False
+
+    @property
+    def token(self) -> str:
+        if self.token_from_env:
+            return settings.ALEGRA_TOKEN
+        if not self.token_cipher:
+            return ""
+        return crypto.decrypt(self.token_cipher)
+
+
+class Role(models.TextChoices):
+    ACCOUNTANT = "accountant", _("Accountant")
+    APPROVER = "approver", _("Approver")
+    MANAGER = "manager", _("Manager")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company"], name="one_role_per_company"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.company} · {self.role}"

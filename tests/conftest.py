@@ -1,0 +1,44 @@
+import pytest
+
+from tests.factories import make_company, make_user
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_by_default():
+    """Tasks run inline unless a test starts a real worker (those switch this off)."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def company(db):
+    return make_company(name="Ferretería Andina S.A.S.")
+
+
+@pytest.fixture
+def other_company(db):
+    return make_company(name="Otra Empresa Ltda")
+
+
+@pytest.fixture
+def accountant(company):
+    return make_user("ana", company, "accountant")
+
+
+@pytest.fixture
+def approver(company):
+    return make_user("pedro", company, "approver")
+
+
+@pytest.fixture
+def manager(company):
+    return make_user("maria", company, "manager")
+
+
+@pytest.fixture
+def outsider(other_company):
+    return make_user("olga", other_company, "manager")
