@@ -1,0 +1,215 @@
+"""Alegra's invoice arithmetic, in Decimal, rounded half-up at the invoice's decimalPrecision.
+
+Alegra sends money, quantities and percentages as strings or JSON numbers. Every value goes
+through `to_decimal`, which refuses floats: a float has already lost the exact value (a price
+with six decimals, or a total beyond double precision), so accepting one would hide a parsing
+bug upstream. Parse bodies with `json.loads(..., parse_float=Decimal)`.
+
+The formula reproduces Alegra's recorded answers: per line, base = price × quantity,
+discount = base × discount% / 100, each tax = (base − discount) × percentage / 100, and the
+line total is the rounded sum. The invoice rounds the sums of the unrounded line amounts, so
+rounding happens once per figure, not once per line.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from typing import Any
+
+# The 2016 recordings carry no decimalPrecision and their totals are whole pesos.
+DEFAULT_PRECISION = 0
+MAX_PRECISION = 10
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+# Products of a 6-decimal price, a quantity and a percentage can pass the default 28 digits;
+# this keeps every intermediate exact for any realistic invoice.
+WORKING_DIGITS = 60
+
+
+def to_decimal(value: Any) -> Decimal:
+    """An exact Decimal from an Alegra value; None and "" mean zero."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"{type(value).__name__} is not accepted as a money value: {value!r}")
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return ZERO
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value!r}") from None
+    else:
+        raise TypeError(f"{type(value).__name__} is not accepted as a money value: {value!r}")
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def to_precision(value: Any) -> int:
+    """decimalPrecision as an int ("2", 2, "2.0"); missing means DEFAULT_PRECISION."""
+    if value is None or value == "":
+        return DEFAULT_PRECISION
+    number = to_decimal(value)
+    if number != number.to_integral_value() or not 0 <= number <= MAX_PRECISION:
+        raise ValueError(f"not a decimal precision: {value!r}")
+    return int(number)
+
+
+def precision_of(doc: Mapping[str, Any]) -> int:
+    return to_precision(doc.get("decimalPrecision"))
+
+
+def quantize(amount: Any, precision: int) -> Decimal:
+    """Round half-up to `precision` decimals, as Alegra does."""
+    if isinstance(precision, bool) or not isinstance(precision, int):
+        raise TypeError(f"precision must be an int, not {type(precision).__name__}")
+    return to_decimal(amount).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+
+
+def format_amount(amount: Any, precision: int) -> str:
+    """The string Alegra would send: rounded, fixed-point, never scientific notation."""
+    return format(quantize(amount, precision), "f")
+
+
+def tax_id(tax: Any) -> str:
+    """The id of a line tax entry ({"id": ...} or a bare id), as text."""
+    raw = tax.get("id") if isinstance(tax, Mapping) else tax
+    return "" if raw is None else str(raw).strip()
+
+
+@dataclass(frozen=True)
+class LineTax:
+    id: str
+    name: str
+    percentage: Decimal
+    amount: Decimal  # unrounded; the invoice rounds the sum
+
+
+@dataclass(frozen=True)
+class LineTotals:
+    base: Decimal  # price × quantity
+    discount: Decimal  # amount, not the percentage
+    taxable: Decimal  # base − discount
+    taxes: tuple[LineTax, ...]
+    tax: Decimal  # Σ taxes, unrounded
+    total: Decimal  # rounded at the invoice precision
+
+
+@dataclass(frozen=True)
+class TaxTotal:
+    id: str
+    name: str
+    percentage: Decimal
+    amount: Decimal  # rounded
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    lines: tuple[LineTotals, ...]
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    taxes: tuple[TaxTotal, ...]  # by tax id, in order of first appearance
+    total: Decimal
+    total_paid: Decimal
+    balance: Decimal
+    precision: int
+
+
+def _tax_percentage(tax: Any, catalogue: Mapping[str, Any] | None) -> tuple[str, str, Decimal]:
+    """(id, name, percentage) of a line tax; a missing percentage is looked up by id."""
+    ident = tax_id(tax)
+    entry = tax if isinstance(tax, Mapping) else {}
+    if entry.get("percentage") in (None, "") and catalogue is not None and ident in catalogue:
+        entry = {**catalogue[ident], **{k: v for k, v in entry.items() if v not in (None, "")}}
+    if entry.get("percentage") in (None, ""):
+        raise ValueError(f"tax {ident or '?'} has no percentage")
+    return ident, str(entry.get("name") or ""), to_decimal(entry["percentage"])
+
+
+def line_totals(
+    line: Mapping[str, Any], precision: int, taxes: Mapping[str, Any] | None = None
+) -> LineTotals:
+    """Totals of one line. `taxes` (tax id → {name, percentage}) fills missing percentages."""
+    with localcontext(prec=WORKING_DIGITS):
+        return _line_totals(line, precision, taxes)
+
+
+def _line_totals(
+    line: Mapping[str, Any], precision: int, taxes: Mapping[str, Any] | None
+) -> LineTotals:
+    base = to_decimal(line.get("price")) * to_decimal(line.get("quantity"))
+    discount = base * to_decimal(line.get("discount")) / HUNDRED
+    taxable = base - discount
+    line_taxes = []
+    for tax in line.get("tax") or ():
+        ident, name, percentage = _tax_percentage(tax, taxes)
+        line_taxes.append(LineTax(ident, name, percentage, taxable * percentage / HUNDRED))
+    tax_sum = sum((t.amount for t in line_taxes), ZERO)
+    return LineTotals(
+        base=base,
+        discount=discount,
+        taxable=taxable,
+        taxes=tuple(line_taxes),
+        tax=tax_sum,
+        total=quantize(taxable + tax_sum, precision),
+    )
+
+
+def invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None = None) -> InvoiceTotals:
+    """Totals of a whole invoice document, as Alegra would compute them."""
+    with localcontext(prec=WORKING_DIGITS):
+        return _invoice_totals(doc, taxes)
+
+
+def _invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None) -> InvoiceTotals:
+    precision = precision_of(doc)
+    lines = tuple(line_totals(line, precision, taxes) for line in doc.get("items") or ())
+    by_tax: dict[str, list] = {}
+    for line in lines:
+        for tax in line.taxes:
+            entry = by_tax.setdefault(tax.id, [tax.name, tax.percentage, ZERO])
+            entry[2] += tax.amount
+    subtotal = quantize(sum((line.base for line in lines), ZERO), precision)
+    discount = quantize(sum((line.discount for line in lines), ZERO), precision)
+    tax = quantize(sum((line.tax for line in lines), ZERO), precision)
+    total = subtotal - discount + tax
+    total_paid = quantize(doc.get("totalPaid"), precision)
+    return InvoiceTotals(
+        lines=lines,
+        subtotal=subtotal,
+        discount=discount,
+        tax=tax,
+        taxes=tuple(
+            TaxTotal(ident, name, percentage, quantize(amount, precision))
+            for ident, (name, percentage, amount) in by_tax.items()
+        ),
+        total=total,
+        total_paid=total_paid,
+        balance=total - total_paid,
+        precision=precision,
+    )
+
+
+def with_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None = None) -> dict:
+    """A copy of `doc` with every computed figure rewritten, as strings at its precision."""
+    totals = invoice_totals(doc, taxes)
+    result = copy.deepcopy(dict(doc))
+    p = totals.precision
+    for line, line_total in zip(result.get("items") or (), totals.lines):
+        line["total"] = format_amount(line_total.total, p)
+    result["subtotal"] = format_amount(totals.subtotal, p)
+    result["discount"] = format_amount(totals.discount, p)
+    result["tax"] = format_amount(totals.tax, p)
+    result["total"] = format_amount(totals.total, p)
+    result["balance"] = format_amount(totals.balance, p)
+    return result
