@@ -1,12 +1,21 @@
 """Tenancy core: companies (one Alegra account each) and who may do what in them."""
 
 import secrets
+from urllib.parse import urlparse
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import crypto
+
+
+def validate_api_url(value: str) -> None:
+    # Not URLValidator: it refuses single-label hosts such as an in-house server name.
+    parts = urlparse(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.username or parts.password:
+        raise ValidationError(_("Enter an http(s) URL without credentials in it."))
 
 
 def _new_webhook_secret() -> str:
@@ -16,7 +25,7 @@ def _new_webhook_secret() -> str:
 class Company(models.Model):
     name = models.CharField(_("name"), max_length=200)
     country = models.CharField(_("country"), max_length=2, default="CO")
-    base_url = models.URLField(_("API base URL"), max_length=300)
+    base_url = models.CharField(_("API base URL"), max_length=300, validators=[validate_api_url])
     api_email = models.EmailField(_("API user e-mail"))
     # Fernet cipher text; empty when the token comes from ALEGRA_TOKEN instead.
     token_cipher = models.TextField(blank=True, default="", editable=False)

@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "portal.context.tenancy",
             ],
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]
@@ -239,4 +240,11 @@ LOGGING = {
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+for _folder in (VAR_DIR, _BROKER_DIR / "out", _BROKER_DIR / "processed"):
+    _folder.mkdir(parents=True, exist_ok=True)
+
+CELERY_BEAT_SCHEDULE = {
+    "sync-recent": {"task": "invoices.tasks.sync_recent_all", "schedule": SYNC_RECENT_EVERY_MINUTES * 60},
+    "sync-full": {"task": "invoices.tasks.sync_full_all", "schedule": SYNC_FULL_EVERY_HOURS * 3600},
+    "ensure-webhooks": {"task": "invoices.tasks.ensure_webhooks_all", "schedule": 3600},
+}

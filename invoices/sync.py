@@ -1,0 +1,329 @@
+"""Mirroring Alegra into the local tables: full, recent-dates, single invoice, catalogues.
+
+Alegra has no modification date, so changes are found three ways: webhooks
+(one invoice re-read), a rolling re-read of recent dates, and a full pass
+that also finds deletions. Every write compares content hashes first, so an
+unchanged invoice writes nothing and adds no history row.
+"""
+
+import datetime
+import logging
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.models import Company
+
+from . import mirror
+from .alegra import MAX_PAGE_SIZE as PAGE_SIZE
+from .alegra import AlegraClient, AlegraError
+from .models import Contact, Invoice, InvoiceLine, Item, SyncRun, Tax
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = datetime.timedelta(minutes=5)
+RESUME_WITHIN = datetime.timedelta(days=1)
+WEBHOOK_EVENTS = ("new-invoice", "edit-invoice", "delete-invoice")
+
+Progress = Callable[[SyncRun], None]
+
+
+class SyncBusy(Exception):
+    """Another sync of the same company is running."""
+
+
+# --- single invoices --------------------------------------------------------
+
+
+def invoice_store(*, company: Company, document: dict, source: str, user=None, reason: str = "") -> str:
+    """Upsert one invoice body; returns 'created', 'changed' or 'unchanged'."""
+    columns = mirror.invoice_columns(document)
+    body = mirror.canonical(document)
+    digest = mirror.content_hash(body)
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.select_for_update()
+            .filter(company=company, alegra_id=columns["alegra_id"])
+            .first()
+        )
+        if invoice and invoice.content_hash == digest and not invoice.is_deleted:
+            return "unchanged"
+        outcome = "created" if invoice is None else "changed"
+        if invoice is None:
+            invoice = Invoice(company=company)
+        for name, value in columns.items():
+            setattr(invoice, name, value)
+        invoice.id_sort = mirror.id_sort_key(columns["alegra_id"])
+        invoice.document = body
+        invoice.content_hash = digest
+        invoice.is_deleted = False
+        invoice._change_reason = reason or source
+        if user is not None:
+            invoice._history_user = user
+        invoice.save()
+        _rebuild_lines(invoice, body)
+    return outcome
+
+
+def _rebuild_lines(invoice: Invoice, document: dict) -> None:
+    InvoiceLine.objects.filter(invoice=invoice).delete()
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(invoice=invoice, company_id=invoice.company_id, **row)
+        for row in mirror.invoice_lines(document)
+    )
+
+
+def invoice_mark_deleted(*, company: Company, alegra_id: str, source: str) -> bool:
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.select_for_update()
+            .filter(company=company, alegra_id=alegra_id, is_deleted=False)
+            .first()
+        )
+        if invoice is None:
+            return False
+        invoice.is_deleted = True
+        invoice._change_reason = f"{source}: deleted in Alegra"
+        invoice.save()
+    return True
+
+
+def invoice_refresh(*, company: Company, alegra_id: str, source: str = "webhook",
+                    client: AlegraClient | None = None) -> str:
+    """Re-read one invoice from Alegra; 'deleted' when Alegra no longer has it."""
+    client = client or AlegraClient.for_company(company)
+    try:
+        document = client.get_invoice(alegra_id)
+    except AlegraError as exc:
+        if exc.status == 404:
+            return "deleted" if invoice_mark_deleted(company=company, alegra_id=alegra_id, source=source) else "unchanged"
+        raise
+    return invoice_store(company=company, document=document, source=source)
+
+
+# --- runs -------------------------------------------------------------------
+
+
+def run_start(*, company: Company, kind: str, user=None) -> SyncRun:
+    """Open a run, refusing a second concurrent one; a run whose worker died is closed first."""
+    now = timezone.now()
+    with transaction.atomic():
+        SyncRun.objects.filter(
+            company=company, state=SyncRun.State.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+        ).update(state=SyncRun.State.INTERRUPTED, finished_at=now)
+        previous = None
+        if kind == SyncRun.Kind.FULL:
+            previous = (
+                SyncRun.objects.filter(company=company, kind=kind, started_at__gte=now - RESUME_WITHIN)
+                .order_by("-started_at", "-id")
+                .first()
+            )
+            if previous and (previous.state not in (SyncRun.State.INTERRUPTED, SyncRun.State.FAILED)
+                             or previous.next_start == 0):
+                previous = None
+        try:
+            with transaction.atomic():
+                run = SyncRun.objects.create(
+                    company=company, kind=kind, heartbeat_at=now, triggered_by=user,
+                    resumed_from=previous,
+                    # Step one page back: a page may have shifted while we were away.
+                    next_start=max(0, previous.next_start - PAGE_SIZE) if previous else 0,
+                    id_cursor=previous.id_cursor if previous and previous.next_start > PAGE_SIZE else "",
+                )
+        except IntegrityError:
+            raise SyncBusy(f"a sync of {company.name} is already running") from None
+    return run
+
+
+def _finish(run: SyncRun, state: str, error: str = "") -> SyncRun:
+    run.state = state
+    run.finished_at = timezone.now()
+    if error:
+        run.last_error = error[:2000]
+        run.errors += 1
+    run.save()
+    return run
+
+
+def _pages_total(run: SyncRun, total: int | None) -> int:
+    if total is None:
+        return run.pages_done
+    first_page = run.next_start // PAGE_SIZE if run.resumed_from_id else 0
+    return max(run.pages_done, -(-total // PAGE_SIZE) - first_page)
+
+
+def _count(run: SyncRun, outcome: str) -> None:
+    run.invoices_seen += 1
+    if outcome == "created":
+        run.invoices_created += 1
+    elif outcome == "changed":
+        run.invoices_changed += 1
+
+
+def _store_all(run: SyncRun, company: Company, documents: Iterable, source: str) -> set[str]:
+    seen: set[str] = set()
+    for document in documents:
+        try:
+            outcome = invoice_store(company=company, document=document, source=source)
+        except mirror.BadDocument as exc:
+            run.errors += 1
+            run.last_error = f"invoice skipped: {exc}"[:2000]
+            log.warning("sync %s: invoice skipped: %s", run.pk, exc)
+            continue
+        seen.add(mirror.alegra_id(document["id"]))
+        _count(run, outcome)
+    return seen
+
+
+# --- full and recent --------------------------------------------------------
+
+
+def sync_full(*, company: Company, client: AlegraClient | None = None, user=None,
+              progress: Progress | None = None) -> SyncRun:
+    """Page through every invoice by ascending id, then mark what Alegra no longer has.
+
+    Pages are read in id order so offsets stay stable while invoices are added
+    meanwhile; a local invoice missing inside a page's id range is re-read by id
+    before it is marked deleted, since a deletion elsewhere may have shifted it.
+    """
+    client = client or AlegraClient.for_company(company)
+    run = run_start(company=company, kind=SyncRun.Kind.FULL, user=user)
+    requests_before = client.requests_made
+    try:
+        for start, total, documents in client.iter_invoice_pages(
+            start=run.next_start, order_field="id", order_direction="ASC"
+        ):
+            with transaction.atomic():
+                seen = _store_all(run, company, documents, source="sync")
+                sorted_ids = sorted(mirror.id_sort_key(mirror.alegra_id(d["id"])) for d in documents
+                                    if isinstance(d, dict) and d.get("id") not in (None, ""))
+                last = sorted_ids[-1] if sorted_ids else None
+                is_last_page = len(documents) < PAGE_SIZE or (total is not None and start + len(documents) >= total)
+                upper = None if is_last_page else last
+                _reconcile_range(run, company, client, run.id_cursor, upper, seen)
+                run.next_start = start + len(documents)
+                run.id_cursor = last or run.id_cursor
+                run.pages_done += 1
+                run.pages_total = _pages_total(run, total)
+                run.requests_made = client.requests_made - requests_before
+                run.heartbeat_at = timezone.now()
+                run.save()
+            if progress:
+                progress(run)
+        run.requests_made = client.requests_made - requests_before
+        return _finish(run, SyncRun.State.SUCCEEDED)
+    except AlegraError as exc:
+        run.requests_made = client.requests_made - requests_before
+        return _finish(run, SyncRun.State.FAILED, str(exc))
+
+
+def _reconcile_range(run: SyncRun, company: Company, client: AlegraClient,
+                     lower: str, upper: str | None, seen: set[str]) -> None:
+    """Local invoices in (lower, upper] that the page did not contain: re-read each by id."""
+    candidates = Invoice.objects.filter(company=company, is_deleted=False)
+    if lower:
+        candidates = candidates.filter(id_sort__gt=lower)
+    if upper is not None:
+        candidates = candidates.filter(id_sort__lte=upper)
+    missing = [a for a in candidates.values_list("alegra_id", flat=True) if a not in seen]
+    for alegra_id in missing:
+        outcome = invoice_refresh(company=company, alegra_id=alegra_id, source="sync", client=client)
+        if outcome == "deleted":
+            run.invoices_deleted += 1
+        else:
+            _count(run, outcome)
+
+
+def sync_recent(*, company: Company, days: int | None = None, client: AlegraClient | None = None,
+                user=None, progress: Progress | None = None) -> SyncRun:
+    """Re-read every invoice dated in the last `days` days (late edits of recent invoices)."""
+    client = client or AlegraClient.for_company(company)
+    days = days or settings.SYNC_RECENT_DAYS
+    since = (timezone.localdate() - datetime.timedelta(days=days)).isoformat()
+    run = run_start(company=company, kind=SyncRun.Kind.RECENT, user=user)
+    requests_before = client.requests_made
+    try:
+        for start, total, documents in client.iter_invoice_pages(date_afterOrNow=since):
+            with transaction.atomic():
+                _store_all(run, company, documents, source="sync")
+                run.pages_done += 1
+                run.pages_total = _pages_total(run, total)
+                run.next_start = start + len(documents)
+                run.requests_made = client.requests_made - requests_before
+                run.heartbeat_at = timezone.now()
+                run.save()
+            if progress:
+                progress(run)
+        run.requests_made = client.requests_made - requests_before
+        return _finish(run, SyncRun.State.SUCCEEDED)
+    except AlegraError as exc:
+        run.requests_made = client.requests_made - requests_before
+        return _finish(run, SyncRun.State.FAILED, str(exc))
+
+
+# --- catalogues ---------------------------------------------------------------
+
+
+def _store_catalogue(model, company: Company, documents: Iterable[dict], columns) -> int:
+    changed = 0
+    for document in documents:
+        if not isinstance(document, dict) or document.get("id") in (None, ""):
+            continue
+        body = mirror.canonical(document)
+        digest = mirror.content_hash(body)
+        key = mirror.alegra_id(document["id"])
+        row = model.objects.filter(company=company, alegra_id=key).first()
+        if row and row.content_hash == digest and not row.is_deleted:
+            continue
+        row = row or model(company=company, alegra_id=key)
+        for name, value in columns(body).items():
+            setattr(row, name, value)
+        row.id_sort = mirror.id_sort_key(key)
+        row.document, row.content_hash, row.is_deleted = body, digest, False
+        row._change_reason = "sync"
+        row.save()
+        changed += 1
+    return changed
+
+
+def catalogues_sync(*, company: Company, client: AlegraClient | None = None) -> dict[str, int]:
+    """Contacts, items and taxes the edit screen picks from."""
+    client = client or AlegraClient.for_company(company)
+    with transaction.atomic():
+        return {
+            "taxes": _store_catalogue(Tax, company, client.list_taxes(), mirror.tax_columns),
+            "items": _store_catalogue(Item, company, client.iter_items(), mirror.item_columns),
+            "contacts": _store_catalogue(Contact, company, client.iter_contacts(), mirror.contact_columns),
+        }
+
+
+def contact_store(*, company: Company, document: dict, source: str, user=None, reason: str = "") -> Contact:
+    with transaction.atomic():
+        _store_catalogue(Contact, company, [document], mirror.contact_columns)
+        contact = Contact.objects.get(company=company, alegra_id=mirror.alegra_id(document["id"]))
+    return contact
+
+
+# --- webhooks -----------------------------------------------------------------
+
+
+def webhook_url(company: Company) -> str:
+    from django.urls import reverse
+
+    path = reverse("alegra_webhook", kwargs={"company_id": company.pk, "secret": company.webhook_secret})
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def webhooks_ensure(*, company: Company, client: AlegraClient | None = None) -> list[str]:
+    """Subscribe to the invoice events, re-creating subscriptions Alegra dropped."""
+    client = client or AlegraClient.for_company(company)
+    url = webhook_url(company)
+    existing = {(s.get("event"), s.get("url")) for s in client.list_webhook_subscriptions()}
+    created = []
+    for event in WEBHOOK_EVENTS:
+        if (event, url) not in existing:
+            client.create_webhook_subscription(event, url)
+            created.append(event)
+    return created

@@ -1,0 +1,99 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+
+from portal.access import get_membership
+
+from . import queries
+from .forms import InvoiceFilterForm
+from .models import Invoice, SyncRun
+
+
+@login_required
+def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
+    membership = get_membership(request, company_id)
+    company = membership.company
+    request.session["company_id"] = company_id
+    form = InvoiceFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    page = queries.invoice_page(company, data)
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "company": company, "membership": membership, "form": form, "page": page,
+        "base_query": params.urlencode(), "last_sync": queries.last_sync(company),
+        "is_first_page": not data.get("after"),
+    }
+    template = "invoices/list.html#table" if request.htmx and not request.htmx.boosted else "invoices/list.html"
+    return render(request, template, context)
+
+
+def get_invoice_for_user(request: HttpRequest, company_id: int, pk: int) -> tuple[Invoice, object]:
+    membership = get_membership(request, company_id)
+    try:
+        invoice = Invoice.objects.select_related("company").get(pk=pk, company_id=company_id)
+    except Invoice.DoesNotExist:
+        raise Http404("No such invoice") from None
+    return invoice, membership
+
+
+def _edit_url(invoice: Invoice) -> str | None:
+    # The edit screen lives in approvals; the mirror only knows its URL name.
+    try:
+        return reverse("invoice_edit", kwargs={"company_id": invoice.company_id, "pk": invoice.pk})
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+def invoice_detail(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    invoice, membership = get_invoice_for_user(request, company_id, pk)
+    versions = list(
+        invoice.history.select_related("history_user")
+        .only("history_id", "history_date", "history_change_reason", "history_type", "total", "status",
+              "history_user__username", "history_user__first_name", "history_user__last_name")
+        .order_by("-history_date", "-history_id")[:50]
+    )
+    from . import presenters
+
+    context = {
+        "company": invoice.company, "membership": membership, "invoice": invoice,
+        "view": presenters.invoice_view(invoice), "versions": versions,
+        "edit_url": _edit_url(invoice) if membership.role == "accountant" else None,
+    }
+    return render(request, "invoices/detail.html", context)
+
+
+@login_required
+def sync_page(request: HttpRequest, company_id: int) -> HttpResponse:
+    membership = get_membership(request, company_id)
+    company = membership.company
+    runs = list(SyncRun.objects.filter(company=company).select_related("triggered_by")[:20])
+    running = next((r for r in runs if r.is_running), None)
+    context = {"company": company, "membership": membership, "runs": runs, "running": running}
+    if request.htmx:
+        return render(request, "invoices/sync.html#runs", context)
+    return render(request, "invoices/sync.html", context)
+
+
+@login_required
+def sync_start(request: HttpRequest, company_id: int) -> HttpResponse:
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    from portal.access import MANAGE_ROLES, EDIT_ROLES
+
+    if request.method != "POST":
+        return redirect("sync_page", company_id=company_id)
+    membership = get_membership(request, company_id, MANAGE_ROLES | EDIT_ROLES)
+    kind = "recent" if request.POST.get("kind") == "recent" else "full"
+    if SyncRun.objects.filter(company=membership.company, state=SyncRun.State.RUNNING).exists():
+        messages.info(request, _("A sync is already running."))
+    else:
+        from .tasks import sync_company
+
+        sync_company.delay(company_id, kind, request.user.pk)
+        messages.success(request, _("Sync queued."))
+    return redirect("sync_page", company_id=company_id)

@@ -1,0 +1,63 @@
+"""Web server, Celery worker and scheduler together; one Ctrl-C stops all."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server and a Celery worker with its scheduler until Ctrl-C."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+
+    def handle(self, *args, **opts):
+        python = sys.executable
+        env = dict(os.environ)
+        children = [
+            subprocess.Popen([python, "manage.py", "runserver", opts["addr"], "--noreload"], env=env),
+            subprocess.Popen([python, "-m", "celery", "-A", "portal", "worker", "-B", "--loglevel=INFO",
+                              "--concurrency=2", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME], env=env),
+        ]
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        self._after_start(opts["addr"])
+        self.stdout.write(f"Enmienda is running on http://{opts['addr']}/ — Ctrl-C stops everything.")
+        try:
+            while not stopping and all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        self.stdout.write("stopped")
+
+    def _after_start(self, addr: str) -> None:
+        """Once the server answers, subscribe the companies to Alegra's invoice webhooks."""
+        for _ in range(60):
+            try:
+                if httpx.get(f"http://{addr}/health/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        from invoices.tasks import ensure_webhooks_all
+
+        ensure_webhooks_all.delay()

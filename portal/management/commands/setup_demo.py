@@ -1,0 +1,66 @@
+"""Demo data: a seeded sandbox account, its company connection, one user per role, the first mirror."""
+
+import httpx
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from invoices.alegra import AlegraClient
+from invoices.sync import catalogues_sync, sync_full
+from portal.models import Company
+from portal.services import company_create, membership_set, user_ensure
+
+DEMO_PASSWORD = "enmienda-demo-2026"
+DEMO_COMPANIES = [
+    # (name, api e-mail, token, precision, seed, invoices)
+    ("Ferretería Andina S.A.S.", "api@ferreteria-andina.test", "demo-token-andina", 2, 42, 300),
+    ("Café de la Sierra Ltda", "api@cafe-sierra.test", "demo-token-sierra", 0, 7, 120),
+]
+DEMO_USERS = [
+    # (username, first name, role in the first company, role in the second or None)
+    ("contadora", "Ana Contadora", "accountant", "accountant"),
+    ("contador2", "Luis Contador", "accountant", None),
+    ("aprobador", "Pedro Aprobador", "approver", None),
+    ("aprobadora2", "Sofía Aprobadora", "approver", "approver"),
+    ("gerente", "María Gerente", "manager", "manager"),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed the sandbox, register the demo companies and users, and mirror their invoices (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--skip-sync", action="store_true")
+
+    def handle(self, *args, **opts):
+        base_url = settings.PORTAL_BASE_URL.rstrip("/") + "/sandbox/api/v1"
+        companies = []
+        for name, email, token, precision, seed, count in DEMO_COMPANIES:
+            company = Company.objects.filter(api_email=email).first()
+            if company is None:
+                call_command("sandbox_seed", email=email, token=token, name=name, seed=seed,
+                             invoices=count, precision=precision, reset=True, stdout=self.stdout)
+                company = company_create(name=name, base_url=base_url, api_email=email, token=token,
+                                         decimal_precision=precision)
+            companies.append(company)
+        for username, full_name, first_role, second_role in DEMO_USERS:
+            first, _, last = full_name.partition(" ")
+            user = user_ensure(username=username, password=DEMO_PASSWORD, email=f"{username}@enmienda.test",
+                               first_name=first, last_name=last)
+            membership_set(user=user, company=companies[0], role=first_role)
+            if second_role:
+                membership_set(user=user, company=companies[1], role=second_role)
+        if not opts["skip_sync"]:
+            # The web server is not up yet: reach the sandbox over in-process HTTP.
+            http = httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler()), base_url="http://127.0.0.1:8000")
+            for company in companies:
+                client = AlegraClient.for_company(company, http=http)
+                catalogues_sync(company=company, client=client)
+                run = sync_full(company=company, client=client)
+                self.stdout.write(f"{company.name}: {run.invoices_seen} invoices mirrored ({run.state})")
+        self.stdout.write("")
+        self.stdout.write("Demo users (password for all: %s):" % DEMO_PASSWORD)
+        for username, full_name, first_role, second_role in DEMO_USERS:
+            roles = first_role + (f" + {second_role} in {companies[1].name}" if second_role else "")
+            self.stdout.write(f"  {username:<12} {full_name:<20} {roles}")

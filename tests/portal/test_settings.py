@@ -1,0 +1,63 @@
+"""Settings come from the environment; a bad value stops start-up naming the variable."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+ROOT = settings.BASE_DIR
+
+
+def _check(env_overrides: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env.update(env_overrides)
+    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name,value", [
+    ("DEBUG", "maybe"),
+    ("ALEGRA_TIMEOUT_SECONDS", "ten"),
+    ("ALEGRA_RATE_LIMIT_PER_MINUTE", "0"),
+    ("DATABASE_URL", "mysql://x@y/z"),
+    ("CELERY_BROKER_URL", "carrier-pigeon://nest"),
+    ("ALEGRA_BASE_URL", "ftp://alegra"),
+])
+def test_bad_value_stops_startup_naming_the_variable(name, value):
+    result = _check({name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_production_requires_a_secret_key():
+    result = _check({"DEBUG": "false", "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_embedded_defaults_start():
+    result = _check({})
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_this_run_uses_the_database_the_environment_names():
+    url = os.environ.get("DATABASE_URL", "")
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if url.startswith("postgres"):
+        assert engine == "django.db.backends.postgresql"
+    else:
+        assert engine == "django.db.backends.sqlite3"
+    broker = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+    assert settings.CELERY_BROKER_URL == broker
+
+
+def test_celery_delivery_settings_protect_against_lost_tasks():
+    from portal.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.broker_transport_options["visibility_timeout"] >= 3600
