@@ -1,1 +1,4 @@
-urlpatterns: list = []
+from .urls_decide import urlpatterns as decide_patterns
+from .urls_edit import urlpatterns as edit_patterns
+
+urlpatterns = edit_patterns + decide_patterns

@@ -1,0 +1,2 @@
+from .change_requests import *  # noqa: F401,F403
+from .decisions import *  # noqa: F401,F403

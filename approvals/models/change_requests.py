@@ -1,0 +1,1 @@
+"""Change requests: what an accountant proposes."""

@@ -1,0 +1,1 @@
+"""Decisions, routing and auto-approval policies, and the push outbox."""
