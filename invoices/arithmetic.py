@@ -125,6 +125,10 @@ class InvoiceTotals:
     precision: int
 
 
+def _by_text_id(taxes: Mapping[Any, Any] | None) -> dict[str, Any] | None:
+    return None if taxes is None else {str(key).strip(): value for key, value in taxes.items()}
+
+
 def _tax_percentage(tax: Any, catalogue: Mapping[str, Any] | None) -> tuple[str, str, Decimal]:
     """(id, name, percentage) of a line tax; a missing percentage is looked up by id."""
     ident = tax_id(tax)
@@ -141,7 +145,7 @@ def line_totals(
 ) -> LineTotals:
     """Totals of one line. `taxes` (tax id → {name, percentage}) fills missing percentages."""
     with localcontext(prec=WORKING_DIGITS):
-        return _line_totals(line, precision, taxes)
+        return _line_totals(line, precision, _by_text_id(taxes))
 
 
 def _line_totals(
@@ -168,12 +172,12 @@ def _line_totals(
 def invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None = None) -> InvoiceTotals:
     """Totals of a whole invoice document, as Alegra would compute them."""
     with localcontext(prec=WORKING_DIGITS):
-        return _invoice_totals(doc, taxes)
+        return _invoice_totals(doc, _by_text_id(taxes))
 
 
 def _invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None) -> InvoiceTotals:
     precision = precision_of(doc)
-    lines = tuple(line_totals(line, precision, taxes) for line in doc.get("items") or ())
+    lines = tuple(_line_totals(line, precision, taxes) for line in doc.get("items") or ())
     by_tax: dict[str, list] = {}
     for line in lines:
         for tax in line.taxes:
