@@ -1,0 +1,283 @@
+import copy
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from invoices.diff import (
+    DiffConflict,
+    FieldChange,
+    apply_diff,
+    changed_field_names,
+    diff_documents,
+    normalise_line_field,
+)
+from invoices.editable import EDITABLE_HEADER_FIELDS
+from tests.documents import fixtures
+from tests.documents.strategies import TAXES, invoices, lines, respelled
+
+
+def _line(item_id, price="10", **extra):
+    return {"id": item_id, "price": price, "quantity": "1.00", "discount": "0.00",
+            "tax": [TAXES["3"]], "description": f"item {item_id}", **extra}
+
+
+def _doc(*item_ids, **header):
+    return {"id": "1", "date": "2024-03-10", "dueDate": "2024-03-10", "status": "open",
+            "decimalPrecision": "0", "client": {"id": "1", "name": "cliente"},
+            "observations": "", "items": [_line(i) for i in item_ids], **header}
+
+
+def test_identical_documents_have_no_changes():
+    doc = fixtures.simple_invoice()
+    result = diff_documents(doc, copy.deepcopy(doc))
+    assert not result.has_changes
+    assert result.header == [] and result.changed_fields == set()
+    assert [line.kind for line in result.lines] == ["same", "same"]
+    assert result.impact.old_total == result.impact.new_total == 139
+    assert result.impact.difference == 0
+
+
+def test_values_are_compared_after_normalisation():
+    before = fixtures.simple_invoice()
+    after = copy.deepcopy(before)
+    after["items"][0].update(price="40.000", quantity=1, discount="", id="1")
+    after["items"][1]["tax"] = [{"id": 3, "name": "IVA", "percentage": "16"}]
+    after["client"] = {"id": 1}
+    after["observations"] = None
+    after["priceList"] = "1"
+    after["total"] = "139.00"
+    assert not diff_documents(before, after).has_changes
+
+
+def test_only_the_observations_changed():
+    before = fixtures.simple_invoice()
+    after = fixtures.load("recorded-update_invoice.json")
+    result = diff_documents(before, after)
+    assert result.header == [FieldChange("observations", "", "This invoice has been updated!")]
+    assert changed_field_names(before, after) == {"observations"}
+    assert not result.lines_changed
+    assert result.impact.difference == 0
+
+
+def test_a_changed_price_names_the_line_fields_and_the_money_impact():
+    before = fixtures.simple_invoice()
+    after = copy.deepcopy(before)
+    after["items"][1]["price"] = "70"
+    result = diff_documents(before, after)
+    first, second = result.lines
+    assert first.kind == "same" and second.kind == "changed"
+    assert second.field_names() == {"price", "total"}
+    assert [(c.field, c.before, c.after) for c in second.fields] == [
+        ("price", 80, "70"), ("total", Decimal(93), Decimal(81))]
+    assert (second.before_index, second.after_index) == (1, 1)
+    assert result.changed_fields == {"items.price"}
+    assert (result.impact.old_total, result.impact.new_total) == (139, 128)
+    assert result.impact.difference == -11
+
+
+def test_header_changes_in_reading_order_with_raw_values():
+    before = _doc(1, seller=None, priceList={"id": "1", "name": "General"})
+    after = _doc(1, seller={"id": "2", "name": "Ana"}, priceList={"id": "1", "name": "General"},
+                 dueDate="2024-04-10", client={"id": "9", "name": "Otro"}, cfdiUse="G03")
+    result = diff_documents(before, after)
+    assert [c.field for c in result.header] == ["dueDate", "client", "seller", "cfdiUse"]
+    assert result.header[1] == FieldChange("client", {"id": "1", "name": "cliente"},
+                                           {"id": "9", "name": "Otro"})
+
+
+def test_a_line_inserted_in_the_middle_is_one_added_line():
+    before = _doc(1, 2, 3, 4)
+    after = _doc(1, 2, 9, 3, 4)
+    result = diff_documents(before, after)
+    assert [line.kind for line in result.lines] == ["same", "same", "added", "same", "same"]
+    added = result.lines[2]
+    assert added.after["id"] == 9 and added.after_index == 2 and added.before is None
+    assert result.changed_fields == {"items.added"}
+    assert result.impact.difference == 12  # 10 + 16 % IVA, rounded
+
+
+def test_a_removed_line_and_a_changed_one():
+    before = _doc(1, 2, 3)
+    after = _doc(1, 3)
+    after["items"][1]["quantity"] = "2"
+    result = diff_documents(before, after)
+    assert [(line.kind, line.before_index, line.after_index) for line in result.lines] == [
+        ("same", 0, 0), ("removed", 1, None), ("changed", 2, 1)]
+    assert result.changed_fields == {"items.removed", "items.quantity"}
+
+
+def test_another_item_at_the_same_position_is_removed_and_added():
+    result = diff_documents(_doc(1, 2), _doc(1, 5))
+    assert [line.kind for line in result.lines] == ["same", "removed", "added"]
+
+
+def test_tax_set_order_does_not_matter_but_membership_does():
+    before = _doc(1)
+    before["items"][0]["tax"] = [TAXES["3"], TAXES["2"]]
+    reordered = _doc(1)
+    reordered["items"][0]["tax"] = [{"id": 2}, {"id": "3"}]
+    assert not diff_documents(before, reordered).lines_changed
+    assert not diff_documents(before, reordered, TAXES).lines_changed
+    fewer = _doc(1)
+    fewer["items"][0]["tax"] = [{"id": "2"}]
+    (line,) = diff_documents(before, fewer, TAXES).lines
+    assert line.field_names() == {"tax", "total"}
+
+
+def test_description_and_reference_changes_keep_the_total():
+    before = _doc(1)
+    after = _doc(1)
+    after["items"][0].update(description="otro", reference="R-9")
+    (line,) = diff_documents(before, after).lines
+    assert line.field_names() == {"description", "reference"}
+    assert diff_documents(before, after).changed_fields == {"items.description",
+                                                            "items.reference"}
+
+
+def test_malformed_values_still_diff_and_leave_no_impact():
+    before = _doc(1)
+    after = _doc(1)
+    after["items"][0]["price"] = "abc"
+    result = diff_documents(before, after)
+    assert result.lines[0].field_names() == {"price"}
+    assert result.impact is None
+
+
+def test_floats_are_refused():
+    after = _doc(1)
+    after["items"][0]["price"] = 10.5
+    with pytest.raises(TypeError):
+        diff_documents(_doc(1), after)
+
+
+def test_normalised_line_values():
+    assert normalise_line_field("price", "1.00") == normalise_line_field("price", 1)
+    assert normalise_line_field("discount", "") == normalise_line_field("discount", "0")
+    assert normalise_line_field("description", None) == normalise_line_field("description", "")
+
+
+# --- applying a diff --------------------------------------------------------------
+
+
+def test_apply_onto_a_newer_version_carries_the_edit_over():
+    base = _doc(1, 2)
+    proposed = copy.deepcopy(base)
+    proposed["items"][1]["price"] = "20"
+    remote = copy.deepcopy(base)
+    remote["observations"] = "changed in Alegra"
+    remote["items"][0]["description"] = "renamed in Alegra"
+    merged = apply_diff(remote, diff_documents(base, proposed))
+    assert merged["observations"] == "changed in Alegra"
+    assert merged["items"][0]["description"] == "renamed in Alegra"
+    assert merged["items"][1]["price"] == "20"
+
+
+def test_apply_onto_a_version_that_changed_the_same_field_is_a_conflict():
+    base = _doc(1, 2)
+    proposed = copy.deepcopy(base)
+    proposed["items"][1]["price"] = "20"
+    proposed["dueDate"] = "2024-05-01"
+    remote = copy.deepcopy(base)
+    remote["items"][1]["price"] = "30"
+    remote["dueDate"] = "2024-06-01"
+    with pytest.raises(DiffConflict) as error:
+        apply_diff(remote, diff_documents(base, proposed))
+    assert error.value.fields == ["dueDate", "items[1].price"]
+
+
+def test_apply_onto_a_version_with_other_lines_is_a_conflict():
+    base = _doc(1, 2)
+    proposed = _doc(1, 2, 3)
+    with pytest.raises(DiffConflict):
+        apply_diff(_doc(1), diff_documents(base, proposed))
+    with pytest.raises(DiffConflict):
+        apply_diff(_doc(1, 4), diff_documents(base, proposed))
+
+
+def test_apply_is_idempotent_when_the_target_already_holds_the_change():
+    base = _doc(1)
+    proposed = _doc(1, observations="nota")
+    proposed["items"][0]["price"] = "12"
+    assert apply_diff(proposed, diff_documents(base, proposed)) == proposed
+
+
+@st.composite
+def edits(draw, base: dict) -> dict:
+    """A proposed document: some header fields and lines edited, lines added and removed."""
+    proposed = copy.deepcopy(base)
+    header = {
+        "observations": st.text(max_size=20), "anotation": st.one_of(st.none(), st.text(max_size=10)),
+        "dueDate": st.sampled_from(["2024-03-10", "2024-05-01"]),
+        "seller": st.sampled_from([None, {"id": "2", "name": "Ana"}, "3"]),
+        "client": st.sampled_from([{"id": "1", "name": "cliente"}, {"id": 4, "name": "Otro"}]),
+        "paymentForm": st.sampled_from(["CASH", "CREDIT"]),
+    }
+    for name in draw(st.lists(st.sampled_from(sorted(header)), unique=True)):
+        proposed[name] = draw(header[name])
+    items = proposed["items"]
+    for _ in range(draw(st.integers(0, 4))):
+        action = draw(st.sampled_from(["edit", "insert", "delete"]))
+        if action == "insert" or not items:
+            items.insert(draw(st.integers(0, len(items))), draw(lines()))
+        elif action == "delete":
+            del items[draw(st.integers(0, len(items) - 1))]
+        else:
+            line = items[draw(st.integers(0, len(items) - 1))]
+            replacement = draw(lines())
+            for name in draw(st.lists(st.sampled_from(
+                    ["price", "quantity", "discount", "tax", "description", "reference"]),
+                    min_size=1, unique=True)):
+                line[name] = replacement[name]
+    return proposed
+
+
+EDITABLE_LINE_FIELDS = ("id", "price", "quantity", "discount", "tax", "description", "reference")
+
+
+def _editable_view(doc: dict) -> dict:
+    """Editable fields, normalised the way the diff compares them."""
+    from invoices.diff import normalise_header
+
+    return {
+        **{name: normalise_header(name, doc.get(name)) for name in EDITABLE_HEADER_FIELDS},
+        "items": [
+            {name: (str(line.get(name)) if name == "id" else normalise_line_field(name, line.get(name)))
+             for name in EDITABLE_LINE_FIELDS}
+            for line in doc.get("items") or ()
+        ],
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_applying_the_diff_to_the_base_gives_the_proposed_document(data):
+    base = data.draw(invoices())
+    proposed = data.draw(edits(base))
+    if data.draw(st.booleans()):
+        proposed = data.draw(respelled(proposed))
+    result = diff_documents(base, proposed)
+    applied = apply_diff(base, result)
+    assert _editable_view(applied) == _editable_view(proposed)
+    assert not diff_documents(applied, proposed).has_changes
+    assert result.has_changes == (_editable_view(base) != _editable_view(proposed))
+    # Lines come out in the proposed order, each one once.
+    after_indexes = [line.after_index for line in result.lines if line.kind != "removed"]
+    assert after_indexes == list(range(len(proposed["items"])))
+    before_indexes = sorted(line.before_index for line in result.lines if line.kind != "added")
+    assert before_indexes == list(range(len(base["items"])))
+    assert result.impact.new_total - result.impact.old_total == result.impact.difference
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_pure_insertion_adds_exactly_one_line(data):
+    base = data.draw(invoices(max_lines=6))
+    new_line = data.draw(lines(item_ids=st.just(99)))
+    at = data.draw(st.integers(0, len(base["items"])))
+    proposed = copy.deepcopy(base)
+    proposed["items"].insert(at, new_line)
+    kinds = [line.kind for line in diff_documents(base, proposed).lines]
+    assert kinds.count("added") == 1 and kinds.count("same") == len(base["items"])
+    assert kinds.index("added") == at
