@@ -35,6 +35,7 @@ class InvoiceView:
     stamp: dict
     texts: dict
     extra: dict = field(default_factory=dict)
+    stamp_code: str = ""
     locked_reason: str = ""
 
 
@@ -85,4 +86,5 @@ def invoice_view(invoice: Invoice) -> InvoiceView:
             "priceList": (doc.get("priceList") or {}).get("name", "") if isinstance(doc.get("priceList"), dict) else "",
         },
         locked_reason=locked,
+        stamp_code=str(stamp.get("cufe") or stamp.get("uuid") or ""),
     )

@@ -3,7 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from portal.access import get_membership
+from portal.access import get_membership, remember_company
 
 from . import queries
 from .forms import InvoiceFilterForm
@@ -14,7 +14,7 @@ from .models import Invoice, SyncRun
 def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id)
     company = membership.company
-    request.session["company_id"] = company_id
+    remember_company(request, company_id)
     form = InvoiceFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     page = queries.invoice_page(company, data)

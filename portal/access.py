@@ -55,3 +55,9 @@ def current_membership(request: HttpRequest) -> Membership | None:
         if membership.company_id == wanted:
             return membership
     return memberships[0]
+
+
+def remember_company(request: HttpRequest, company_id: int) -> None:
+    """Make this company the current one; writes the session only when it changes."""
+    if request.session.get("company_id") != company_id:
+        request.session["company_id"] = company_id

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .access import current_membership, get_membership
+from .access import current_membership, get_membership, remember_company
 
 
 @login_required
@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def company_home(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id)
-    request.session["company_id"] = company_id
+    remember_company(request, company_id)
     return render(request, "portal/company_home.html", {"membership": membership, "company": membership.company})
 
 

@@ -1,0 +1,147 @@
+"""Invoice list and detail pages: filters, keyset pagination, htmx fragments, constant query counts."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from invoices.sync import invoice_store
+from tests.invoices.docs import invoice_doc
+
+pytestmark = pytest.mark.django_db
+
+
+def _mirror(company, count: int, start: int = 1):
+    for n in range(start, start + count):
+        invoice_store(company=company, document=invoice_doc(n), source="sync")
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_is_constant_whatever_the_data_size(client, company, accountant):
+    client.force_login(accountant)
+    url = reverse("invoice_list", args=[company.pk])
+    _mirror(company, 3)
+    client.get(url)  # the first visit stores the current company in the session
+    small = _queries(client, url)
+    _mirror(company, 120, start=4)
+    large = _queries(client, url)
+    filtered = _queries(client, url + "?status=open&q=FE1&sort=-total&balance=yes")
+    assert small == large == filtered
+    assert large <= 8
+
+
+def test_list_keyset_pagination_walks_every_invoice_once(client, company, accountant):
+    client.force_login(accountant)
+    _mirror(company, 120)
+    url = reverse("invoice_list", args=[company.pk])
+    for sort in ["-date", "date", "number", "-number", "total", "-total"]:
+        seen, next_url, pages = [], f"{url}?sort={sort}", 0
+        while next_url:
+            html = client.get(next_url).content.decode()
+            seen += re.findall(r'/invoices/(\d+)/"', html)
+            found = re.search(r'href="\?([^"]*after=[^"]+)"', html)
+            next_url = f"{url}?{found.group(1).replace('&amp;', '&')}" if found else None
+            pages += 1
+            assert pages < 10
+        assert len(seen) == 120 and len(set(seen)) == 120, sort
+
+
+def test_number_sort_is_numeric(client, company, accountant):
+    client.force_login(accountant)
+    for n in (9, 10, 100):
+        invoice_store(company=company, document=invoice_doc(n), source="sync")
+    html = client.get(reverse("invoice_list", args=[company.pk]) + "?sort=number").content.decode()
+    assert html.index(">FE9<") < html.index(">FE10<") < html.index(">FE100<")
+
+
+def test_filters_and_totals(client, company, accountant):
+    client.force_login(accountant)
+    _mirror(company, 10)
+    invoice_store(company=company, document=invoice_doc(50, status="void"), source="sync")
+    url = reverse("invoice_list", args=[company.pk])
+    html = client.get(url + "?status=void").content.decode()
+    assert "FE50" in html and "FE1<" not in html
+    assert "1 invoice" in html or "1 factura" in html
+    html = client.get(url + "?q=FE5").content.decode()
+    assert "FE5<" in html and "FE50<" in html and "FE6<" not in html
+
+
+def test_htmx_request_gets_only_the_table_fragment(client, company, accountant):
+    client.force_login(accountant)
+    _mirror(company, 3)
+    response = client.get(reverse("invoice_list", args=[company.pk]) + "?status=open", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert 'id="invoice-table"' in html and "<html" not in html and "FE1" in html
+
+
+@pytest.mark.parametrize("query", [
+    "date_from=2026-99-01", "sort=evil", "after=%%%", "after=WyJ4IiwgIngiXQ", "status=<script>",
+    "date_from=2026-10-01&date_to=2026-01-01", "q=" + "x" * 500, "after=WyIyMDI2LTEwLTEyIiwgMV0&sort=-total",
+])
+def test_bad_filters_never_break_the_page(client, company, accountant, query):
+    client.force_login(accountant)
+    _mirror(company, 3)
+    assert client.get(reverse("invoice_list", args=[company.pk]) + "?" + query).status_code == 200
+
+
+def test_empty_state_invites_the_first_sync(client, company, accountant):
+    client.force_login(accountant)
+    html = client.get(reverse("invoice_list", args=[company.pk])).content.decode()
+    assert reverse("sync_page", args=[company.pk]) in html
+
+
+def test_detail_shows_lines_totals_client_and_versions(client, company, accountant):
+    client.force_login(accountant)
+    invoice_store(company=company, document=invoice_doc(1), source="sync")
+    invoice_store(company=company, document=invoice_doc(1, observations="corregido"), source="webhook")
+    from invoices.models import Invoice
+
+    invoice = Invoice.objects.get(company=company, alegra_id="1")
+    html = client.get(reverse("invoice_detail", args=[company.pk, invoice.pk])).content.decode()
+    assert "Cemento gris 50 kg" in html and "Constructora" not in html or "Cliente 2" in html
+    assert "webhook" in html and "sync" in html
+    assert "$ 143,80" in html
+
+
+def test_detail_query_count_does_not_grow_with_versions(client, company, accountant):
+    client.force_login(accountant)
+    from invoices.models import Invoice
+
+    invoice_store(company=company, document=invoice_doc(1), source="sync")
+    invoice = Invoice.objects.get(company=company, alegra_id="1")
+    url = reverse("invoice_detail", args=[company.pk, invoice.pk])
+    client.get(url)
+    few = _queries(client, url)
+    for i in range(15):
+        invoice_store(company=company, document=invoice_doc(1, observations=f"v{i}"), source="sync")
+    assert _queries(client, url) == few
+
+
+def test_stamped_invoice_explains_why_it_cannot_be_edited_in_place(client, company, accountant):
+    client.force_login(accountant)
+    from invoices.models import Invoice
+
+    doc = invoice_doc(7, stamp={"legalStatus": "STAMPED_AND_ACCEPTED", "cufe": "abc123", "date": "2026-10-12"})
+    invoice_store(company=company, document=doc, source="sync")
+    invoice = Invoice.objects.get(company=company, alegra_id="7")
+    assert invoice.is_stamped and not invoice.editable_in_place
+    html = client.get(reverse("invoice_detail", args=[company.pk, invoice.pk])).content.decode()
+    assert "STAMPED_AND_ACCEPTED" in html and "abc123" in html
+
+
+def test_invoice_of_another_company_is_404_even_with_its_pk(client, company, other_company, accountant):
+    client.force_login(accountant)
+    invoice_store(company=other_company, document=invoice_doc(3), source="sync")
+    from invoices.models import Invoice
+
+    foreign = Invoice.objects.get(company=other_company)
+    assert client.get(reverse("invoice_detail", args=[company.pk, foreign.pk])).status_code == 404
+    assert client.get(reverse("invoice_detail", args=[other_company.pk, foreign.pk])).status_code == 404
