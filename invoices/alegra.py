@@ -92,6 +92,15 @@ class AlegraError(Exception):
     def __repr__(self) -> str:
         return f"AlegraError(status={self.status!r}, code={self.code!r}, message={self.message!r})"
 
+    def __reduce__(self) -> tuple:
+        # Keyword-only fields survive pickling (Celery hands errors between processes).
+        return (_restore_error, (self.message, self.status, self.code, self.transient, self.method, self.path))
+
+
+def _restore_error(message: str, status: int | None, code: str | None, transient: bool,
+                   method: str | None, path: str | None) -> AlegraError:
+    return AlegraError(message, status=status, code=code, transient=transient, method=method, path=path)
+
 
 def _is_transient(status: int | None) -> bool:
     if status is None:

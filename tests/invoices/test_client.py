@@ -398,6 +398,15 @@ def test_a_non_json_2xx_is_transient_and_retried_for_get(clock):
     assert info.value.transient and info.value.code == "invalid_json"
 
 
+def test_errors_survive_pickling():
+    import pickle
+
+    error = AlegraError("El cliente no existe", status=400, code="3003", method="PUT", path="/invoices/1")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.status, copy.code, copy.message, copy.permanent, str(copy)) == (
+        400, "3003", "El cliente no existe", True, str(error))
+
+
 # --- rate limit --------------------------------------------------------------------
 
 
