@@ -30,7 +30,10 @@ WORKING_DIGITS = 60
 
 
 def to_decimal(value: Any) -> Decimal:
-    """An exact Decimal from an Alegra value; None and "" mean zero."""
+    """An exact Decimal from an Alegra value; None and "" mean zero.
+
+    A float or bool raises TypeError (a bug upstream); anything else unusable, ValueError.
+    """
     if isinstance(value, bool) or isinstance(value, float):
         raise TypeError(f"{type(value).__name__} is not accepted as a money value: {value!r}")
     if value is None:
@@ -48,7 +51,8 @@ def to_decimal(value: Any) -> Decimal:
         except InvalidOperation:
             raise ValueError(f"not a number: {value!r}") from None
     else:
-        raise TypeError(f"{type(value).__name__} is not accepted as a money value: {value!r}")
+        # Garbage from a form or a body, like any malformed text: the caller reports it.
+        raise ValueError(f"not a number: {type(value).__name__} {value!r}"[:80])
     if not result.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
     return result
@@ -151,11 +155,16 @@ def line_totals(
 def _line_totals(
     line: Mapping[str, Any], precision: int, taxes: Mapping[str, Any] | None
 ) -> LineTotals:
+    if not isinstance(line, Mapping):
+        raise ValueError(f"not an invoice line: {line!r}"[:80])
+    line_taxes_raw = line.get("tax") or ()
+    if not isinstance(line_taxes_raw, (list, tuple)):
+        raise ValueError(f"not a list of taxes: {line_taxes_raw!r}"[:80])
     base = to_decimal(line.get("price")) * to_decimal(line.get("quantity"))
     discount = base * to_decimal(line.get("discount")) / HUNDRED
     taxable = base - discount
     line_taxes = []
-    for tax in line.get("tax") or ():
+    for tax in line_taxes_raw:
         ident, name, percentage = _tax_percentage(tax, taxes)
         line_taxes.append(LineTax(ident, name, percentage, taxable * percentage / HUNDRED))
     tax_sum = sum((t.amount for t in line_taxes), ZERO)
@@ -177,7 +186,10 @@ def invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None = Non
 
 def _invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None) -> InvoiceTotals:
     precision = precision_of(doc)
-    lines = tuple(_line_totals(line, precision, taxes) for line in doc.get("items") or ())
+    items = doc.get("items") or ()
+    if not isinstance(items, (list, tuple)):
+        raise ValueError(f"not a list of lines: {items!r}"[:80])
+    lines = tuple(_line_totals(line, precision, taxes) for line in items)
     by_tax: dict[str, list] = {}
     for line in lines:
         for tax in line.taxes:

@@ -178,7 +178,9 @@ def normalise_line_field(name: str, value: Any) -> Any:
     if name in LINE_NUMBER_FIELDS:
         return _number(value)
     if name == "tax":
-        return tuple(sorted(arithmetic.tax_id(tax) for tax in value or ()))
+        if not isinstance(value, (list, tuple)):
+            return ("?", _text(value)) if value else ()
+        return tuple(sorted(arithmetic.tax_id(tax) for tax in value))
     return _text(value)
 
 
@@ -187,9 +189,9 @@ def _line_totals(doc: Mapping[str, Any], taxes) -> list[Decimal | None]:
     try:
         precision = arithmetic.precision_of(doc)
     except ValueError:
-        return [None] * len(_lines(doc))
+        return [None] * len(document_lines(doc))
     totals = []
-    for line in _lines(doc):
+    for line in document_lines(doc):
         try:
             totals.append(arithmetic.line_totals(line, precision, taxes).total)
         except ValueError:
@@ -197,7 +199,8 @@ def _line_totals(doc: Mapping[str, Any], taxes) -> list[Decimal | None]:
     return totals
 
 
-def _lines(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def document_lines(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The lines of a document; anything malformed reads as an empty line."""
     items = doc.get("items")
     if not isinstance(items, (list, tuple)):
         return []
@@ -277,7 +280,7 @@ def diff_documents(
     """`taxes` (tax id → {name, percentage}) fills percentages missing from line taxes."""
     return DocumentDiff(
         header=_header_changes(before, after),
-        lines=align_lines(_lines(before), _lines(after),
+        lines=align_lines(document_lines(before), document_lines(after),
                           _line_totals(before, taxes), _line_totals(after, taxes)),
         impact=_impact(before, after, taxes),
     )
@@ -340,7 +343,7 @@ def apply_diff(before: Mapping[str, Any], diff: DocumentDiff) -> dict:
             continue
         result[change.field] = copy.deepcopy(change.after)
     if diff.lines_changed:
-        result["items"] = _apply_lines(_lines(before), diff.lines, conflicts)
+        result["items"] = _apply_lines(document_lines(before), diff.lines, conflicts)
     if conflicts:
         raise DiffConflict(conflicts)
     return result

@@ -123,14 +123,14 @@ def test_to_decimal(value, expected):
     assert to_decimal(value) == expected
 
 
-@pytest.mark.parametrize("value", ["abc", "1,5", "NaN", "Infinity", "1e", "--1"])
+@pytest.mark.parametrize("value", ["abc", "1,5", "NaN", "Infinity", "1e", "--1", [1], {"a": 1}])
 def test_to_decimal_refuses_garbage_with_a_value_error(value):
     with pytest.raises(ValueError, match="not a"):
         to_decimal(value)
 
 
-@pytest.mark.parametrize("value", [0.1, 40.0, True, False, [1], {"a": 1}, object()])
-def test_to_decimal_refuses_floats_and_other_types(value):
+@pytest.mark.parametrize("value", [0.1, 40.0, float("nan"), True, False])
+def test_to_decimal_refuses_floats_and_bools(value):
     with pytest.raises(TypeError):
         to_decimal(value)
 

@@ -15,7 +15,7 @@ from invoices.diff import (
 )
 from invoices.editable import EDITABLE_HEADER_FIELDS
 from tests.documents import fixtures
-from tests.documents.strategies import TAXES, invoices, lines, respelled
+from tests.documents.strategies import TAXES, edits, invoices, lines, respelled
 
 
 def _line(item_id, price="10", **extra):
@@ -201,36 +201,6 @@ def test_apply_is_idempotent_when_the_target_already_holds_the_change():
     proposed = _doc(1, observations="nota")
     proposed["items"][0]["price"] = "12"
     assert apply_diff(proposed, diff_documents(base, proposed)) == proposed
-
-
-@st.composite
-def edits(draw, base: dict) -> dict:
-    """A proposed document: some header fields and lines edited, lines added and removed."""
-    proposed = copy.deepcopy(base)
-    header = {
-        "observations": st.text(max_size=20), "anotation": st.one_of(st.none(), st.text(max_size=10)),
-        "dueDate": st.sampled_from(["2024-03-10", "2024-05-01"]),
-        "seller": st.sampled_from([None, {"id": "2", "name": "Ana"}, "3"]),
-        "client": st.sampled_from([{"id": "1", "name": "cliente"}, {"id": 4, "name": "Otro"}]),
-        "paymentForm": st.sampled_from(["CASH", "CREDIT"]),
-    }
-    for name in draw(st.lists(st.sampled_from(sorted(header)), unique=True)):
-        proposed[name] = draw(header[name])
-    items = proposed["items"]
-    for _ in range(draw(st.integers(0, 4))):
-        action = draw(st.sampled_from(["edit", "insert", "delete"]))
-        if action == "insert" or not items:
-            items.insert(draw(st.integers(0, len(items))), draw(lines()))
-        elif action == "delete":
-            del items[draw(st.integers(0, len(items) - 1))]
-        else:
-            line = items[draw(st.integers(0, len(items) - 1))]
-            replacement = draw(lines())
-            for name in draw(st.lists(st.sampled_from(
-                    ["price", "quantity", "discount", "tax", "description", "reference"]),
-                    min_size=1, unique=True)):
-                line[name] = replacement[name]
-    return proposed
 
 
 EDITABLE_LINE_FIELDS = ("id", "price", "quantity", "discount", "tax", "description", "reference")

@@ -1,0 +1,326 @@
+import copy
+from datetime import date
+
+import pytest
+from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from invoices.editable import ReturnedLine, credit_note_body
+from invoices.rules import (
+    RuleViolation,
+    editing_refusal,
+    validate_credit_note,
+    validate_document,
+    validate_update,
+)
+from tests.documents import fixtures
+from tests.documents.strategies import TAXES, invoices
+
+CATALOGUE = {"3": TAXES["3"], "2": TAXES["2"]}
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def _edit(base, **changes):
+    proposed = copy.deepcopy(base)
+    for path, value in changes.items():
+        target, *keys = path.split("__")
+        node = proposed
+        if target == "line0":
+            node = proposed["items"][0]
+        elif target == "line1":
+            node = proposed["items"][1]
+        else:
+            keys = [target]
+        node[keys[0]] = value
+    return proposed
+
+
+def _codes(violations):
+    return [(v.field, v.code) for v in violations]
+
+
+def check(proposed, base=None, **kwargs):
+    base = base or fixtures.simple_invoice()
+    kwargs.setdefault("taxes", CATALOGUE)
+    return validate_update(base, proposed, **kwargs)
+
+
+def test_a_sound_edit_passes():
+    base = fixtures.simple_invoice()
+    proposed = _edit(base, observations="Entregado", line0__price="35.5", line1__quantity="2",
+                     line1__discount="12.5", dueDate="2016-11-12")
+    proposed["items"][0]["tax"] = [{"id": "2"}]
+    assert check(proposed) == []
+
+
+def test_nothing_to_submit():
+    base = fixtures.simple_invoice()
+    violations = check(copy.deepcopy(base))
+    assert violations == [RuleViolation("", "nothing_to_submit",
+                                        "Nothing has changed: there is nothing to submit.")]
+    respelled = _edit(base, line0__price="40.00", line0__quantity=1, observations=None)
+    assert _codes(check(respelled)) == [("", "nothing_to_submit")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected", "text"),
+    [
+        ({"line0__quantity": "0"}, [("items[0].quantity", "quantity_not_positive")],
+         "Line 1: the quantity must be greater than zero"),
+        ({"line1__quantity": "-1"}, [("items[1].quantity", "quantity_not_positive")],
+         "credit note"),
+        ({"line0__quantity": "dos"}, [("items[0].quantity", "invalid_quantity")],
+         "Line 1: the quantity “dos” is not a number."),
+        ({"line0__price": "-1"}, [("items[0].price", "price_negative")],
+         "Line 1: the unit price cannot be negative."),
+        ({"line0__price": "abc"}, [("items[0].price", "invalid_price")],
+         "Line 1: the unit price “abc” is not a number."),
+        ({"line0__price": "1.0000001"}, [("items[0].price", "price_too_precise")],
+         "at most 6 decimals"),
+        ({"line0__discount": "100.01"}, [("items[0].discount", "discount_out_of_range")],
+         "between 0 % and 100 %"),
+        ({"line0__discount": "-5"}, [("items[0].discount", "discount_out_of_range")], ""),
+        ({"line0__discount": "x"}, [("items[0].discount", "invalid_discount")],
+         "the discount “x” is not a number"),
+        ({"line0__tax": [{"id": "99"}]}, [("items[0].tax", "unknown_tax")],
+         "Line 1: the tax “99” is not one of the company's taxes."),
+        ({"line0__id": None}, [("items[0].id", "item_required")], "Line 1 has no item."),
+        ({"items": []}, [("items", "no_lines")], "The invoice must have at least one line."),
+        ({"dueDate": "2016-10-11"}, [("dueDate", "due_before_date")],
+         "The due date (2016-10-11) cannot be before the invoice date (2016-10-12)."),
+        ({"dueDate": "2024-13-45"}, [("dueDate", "invalid_date")],
+         "The due date “2024-13-45” is not a valid date (yyyy-mm-dd)."),
+        ({"date": "12/10/2016"}, [("date", "invalid_date")], "not a valid date"),
+        ({"date": ""}, [("date", "invalid_date")], "missing"),
+        ({"observations": "x" * 501}, [("observations", "text_too_long")],
+         "Observations can have at most 500 characters (it has 501)."),
+        ({"anotation": "x" * 600}, [("anotation", "text_too_long")], "Notes can have"),
+        ({"termsConditions": "x" * 501}, [("termsConditions", "text_too_long")],
+         "Terms and conditions"),
+        ({"line1__description": "é" * 501}, [("items[1].description", "text_too_long")],
+         "Line 2: the description can have at most 500 characters (it has 501)."),
+        ({"status": "closed"}, [("status", "not_editable")],
+         "The field “status” cannot be changed here."),
+    ],
+)
+def test_each_rule_refuses_with_its_message(changes, expected, text):
+    violations = check(_edit(fixtures.simple_invoice(), **changes))
+    assert _codes(violations) == expected
+    assert text in violations[0].message
+
+
+def test_limits_themselves_pass():
+    base = fixtures.simple_invoice()
+    proposed = _edit(base, observations="x" * 500, line0__price="0", line0__discount="100",
+                     line1__price="0.000001", line1__discount="0", dueDate="2016-10-12")
+    assert check(proposed) == []
+
+
+def test_several_problems_are_all_reported():
+    proposed = _edit(fixtures.simple_invoice(), line0__price="abc", line1__quantity="0",
+                     dueDate="2016-01-01")
+    assert {v.code for v in check(proposed)} == {"invalid_price", "quantity_not_positive",
+                                                 "due_before_date"}
+
+
+def test_taxes_may_be_a_set_of_ids():
+    proposed = _edit(fixtures.simple_invoice(), observations="x")
+    assert check(proposed, taxes={"3"}) == []
+    assert _codes(check(proposed, taxes={3})) == []
+    assert _codes(check(proposed, taxes=set())) == [("items[0].tax", "unknown_tax"),
+                                                   ("items[1].tax", "unknown_tax")]
+
+
+def test_closed_period():
+    base = fixtures.simple_invoice()
+    closed = date(2016, 10, 31)
+    moved_in = _edit(base, date="2016-09-30", dueDate="2016-09-30")
+    assert _codes(check(moved_in, closed_until=date(2016, 9, 30))) == [
+        ("date", "date_in_closed_period")]
+    assert "The date 2016-09-30 falls in a closed period (closed until 2016-09-30)." in (
+        check(moved_in, closed_until=date(2016, 9, 30))[0].message)
+    moved_out = _edit(base, date="2016-11-02", dueDate="2016-11-02")
+    assert _codes(check(moved_out, closed_until=closed)) == [("date", "date_in_closed_period")]
+    assert check(moved_out, closed_until=date(2016, 10, 11)) == []
+    assert check(_edit(base, observations="x"), closed_until=None) == []
+
+
+def test_total_below_what_was_paid():
+    base = fixtures.simple_invoice() | {"totalPaid": "100", "status": "open"}
+    # Lines of 46 and 46, but the invoice rounds once: 80 + round(12.8) = 93 < 100.
+    proposed = _edit(base, line1__price="40")
+    violations = check(proposed, base=base)
+    assert _codes(violations) == [("total", "total_below_paid")]
+    assert "The new total (93) cannot be lower than what has already been paid (100)." in (
+        violations[0].message)
+    assert check(_edit(base, line1__price="50"), base=base) == []  # 46 + 58 = 104
+
+
+def test_stamped_invoice_needs_a_credit_note():
+    base = fixtures.simple_invoice() | {"stamp": {"legalStatus": "STAMPED_AND_ACCEPTED",
+                                                  "cufe": "abc123"}}
+    violations = check(_edit(base, observations="x"), base=base)
+    assert _codes(violations) == [("stamp", "stamped_use_credit_note")]
+    assert "credit note" in violations[0].message
+    mexican = fixtures.simple_invoice() | {"stamp": {"uuid": "6F0B..."}}
+    assert editing_refusal(mexican).code == "stamped_use_credit_note"
+    assert editing_refusal(fixtures.simple_invoice() | {"stamp": None}) is None
+
+
+def test_void_invoice_is_read_only():
+    base = fixtures.simple_invoice() | {"status": "void"}
+    violations = check(_edit(base, observations="x"), base=base)
+    assert _codes(violations) == [("status", "void_read_only")]
+    assert violations[0].message == "This invoice is void: it is read-only and cannot be changed."
+
+
+def test_malformed_documents_never_raise():
+    base = fixtures.simple_invoice()
+    odd = _edit(base, items=[None, "x", {"price": [1], "quantity": {}, "tax": None}],
+                date=20161012, dueDate=["2016"])
+    codes = {v.code for v in check(odd)}
+    assert {"item_required", "invalid_quantity", "invalid_price", "invalid_date"} <= codes
+    assert _codes(validate_document({}, taxes=None)) == [("items", "no_lines"),
+                                                         ("date", "invalid_date")]
+
+
+def test_a_float_is_still_a_programming_error():
+    with pytest.raises(TypeError):
+        check(_edit(fixtures.simple_invoice(), line0__price=40.5))
+
+
+def test_messages_are_translatable_strings():
+    (violation,) = check(_edit(fixtures.simple_invoice(), line0__quantity="0"))
+    assert isinstance(violation.message, str)
+
+
+@settings(max_examples=60, deadline=None)
+@given(invoices(), st.integers(1, 10**6))
+def test_random_sound_edits_pass(base, cents):
+    proposed = copy.deepcopy(base)
+    proposed["items"][0]["price"] = f"{cents}"
+    proposed["observations"] = "revisado"
+    assert validate_update(base, proposed, taxes=TAXES) == []
+
+
+# --- credit notes -------------------------------------------------------------------
+
+
+def _stamped():
+    doc = fixtures.simple_invoice()
+    doc["stamp"] = {"legalStatus": "STAMPED_AND_ACCEPTED", "cufe": "abc"}
+    doc["items"][1]["discount"] = "10.00"
+    doc["balance"] = 130  # 46 + 84
+    return doc
+
+
+def _note(**changes):
+    note = credit_note_body(_stamped(), [ReturnedLine(1, "1")], "PARTIALL_DEVOLUTION",
+                            "Devolución de mercancía", "2016-10-20")
+    note.update(changes)
+    return note
+
+
+def test_a_sound_credit_note_passes():
+    assert validate_credit_note(_stamped(), _note()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected", "text"),
+    [
+        ({"type": "RETURN"}, [("type", "invalid_note_type")],
+         "The credit note type “RETURN” is not valid; choose one of: PARTIALL_DEVOLUTION"),
+        ({"type": None}, [("type", "invalid_note_type")], ""),
+        ({"cause": "  "}, [("cause", "cause_required")],
+         "The reason for the credit note is required."),
+        ({"items": []}, [("items", "no_lines")], "The credit note must have at least one line."),
+        ({"date": "2016-10-01"}, [("date", "note_before_invoice")],
+         "The credit note date (2016-10-01) cannot be before the invoice date (2016-10-12)."),
+        ({"date": "2016-02-30"}, [("date", "invalid_date")], "not a valid date"),
+        ({"invoices": [{"id": "1", "amount": "80"}]}, [("invoices", "amount_mismatch")],
+         "The amounts applied to invoices (80) must add up to the credit note total (84)."),
+        ({"invoices": [{"id": "1", "amount": "ochenta"}]}, [("invoices", "invalid_amount")],
+         "not a number"),
+    ],
+)
+def test_each_credit_note_rule(changes, expected, text):
+    violations = validate_credit_note(_stamped(), _note(**changes))
+    assert _codes(violations) == expected
+    assert text in violations[0].message
+
+
+def test_credit_more_than_invoiced():
+    note = credit_note_body(_stamped(), [ReturnedLine(0, "1"), ReturnedLine(0, "0.5")],
+                            "PARTIALL_DEVOLUTION", "x", "2016-10-20")
+    violations = validate_credit_note(_stamped(), note)
+    assert _codes(violations) == [("items", "quantity_above_invoiced")]
+    assert violations[0].message == "Item 1: 1.5 credited, but only 1 invoiced."
+
+
+def test_credit_an_item_not_on_the_invoice_and_a_bad_quantity():
+    note = _note()
+    note["items"] = [{"id": 7, "price": "10", "quantity": "1", "tax": []},
+                     {"id": 1, "price": "10", "quantity": "0", "tax": []}]
+    codes = _codes(validate_credit_note(_stamped(), note))
+    assert ("items[0].id", "item_not_on_invoice") in codes
+    assert ("items[1].quantity", "quantity_not_positive") in codes
+
+
+def test_credit_more_than_the_balance():
+    invoice = _stamped() | {"balance": "50", "totalPaid": "80"}
+    violations = validate_credit_note(invoice, _note())
+    assert _codes(violations) == [("invoices", "amount_above_balance")]
+    assert violations[0].message == (
+        "The credit note amount (84) is greater than the invoice balance (50).")
+
+
+def test_credit_note_on_a_void_invoice_and_in_a_closed_period():
+    assert _codes(validate_credit_note(_stamped() | {"status": "void"}, _note())) == [
+        ("status", "invoice_void")]
+    assert _codes(validate_credit_note(_stamped(), _note(), closed_until=date(2016, 10, 20))) == [
+        ("date", "date_in_closed_period")]
+
+
+def test_every_credit_note_type_is_accepted():
+    for kind in ("PARTIALL_DEVOLUTION", "VOID_ELECTRONIC_INVOICE",
+                 "REDUCTION_DISCOUNT_PARTIAL_TOTAL", "PRICE_ADJUSTMENT", "OTHER"):
+        assert validate_credit_note(_stamped(), _note(type=kind)) == []
+
+
+garbage = st.one_of(
+    st.none(), st.text(max_size=8), st.integers(-5, 5), st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+    st.sampled_from(["2024-13-45", "abc", "", "1e999", "NaN", "-0", "1.0000000001"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(invoices(), st.data())
+def test_malformed_values_are_violations_never_exceptions(base, data):
+    proposed = copy.deepcopy(base)
+    for _ in range(data.draw(st.integers(1, 4))):
+        where = data.draw(st.sampled_from(["price", "quantity", "discount", "tax", "id",
+                                           "description", "date", "dueDate", "items", "line"]))
+        value = data.draw(garbage)
+        if where in ("date", "dueDate", "items"):
+            proposed[where] = value
+        elif isinstance(proposed.get("items"), list) and proposed["items"]:
+            if where == "line":
+                proposed["items"][0] = value
+            elif isinstance(proposed["items"][0], dict):
+                proposed["items"][0][where] = value
+    violations = validate_update(base, proposed, taxes=TAXES)
+    assert all(isinstance(v, RuleViolation) and v.message for v in violations)
+    validate_credit_note(base, {"items": proposed.get("items"), "date": proposed.get("date")})
+
+
+@pytest.mark.parametrize("items", [3, "abc", None, [None], [{"id": 1, "quantity": [1]}], {"a": 1}])
+def test_malformed_credit_notes_never_raise(items):
+    violations = validate_credit_note(_stamped(), _note(items=items))
+    assert violations and all(v.message for v in violations)
