@@ -53,7 +53,10 @@ class ChangeRequest(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    # Reasons are people's words (a rejection comment, a conflict); 100 characters is too few.
+    history = HistoricalRecords(
+        cascade_delete_history=False, history_change_reason_field=models.TextField(null=True)
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
