@@ -6,8 +6,8 @@ from Alegra). Values are compared after normalisation, because the same invoice 
 "1.00" or 1 and with id "3" or 3 depending on the endpoint and the year of the recording.
 
 Lines have no id of their own in Alegra, so a line is known by its position and its catalogue
-item id. Lines are aligned on item ids with difflib, so inserting a line in the middle shows as
-one added line rather than every later line changed.
+item id. Lines are aligned on item ids (a longest common subsequence), so inserting a line in
+the middle shows as one added line rather than every later line changed.
 """
 
 from __future__ import annotations
@@ -233,6 +233,40 @@ def _line_pair(
     return LineChange(kind, dict(old), dict(new), tuple(changes), i, j)
 
 
+# Above this many cells the exact alignment costs too much; difflib's is close enough.
+MAX_ALIGNMENT_CELLS = 250_000
+
+
+def _matching_pairs(old: Sequence[str], new: Sequence[str]) -> list[tuple[int, int]]:
+    """Indexes of lines kept, as a longest common subsequence of item ids.
+
+    difflib alone is not minimal with repeated items (three lines of the same item with one
+    inserted between them shows as two added and one removed), so the exact alignment is used
+    for any invoice of ordinary size.
+    """
+    n, m = len(old), len(new)
+    if n * m > MAX_ALIGNMENT_CELLS:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        return [(block.a + k, block.b + k)
+                for block in matcher.get_matching_blocks() for k in range(block.size)]
+    # lcs[i][j]: length of the longest common subsequence of old[i:] and new[j:]
+    lcs = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            lcs[i][j] = (lcs[i + 1][j + 1] + 1 if old[i] == new[j]
+                         else max(lcs[i + 1][j], lcs[i][j + 1]))
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        if old[i] == new[j]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif lcs[i + 1][j] >= lcs[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
 def align_lines(
     before: Sequence[Mapping],
     after: Sequence[Mapping],
@@ -245,21 +279,19 @@ def align_lines(
     """
     before_totals = before_totals or [None] * len(before)
     after_totals = after_totals or [None] * len(after)
-    old_ids = [item_id(line) for line in before]
-    new_ids = [item_id(line) for line in after]
-    matcher = difflib.SequenceMatcher(None, old_ids, new_ids, autojunk=False)
+    pairs = _matching_pairs([item_id(line) for line in before], [item_id(line) for line in after])
     result: list[LineChange] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            for i, j in zip(range(i1, i2), range(j1, j2)):
-                result.append(_line_pair(before[i], after[j], i, j,
-                                         before_totals[i], after_totals[j]))
-            continue
+    i = j = 0
+    for pair_i, pair_j in [*pairs, (len(before), len(after))]:
         # A different item at a position is another line, not the same line edited.
-        for i in range(i1, i2):
-            result.append(LineChange("removed", dict(before[i]), None, (), i, None))
-        for j in range(j1, j2):
-            result.append(LineChange("added", None, dict(after[j]), (), None, j))
+        for k in range(i, pair_i):
+            result.append(LineChange("removed", dict(before[k]), None, (), k, None))
+        for k in range(j, pair_j):
+            result.append(LineChange("added", None, dict(after[k]), (), None, k))
+        if pair_i < len(before):
+            result.append(_line_pair(before[pair_i], after[pair_j], pair_i, pair_j,
+                                     before_totals[pair_i], after_totals[pair_j]))
+        i, j = pair_i + 1, pair_j + 1
     return result
 
 

@@ -251,3 +251,17 @@ def test_a_pure_insertion_adds_exactly_one_line(data):
     kinds = [line.kind for line in diff_documents(base, proposed).lines]
     assert kinds.count("added") == 1 and kinds.count("same") == len(base["items"])
     assert kinds.index("added") == at
+
+
+def test_repeated_items_align_minimally():
+    result = diff_documents(_doc(1, 1, 1), _doc(1, 99, 1, 1))
+    assert [line.kind for line in result.lines] == ["same", "added", "same", "same"]
+    result = diff_documents(_doc(1, 2, 1, 2), _doc(2, 1, 2))
+    assert [line.kind for line in result.lines] == ["removed", "same", "same", "same"]
+
+
+def test_very_long_invoices_still_align():
+    before = _doc(*range(600))
+    after = _doc(*range(300), 9999, *range(300, 600))
+    kinds = [line.kind for line in diff_documents(before, after).lines]
+    assert kinds.count("added") == 1 and kinds.count("same") == 600
