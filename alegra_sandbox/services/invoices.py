@@ -1,0 +1,466 @@
+"""Invoices: create, read, list, edit, and the actions a person takes in Alegra's UI.
+
+The API views and the "as a person" helpers share these functions, so an edit
+made in a test through `invoice_update` behaves exactly like a PUT (webhooks
+included).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import arithmetic as ar
+from .. import delivery
+from ..documents import (
+    Line, apply_totals, contact_snapshot, invoice_columns, line_from_document, number_template,
+    recompute, stamp,
+)
+from ..errors import Code, bad_request, not_found
+from ..models import CatalogueKind, SandboxAccount, SandboxInvoice, SandboxPlantedMistake
+from ..validation import (
+    parse_choice, parse_date, parse_discount, parse_id, parse_number, parse_page, parse_price,
+    parse_quantity, parse_text, require_object, wants_metadata,
+)
+from .accounts import catalogue_documents, catalogue_reference, next_ids
+
+STATUSES = {"draft", "open", "closed", "void"}
+PAYMENT_FORMS = {"CASH", "CREDIT"}
+PAYMENT_METHODS = {"CASH", "DEBIT-CARD", "CREDIT-CARD", "TRANSFER", "CHECK", "OTHER"}
+TEXT_FIELDS = ("observations", "anotation", "termsConditions")
+LEGAL_STATUSES = {
+    "STAMPED_AND_ACCEPTED",
+    "STAMPED_AND_ACCEPTED_WITH_OBSERVATIONS",
+    "STAMPED_AND_WAITING_RESPONSE",
+    "STAMPED_AND_REJECTED",
+}
+DEFAULT_TERMS = (
+    "Esta factura se asimila en todos sus efectos a una letra de cambio de conformidad con el "
+    "Art. 774 del código de comercio."
+)
+
+
+def local_now() -> dt.datetime:
+    return timezone.localtime()
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def invoice_get(account: SandboxAccount, invoice_id) -> dict:
+    return _row(account, invoice_id).document
+
+
+def _row(account: SandboxAccount, invoice_id, *, lock: bool = False) -> SandboxInvoice:
+    number = _invoice_number(invoice_id)
+    rows = SandboxInvoice.objects.filter(account=account, number=number)
+    if lock:
+        rows = rows.select_for_update()
+    row = rows.first()
+    if row is None:
+        raise not_found(f"La factura con id {invoice_id} no existe.")
+    return row
+
+
+def _invoice_number(invoice_id) -> int:
+    text = str(invoice_id)
+    if not text.isdigit() or len(text) > 15:
+        raise not_found(f"La factura con id {invoice_id} no existe.")
+    return int(text)
+
+
+ORDER_FIELDS = {"id": "number", "date": "date", "dueDate": "due_date", "status": "status"}
+DATE_FILTERS = {
+    "": "exact", "_afterOrNow": "gte", "_beforeOrNow": "lte", "_after": "gt", "_before": "lt",
+}
+
+
+def invoice_list(account: SandboxAccount, params) -> dict | list:
+    """GET /invoices: a bare array, or {"metadata": {"total"}, "data"} with metadata=true."""
+    start, limit = parse_page(params)
+    rows = SandboxInvoice.objects.filter(account=account)
+    if "status" in params:
+        status = params["status"]
+        if status not in STATUSES:
+            raise bad_request(Code.BAD_PARAMETER, f"El estado '{status}' no es válido.")
+        rows = rows.filter(status=status)
+    if "client_id" in params:
+        rows = rows.filter(client_number=parse_id(params["client_id"], "cliente"))
+    for field, column in (("date", "date"), ("dueDate", "due_date")):
+        for suffix, lookup in DATE_FILTERS.items():
+            key = field + suffix
+            if key in params:
+                rows = rows.filter(**{f"{column}__{lookup}": parse_date(params[key], key)})
+    if "numberTemplate_fullNumber" in params:
+        rows = rows.filter(full_number=params["numberTemplate_fullNumber"])
+    if params.get("query"):
+        query = params["query"][:100]
+        rows = rows.filter(Q(full_number__icontains=query) | Q(client_name__icontains=query))
+
+    order_field = params.get("order_field")
+    if order_field is not None and order_field not in ORDER_FIELDS:
+        raise bad_request(Code.BAD_PARAMETER,
+                          "El campo de ordenamiento no es válido. Use id, date, dueDate o status.")
+    direction = params.get("order_direction", "ASC" if order_field else "DESC").upper()
+    if direction not in {"ASC", "DESC"}:
+        raise bad_request(Code.BAD_PARAMETER, "La dirección de ordenamiento debe ser ASC o DESC.")
+    sign = "-" if direction == "DESC" else ""
+    column = ORDER_FIELDS[order_field or "id"]
+    ordering = [sign + column] + ([sign + "number"] if column != "number" else [])
+    data = list(rows.order_by(*ordering).values_list("document", flat=True)[start:start + limit])
+    if wants_metadata(params):
+        return {"metadata": {"total": rows.count()}, "data": data}
+    return data
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+def clean_lines(account: SandboxAccount, raw_items, price_list_id: str | None) -> list[Line]:
+    if not isinstance(raw_items, list) or not raw_items:
+        raise bad_request(Code.REQUIRED, "La factura debe tener al menos un ítem.")
+    if len(raw_items) > 500:
+        raise bad_request(Code.INVALID_VALUE, "La factura no puede tener más de 500 ítems.")
+    for position, raw in enumerate(raw_items, start=1):
+        require_object(raw, f"El ítem {position}")
+        if raw.get("id") is None:
+            raise bad_request(Code.REQUIRED, f"El ítem {position} debe indicar el id del producto.")
+    item_ids = [parse_id(raw["id"], "ítem") for raw in raw_items]
+    tax_ids = [parse_id(t, "impuesto") for raw in raw_items for t in _tax_refs(raw)]
+    items = catalogue_documents(account, CatalogueKind.ITEM, item_ids)
+    taxes = catalogue_documents(account, CatalogueKind.TAX, tax_ids)
+
+    lines = []
+    for position, (raw, item_id) in enumerate(zip(raw_items, item_ids, strict=True), start=1):
+        item = items.get(item_id)
+        if item is None:
+            raise bad_request(Code.UNKNOWN_ITEM, f"El ítem con id {item_id} no existe.")
+        line_taxes = []
+        for ref in _tax_refs(raw):
+            tax = taxes.get(parse_id(ref, "impuesto"))
+            if tax is None:
+                raise bad_request(Code.UNKNOWN_TAX,
+                                  f"El impuesto con id {parse_id(ref, 'impuesto')} no existe.")
+            line_taxes.append(tax)
+        if "price" in raw and raw["price"] is not None:
+            price = parse_price(raw["price"], position)
+        else:
+            price = _catalogue_price(item, price_list_id)
+        if "quantity" not in raw:
+            raise bad_request(Code.BAD_QUANTITY, f"La cantidad del ítem {position} es obligatoria.")
+        name = raw.get("name")
+        lines.append(Line(
+            item_id=item_id,
+            name=parse_text(name, "name", limit=150, nullable=False) if name else item["name"],
+            price=price,
+            quantity=parse_quantity(raw["quantity"], position),
+            discount=parse_discount(raw.get("discount"), position),
+            taxes=line_taxes,
+            # As recorded: a line sent without description/reference comes back with null.
+            description=parse_text(raw.get("description"), "description"),
+            reference=_reference(raw.get("reference")),
+        ))
+    return lines
+
+
+def _tax_refs(raw: dict) -> list:
+    refs = raw.get("tax")
+    if refs is None:
+        return []
+    if not isinstance(refs, list):
+        raise bad_request(Code.INVALID_VALUE, "Los impuestos del ítem deben ser una lista.")
+    return refs
+
+
+def _reference(value):
+    if isinstance(value, dict):  # newer accounts send {"reference": "...", "type": ...}
+        value = value.get("reference")
+    return parse_text(value, "reference", limit=100)
+
+
+def _catalogue_price(item: dict, price_list_id: str | None) -> Decimal:
+    prices = item.get("price") or []
+    chosen = next((p for p in prices if p.get("idPriceList") == price_list_id), None)
+    chosen = chosen or (prices[0] if prices else None)
+    return ar.to_decimal(chosen["price"]) if chosen else ar.ZERO
+
+
+def _clean_fields(account: SandboxAccount, body, *, creating: bool) -> tuple[dict, list[Line] | None]:
+    """Validated top-level values (document keys) and the new lines if `items` was sent.
+
+    Computed fields (totals, balance, numbering, stamp, payments) are ignored: Alegra
+    recomputes them.
+    """
+    body = require_object(body)
+    fields: dict = {}
+    for key in ("date", "dueDate"):
+        if key in body:
+            fields[key] = parse_date(body[key], key)
+    for key in TEXT_FIELDS:
+        if key in body:
+            fields[key] = parse_text(body[key], key)
+    if "paymentForm" in body:
+        fields["paymentForm"] = parse_choice(body["paymentForm"], "paymentForm", PAYMENT_FORMS)
+    if "paymentMethod" in body:
+        fields["paymentMethod"] = parse_choice(body["paymentMethod"], "paymentMethod", PAYMENT_METHODS)
+    if "client" in body:
+        number = parse_id(body["client"], "cliente")
+        fields["client"] = contact_snapshot(
+            catalogue_reference(account, CatalogueKind.CONTACT, number, Code.UNKNOWN_CLIENT))
+    elif creating:
+        raise bad_request(Code.REQUIRED, "El cliente es obligatorio.")
+    for key, kind in (("seller", CatalogueKind.SELLER), ("priceList", CatalogueKind.PRICE_LIST),
+                      ("warehouse", CatalogueKind.WAREHOUSE)):
+        if key in body:
+            fields[key] = _small_reference(account, kind, body[key], key)
+    if "retentions" in body:
+        fields["retentions"] = _retentions(account, body["retentions"])
+    if creating and "status" in body:
+        if body["status"] not in {"draft", "open"}:
+            raise bad_request(Code.INVALID_VALUE, "El estado de una factura nueva debe ser draft u open.")
+        fields["status"] = body["status"]
+
+    lines = None
+    if "items" in body:
+        price_list = fields.get("priceList")
+        lines = clean_lines(account, body["items"], price_list["id"] if price_list else None)
+    elif creating:
+        raise bad_request(Code.REQUIRED, "La factura debe tener al menos un ítem.")
+    return fields, lines
+
+
+def _small_reference(account, kind: str, value, label: str) -> dict | None:
+    if value is None:
+        return None
+    number = parse_id(value, label)
+    document = catalogue_reference(account, kind, number, Code.INVALID_VALUE)
+    return {"id": document["id"], "name": document["name"]}
+
+
+def _retentions(account, value) -> list[dict]:
+    if not isinstance(value, list):
+        raise bad_request(Code.INVALID_VALUE, "Las retenciones deben ser una lista.")
+    out = []
+    for ref in value:
+        document = catalogue_reference(account, CatalogueKind.RETENTION,
+                                       parse_id(ref, "retención"), Code.INVALID_VALUE)
+        out.append({"id": document["id"], "name": document["name"],
+                    "percentage": document["percentage"], "type": document.get("type"),
+                    "amount": "0"})
+    return out
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _default_template(account: SandboxAccount) -> dict:
+    templates = catalogue_documents(account, CatalogueKind.NUMBER_TEMPLATE, [1])
+    return templates.get(1) or {"id": "1", "prefix": None, "text": None,
+                                "isElectronic": False, "documentType": "invoice"}
+
+
+def _save(row: SandboxInvoice, doc: dict) -> None:
+    row.document = doc
+    for column, value in invoice_columns(doc).items():
+        setattr(row, column, value)
+    row.save()
+
+
+def _settle_status(doc: dict, credited: Decimal) -> None:
+    """Open ↔ closed follows the balance; draft and void stay as they are."""
+    if doc["status"] not in {"open", "closed"}:
+        return
+    settled = ar.to_decimal(doc["totalPaid"]) + credited > 0
+    doc["status"] = "closed" if settled and ar.to_decimal(doc["balance"]) <= 0 else "open"
+
+
+@transaction.atomic
+def invoice_create(account: SandboxAccount, body) -> dict:
+    fields, lines = _clean_fields(account, body, creating=True)
+    today = local_now()
+    number = next_ids(account, "invoice")[0]
+    date = fields.get("date", today.date().isoformat())
+    doc = {
+        "id": str(number),
+        "date": date,
+        "dueDate": fields.get("dueDate", date),
+        "datetime": today.strftime("%Y-%m-%d %H:%M:%S"),
+        "observations": fields.get("observations"),
+        "anotation": fields.get("anotation"),
+        "termsConditions": fields.get("termsConditions", DEFAULT_TERMS),
+        "status": fields.get("status", "open"),
+        "client": fields["client"],
+        "numberTemplate": number_template(_default_template(account), number),
+        "subtotal": "0", "discount": "0", "tax": "0", "total": "0", "totalPaid": "0", "balance": "0",
+        "decimalPrecision": str(account.decimal_precision),
+        "paymentForm": fields.get("paymentForm", "CASH"),
+        "paymentMethod": fields.get("paymentMethod", "CASH"),
+        "seller": fields.get("seller"),
+        "priceList": fields.get("priceList"),
+        "warehouse": fields.get("warehouse"),
+        "retentions": fields.get("retentions", []),
+        "payments": [],
+        "items": [],
+    }
+    _check_dates(doc)
+    apply_totals(doc, lines)
+    wants_stamp = isinstance(body.get("stamp"), dict) and body["stamp"].get("generateStamp") is True
+    if wants_stamp and doc["status"] == "open" and doc["numberTemplate"]["isElectronic"]:
+        doc["stamp"] = stamp(doc, account.identification, "STAMPED_AND_ACCEPTED",
+                             today.strftime("%Y-%m-%d %H:%M:%S"))
+    row = SandboxInvoice(account=account, number=number)
+    _save(row, doc)
+    delivery.queue_event(account.pk, "new-invoice", {"invoice": doc})
+    return doc
+
+
+def _check_dates(doc: dict) -> None:
+    if doc["dueDate"] < doc["date"]:
+        raise bad_request(Code.BAD_DATE,
+                          "La fecha de vencimiento no puede ser anterior a la fecha de la factura.")
+
+
+def _refuse_if_locked(doc: dict) -> None:
+    full_number = doc["numberTemplate"].get("fullNumber") or doc["id"]
+    if doc.get("stamp"):
+        raise bad_request(
+            Code.INVOICE_STAMPED,
+            f"La factura {full_number} ya fue emitida electrónicamente ante la DIAN y no se puede "
+            "modificar. Para corregirla debe crear una nota crédito.")
+    if doc["status"] == "void":
+        raise bad_request(Code.INVOICE_VOID,
+                          f"La factura {full_number} está anulada y no se puede modificar.")
+
+
+@transaction.atomic
+def invoice_update(account: SandboxAccount, invoice_id, changes) -> dict:
+    """PUT /invoices/{id}: a partial body; `items`, when sent, replaces every line."""
+    row = _row(account, invoice_id, lock=True)
+    doc = copy.deepcopy(row.document)
+    _refuse_if_locked(doc)
+    fields, lines = _clean_fields(account, changes, creating=False)
+    doc.update(fields)
+    _check_dates(doc)
+    if lines is None:
+        lines = [line_from_document(item) for item in doc["items"]]
+    apply_totals(doc, lines, row.credited)
+    settled = ar.to_decimal(doc["totalPaid"]) + row.credited
+    if ar.to_decimal(doc["total"]) < settled:
+        raise bad_request(
+            Code.TOTAL_BELOW_PAID,
+            f"El total de la factura ({doc['total']}) no puede ser menor que lo ya pagado o "
+            f"acreditado ({ar.money(settled, int(doc['decimalPrecision']))}).")
+    _settle_status(doc, row.credited)
+    _save(row, doc)
+    delivery.queue_event(account.pk, "edit-invoice", {"invoice": doc})
+    return doc
+
+
+@transaction.atomic
+def invoice_void(account: SandboxAccount, invoice_id) -> dict:
+    row = _row(account, invoice_id, lock=True)
+    doc = copy.deepcopy(row.document)
+    if doc.get("stamp"):
+        raise bad_request(Code.INVOICE_STAMPED,
+                          "La factura fue emitida electrónicamente; anúlela con una nota crédito.")
+    if doc["status"] == "void":
+        raise bad_request(Code.BAD_STATE, "La factura ya está anulada.")
+    if ar.to_decimal(doc["totalPaid"]) > 0 or doc.get("payments"):
+        raise bad_request(Code.INVOICE_HAS_PAYMENTS,
+                          "La factura tiene pagos asociados; elimine los pagos antes de anularla.")
+    doc["status"] = "void"
+    _save(row, doc)
+    delivery.queue_event(account.pk, "edit-invoice", {"invoice": doc})
+    return doc
+
+
+@transaction.atomic
+def invoice_open(account: SandboxAccount, invoice_id) -> dict:
+    """Reopen a void (or draft) invoice that was never stamped."""
+    row = _row(account, invoice_id, lock=True)
+    doc = copy.deepcopy(row.document)
+    if doc.get("stamp"):
+        raise bad_request(Code.INVOICE_STAMPED, "Una factura emitida electrónicamente no se puede reabrir.")
+    if doc["status"] not in {"void", "draft"}:
+        raise bad_request(Code.BAD_STATE, "Solo se pueden abrir facturas anuladas o en borrador.")
+    doc["status"] = "open"
+    _settle_status(doc, row.credited)
+    _save(row, doc)
+    delivery.queue_event(account.pk, "edit-invoice", {"invoice": doc})
+    return doc
+
+
+@transaction.atomic
+def invoice_delete(account: SandboxAccount, invoice_id) -> dict:
+    row = _row(account, invoice_id, lock=True)
+    doc = row.document
+    if doc.get("stamp"):
+        raise bad_request(Code.INVOICE_STAMPED,
+                          "Una factura emitida electrónicamente no se puede eliminar.")
+    if ar.to_decimal(doc["totalPaid"]) > 0 or row.credited > 0:
+        raise bad_request(Code.INVOICE_HAS_PAYMENTS,
+                          "La factura tiene pagos o notas crédito asociadas y no se puede eliminar.")
+    SandboxPlantedMistake.objects.filter(invoice=row).delete()
+    row.delete()
+    delivery.queue_event(account.pk, "delete-invoice", {"invoice": doc})
+    return {"code": 200, "message": "La factura fue eliminada correctamente."}
+
+
+@transaction.atomic
+def invoice_pay(account: SandboxAccount, invoice_id, amount, *, date: str | None = None,
+                payment_method: str = "transfer") -> dict:
+    """Record a payment as a person would in Alegra (no webhook: Alegra sends none for payments)."""
+    row = _row(account, invoice_id, lock=True)
+    doc = copy.deepcopy(row.document)
+    amount = parse_number(amount, "amount")
+    if doc["status"] != "open":
+        raise bad_request(Code.BAD_STATE, "Solo se pueden registrar pagos a facturas abiertas.")
+    if amount <= 0 or amount > ar.to_decimal(doc["balance"]):
+        raise bad_request(Code.AMOUNT_ABOVE_BALANCE,
+                          "El valor del pago debe ser positivo y no superar el saldo de la factura.")
+    precision = int(doc["decimalPrecision"])
+    doc["payments"].append({
+        "id": str(next_ids(account, "payment")[0]),
+        "date": date or local_now().date().isoformat(),
+        "amount": ar.money(amount, precision),
+        "paymentMethod": payment_method,
+    })
+    recompute(doc, row.credited)
+    _settle_status(doc, row.credited)
+    _save(row, doc)
+    return doc
+
+
+@transaction.atomic
+def invoice_stamp(account: SandboxAccount, invoice_id, *,
+                  legal_status: str = "STAMPED_AND_ACCEPTED") -> dict:
+    """Send the invoice to the tax authority (no webhook: Alegra sends none for stamping)."""
+    if legal_status not in LEGAL_STATUSES:
+        raise bad_request(Code.INVALID_VALUE, "Estado legal desconocido.")
+    row = _row(account, invoice_id, lock=True)
+    doc = copy.deepcopy(row.document)
+    if doc.get("stamp"):
+        raise bad_request(Code.INVOICE_STAMPED, "La factura ya fue emitida electrónicamente.")
+    if doc["status"] not in {"open", "closed"}:
+        raise bad_request(Code.BAD_STATE, "Solo se pueden emitir facturas abiertas o cerradas.")
+    doc["numberTemplate"]["isElectronic"] = True
+    doc["stamp"] = stamp(doc, account.identification, legal_status,
+                         local_now().strftime("%Y-%m-%d %H:%M:%S"))
+    _save(row, doc)
+    return doc
+
+
+def invoice_email(account: SandboxAccount, invoice_id, body) -> dict:
+    body = require_object(body)
+    _row(account, invoice_id)
+    emails = body.get("emails")
+    if not isinstance(emails, list) or not emails or not all(
+            isinstance(e, str) and "@" in e and len(e) <= 254 for e in emails):
+        raise bad_request(Code.INVALID_VALUE, "Debe indicar al menos un correo electrónico válido.")
+    # Recorded: the code comes back as a string.
+    return {"code": "200", "message": "La factura fue enviada exitosamente"}
