@@ -90,8 +90,10 @@ def make_account(
     rate_limit_window_seconds: int = 60,
     seed: int | None = 1,
     invoices: int = 0,
+    with_catalogue: bool = True,
 ) -> SandboxAccount:
-    """An account with the base catalogue; `seed` adds items and clients, `invoices` invoices."""
+    """An account with the base catalogue (taxes, price lists, sellers, numbering…);
+    `seed` adds 61 items and 25+ clients, `invoices` that many seeded invoices."""
     from .services import account_create
     from .services import seed as seed_account
 
@@ -103,6 +105,7 @@ def make_account(
         decimal_precision=decimal_precision,
         rate_limit_per_minute=rate_limit_per_minute,
         rate_limit_window_seconds=rate_limit_window_seconds,
+        with_catalogue=with_catalogue,
     )
     if seed is not None:
         seed_account(account, seed=seed, invoices=invoices)

@@ -121,7 +121,7 @@ def company_document(account: SandboxAccount) -> dict:
             "defaultTermsAndConditions": "Esta factura se asimila en todos sus efectos a una letra "
                                          "de cambio de conformidad con el Art. 774 del código de comercio.",
         },
-        "logo": None,
+        "logo": "",  # no logo uploaded (Alegra answers a URL when there is one)
         "kindOfPerson": "LEGAL_ENTITY",
         "identificationObject": {"type": "NIT", "number": nit.split("-")[0],
                                  "dv": nit.split("-")[1] if "-" in nit else None},

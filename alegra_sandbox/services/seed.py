@@ -72,12 +72,15 @@ class SeedError(Exception):
     pass
 
 
-def base_catalogue_create(account: SandboxAccount) -> None:
-    """Taxes, retentions, sellers, price lists, warehouses and numbering; idempotent."""
+def base_catalogue_create(account: SandboxAccount, *, taxes: list[dict] | None = None) -> None:
+    """Taxes, retentions, sellers, price lists, warehouses and numbering; idempotent.
+
+    `taxes` replaces the default Colombian taxes (tests rebuild the 2016 recordings, IVA 16 %).
+    """
     existing = set(SandboxCatalogueEntry.objects.filter(account=account).exclude(
         kind__in=[CatalogueKind.CONTACT, CatalogueKind.ITEM]).values_list("kind", "number"))
     rows = []
-    for kind, documents in ((CatalogueKind.TAX, TAXES), (CatalogueKind.RETENTION, RETENTIONS),
+    for kind, documents in ((CatalogueKind.TAX, TAXES if taxes is None else taxes), (CatalogueKind.RETENTION, RETENTIONS),
                             (CatalogueKind.SELLER, SELLERS), (CatalogueKind.PRICE_LIST, PRICE_LISTS),
                             (CatalogueKind.WAREHOUSE, WAREHOUSES),
                             (CatalogueKind.NUMBER_TEMPLATE, NUMBER_TEMPLATES)):
