@@ -136,8 +136,8 @@ def _database_from_env() -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             # A file, not memory, so a worker process started by a test sees the
-            # same test database.
-            "TEST": {"NAME": VAR_DIR / "test-db.sqlite3"},
+            # same test database; one per test process, so runs side by side never collide.
+            "TEST": {"NAME": VAR_DIR / f"test-db-{os.getpid()}.sqlite3"},
             "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
         }
     import dj_database_url
@@ -149,6 +149,8 @@ def _database_from_env() -> dict:
         config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+    # One test database per test process: concurrent runs on one server never collide.
+    config["TEST"] = {"NAME": f"test_{config.get('NAME') or 'enmienda'}_{os.getpid()}"}
     return config
 
 
