@@ -27,6 +27,9 @@ ZERO = Decimal(0)
 # Products of a 6-decimal price, a quantity and a percentage can pass the default 28 digits;
 # this keeps every intermediate exact for any realistic invoice.
 WORKING_DIGITS = 60
+# Alegra's largest recorded figure has 16 integer digits; anything past 18 is garbage, and
+# refusing it keeps every product of three such values inside WORKING_DIGITS.
+MAX_DIGITS = 18
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -55,6 +58,8 @@ def to_decimal(value: Any) -> Decimal:
         raise ValueError(f"not a number: {type(value).__name__} {value!r}"[:80])
     if not result.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
+    if result.adjusted() >= MAX_DIGITS:
+        raise ValueError(f"not a number of a sane size: {value!r}"[:80])
     return result
 
 
@@ -76,7 +81,10 @@ def quantize(amount: Any, precision: int) -> Decimal:
     """Round half-up to `precision` decimals, as Alegra does."""
     if isinstance(precision, bool) or not isinstance(precision, int):
         raise TypeError(f"precision must be an int, not {type(precision).__name__}")
-    return to_decimal(amount).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+    # Computed figures may pass MAX_DIGITS (a product of inputs); only inputs are bounded.
+    number = amount if isinstance(amount, Decimal) and amount.is_finite() else to_decimal(amount)
+    with localcontext(prec=WORKING_DIGITS):
+        return number.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
 
 
 def format_amount(amount: Any, precision: int) -> str:

@@ -1,5 +1,5 @@
 import dataclasses
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
@@ -262,3 +262,21 @@ def test_half_up_at_the_half(units, precision):
     price = Decimal(units).scaleb(-precision) + Decimal(5).scaleb(-precision - 1)
     line = {"price": format(price, "f"), "quantity": "1", "tax": []}
     assert line_totals(line, precision).total == (Decimal(units + 1)).scaleb(-precision)
+
+
+@pytest.mark.parametrize("value", ["1e999", "1" * 19, Decimal("-1E+18")])
+def test_absurd_magnitudes_are_refused(value):
+    with pytest.raises(ValueError, match="sane size"):
+        to_decimal(value)
+
+
+def test_the_largest_figures_still_round_exactly():
+    line = {"price": "999999999999999999.999999", "quantity": "999999999999999999.99",
+            "discount": "33.333333", "tax": [TAXES["4"], TAXES["3"]]}
+    totals = invoice_totals({"decimalPrecision": 10, "items": [line]})
+    # 46 significant digits: the check itself needs a wider context than Python's 28.
+    with localcontext(prec=60):
+        assert totals.total == totals.subtotal - totals.discount + totals.tax
+    assert Fraction(totals.total) == _oracle_total({"decimalPrecision": 10, "items": [
+        {**line, "tax": [TAXES["4"], TAXES["3"]]}]})
+    assert format_amount(totals.total, 10) == format(totals.total, "f")
