@@ -106,7 +106,8 @@ class ReturnedLine:
     price: Any = None  # a new unit price for a price adjustment; defaults to the net price
 
 
-def _net_price(line: Mapping[str, Any]) -> Decimal:
+def net_price(line: Mapping[str, Any]) -> Decimal:
+    """The unit price after the line's discount, at most PRICE_DECIMALS decimals."""
     # The line discount is folded into the price: the credit-note line format documented
     # for Alegra has no discount, and a folded price is right whether or not it takes one.
     price = arithmetic.to_decimal(line.get("price"))
@@ -115,14 +116,20 @@ def _net_price(line: Mapping[str, Any]) -> Decimal:
     return net.quantize(Decimal(1).scaleb(-PRICE_DECIMALS), rounding=ROUND_HALF_UP)
 
 
+_net_price = net_price  # the name callers first used
+
+
 def credit_note_lines(
     invoice_doc: Mapping[str, Any], returned_lines: Sequence[ReturnedLine]
 ) -> list[dict]:
-    items = invoice_doc.get("items") or []
+    """Note lines for `returned_lines`; ValueError for a position the invoice lacks."""
+    items = diff.document_lines(invoice_doc)
     lines = []
     for returned in returned_lines:
+        if not 0 <= returned.index < len(items):
+            raise ValueError(f"the invoice has no line {returned.index + 1}")
         line = items[returned.index]
-        price = _net_price(line) if returned.price is None else returned.price
+        price = net_price(line) if returned.price is None else returned.price
         lines.append({
             "id": line.get("id"),
             "price": decimal_text(price),

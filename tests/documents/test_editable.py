@@ -156,3 +156,8 @@ def test_credit_note_price_adjustment_and_no_stamp_for_paper_invoices():
     assert body["items"][0]["price"] == "10"
     assert body["invoices"] == [{"id": "4", "amount": "11.60"}]
     assert "stamp" not in body
+
+
+def test_credit_note_for_a_line_the_invoice_lacks_is_a_value_error():
+    with pytest.raises(ValueError, match="no line 3"):
+        credit_note_body(_invoice(), [ReturnedLine(2, "1")], "OTHER", "x", "2016-10-20")
