@@ -65,24 +65,34 @@ def canned_page() -> str:
 
 
 def timed(call: Callable[[], object], n: int) -> list[float]:
-    for _ in range(min(50, n)):  # warm up
-        call()
-    samples = []
+    return timed_together({"call": call}, n)["call"]
+
+
+def timed_together(calls: dict[str, Callable[[], object]], n: int) -> dict[str, list[float]]:
+    """Time several calls in turn, n rounds, so background noise hits them all alike."""
+    for call in calls.values():
+        for _ in range(min(50, n)):  # warm up
+            call()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(n):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            samples[name].append(time.perf_counter() - started)
     return samples
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18]
 
 
 def report(label: str, samples: list[float], baseline: list[float] | None = None) -> None:
     median = statistics.median(samples)
-    p95 = statistics.quantiles(samples, n=20)[18]
-    line = f"{label:<44} median {median * 1e6:8.0f} µs   p95 {p95 * 1e6:8.0f} µs   {1 / median:8.0f} req/s"
+    line = f"{label:<44} median {median * 1e6:7.0f} µs   p95 {p95(samples) * 1e6:7.0f} µs   {1 / median:6.0f} req/s"
     if baseline is not None:
-        extra = median - statistics.median(baseline)
-        extra95 = p95 - statistics.quantiles(baseline, n=20)[18]
-        line += f"   client overhead: +{extra * 1e6:.0f} µs median, +{extra95 * 1e6:.0f} µs p95"
+        # Paired differences: round i of the client against round i of raw httpx.
+        extra = [s - b for s, b in zip(samples, baseline, strict=True)]
+        line += f"   overhead {statistics.median(extra) * 1e6:+5.0f} µs median, {p95(extra) * 1e6:+5.0f} µs p95"
     print(line)
 
 
@@ -96,19 +106,14 @@ def overhead(n: int) -> None:
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
     auth = httpx.BasicAuth("bench@example.com", "bench-token")
+    params = {"start": 0, "limit": 30, "metadata": "true"}
 
     def raw() -> None:
-        response = http.get(BASE + "/invoices", params={"start": 0, "limit": 30, "metadata": "true"},
-                            auth=auth, timeout=httpx.Timeout(20))
+        response = http.get(BASE + "/invoices", params=params, auth=auth, timeout=httpx.Timeout(20))
         json.loads(response.text, parse_float=Decimal)
 
-    print(f"== client overhead: one GET of 30 invoices, canned by MockTransport, {n} calls ==")
-    baseline = timed(raw, n)
-    report("raw httpx + json.loads(parse_float=Decimal)", baseline)
-
     stores: list[tuple[str, Store]] = [("memory", MemoryStore())]
-    folder = tempfile.mkdtemp(prefix="enmienda-bench-")
-    stores.append(("file (fcntl)", FileStore(folder)))
+    stores.append(("file (fcntl)", FileStore(tempfile.mkdtemp(prefix="enmienda-bench-"))))
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1"
     try:
         redis_store = RedisStore(redis_url, prefix=f"bench:{uuid.uuid4().hex}:")
@@ -117,15 +122,21 @@ def overhead(n: int) -> None:
     except Exception as exc:  # no Redis here: measure the others
         print(f"(no Redis at {redis_url}: {exc})")
 
+    calls: dict[str, Callable[[], object]] = {"raw httpx + json.loads(parse_float=Decimal)": raw}
     for name, store in stores:
         # 150 per 50 ms: the stored window holds about as many grants as a busy
         # real minute (≤ 150), while calls that take ~0.3 ms never have to wait.
         limiter = RateLimiter(store, 150, window_seconds=0.05)
         client = AlegraClient(BASE, "bench@example.com", "bench-token", http=http, limiter=limiter)
-        report(f"AlegraClient.request, limiter: {name}",
-               timed(lambda c=client: c.request("GET", "/invoices",
-                                                params={"start": 0, "limit": 30, "metadata": "true"}), n),
-               baseline)
+        calls[f"AlegraClient, limiter: {name}"] = (
+            lambda c=client: c.request("GET", "/invoices", params=params))
+
+    print(f"== client overhead: one GET of 30 invoices, canned by MockTransport, {n} rounds ==")
+    samples = timed_together(calls, n)
+    baseline = samples.pop("raw httpx + json.loads(parse_float=Decimal)")
+    report("raw httpx + json.loads(parse_float=Decimal)", baseline)
+    for label, values in samples.items():
+        report(label, values, baseline)
 
 
 def sandbox(n: int) -> None:

@@ -111,22 +111,22 @@ class FileStore:
         fd = os.open(self._path(key), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            with os.fdopen(os.dup(fd), "r+", encoding="utf-8") as fh:
-                raw = fh.read()
-                try:
-                    state = json.loads(raw) if raw.strip() else {}
-                    if not isinstance(state, dict):
-                        raise ValueError
-                except ValueError:
-                    # A half-written file (a process killed mid-write) only loses
-                    # the window's history; start a fresh one rather than fail.
-                    log.warning("rate limit file %s was unreadable; starting a new window", key)
-                    state = {}
-                result = change(state)
-                fh.seek(0)
-                fh.truncate()
-                fh.write(json.dumps(state))
-                fh.flush()
+            raw = os.pread(fd, os.fstat(fd).st_size, 0)
+            try:
+                state = json.loads(raw) if raw.strip() else {}
+                if not isinstance(state, dict):
+                    raise ValueError
+            except ValueError:
+                # A half-written file (a process killed mid-write) only loses
+                # the window's history; start a fresh one rather than fail.
+                log.warning("rate limit file %s was unreadable; starting a new window", key)
+                state = {}
+            result = change(state)
+            data = json.dumps(state).encode()
+            # Padding with spaces (valid trailing JSON whitespace) instead of
+            # truncating: truncate() costs milliseconds on some filesystems,
+            # and the file never grows past one full window of timestamps.
+            os.pwrite(fd, data.ljust(len(raw)), 0)
             return result
         finally:
             os.close(fd)  # also releases the lock

@@ -171,9 +171,10 @@ def assert_budget_held(results: list[list[tuple[float, float]]]) -> None:
     # As the callers saw it; a little slack for the moment between the grant
     # and acquire() returning in a busy process.
     assert most_in_any_window(seen, WINDOW * 0.9) <= LIMIT
-    # Both processes drew on the budget throughout, not one after the other.
-    owners = [owner for _, owner in sorted((g, n) for n, stamps in enumerate(results) for g, _ in stamps)]
-    assert sum(1 for a, b in zip(owners, owners[1:]) if a != b) >= 3
+    # The processes ran at the same time (not one after the other), so the
+    # budget held because they shared it.
+    spans = [(min(g for g, _ in stamps), max(g for g, _ in stamps)) for stamps in results]
+    assert max(first for first, _ in spans) < min(last for _, last in spans)
 
 
 @pytest.mark.slow
