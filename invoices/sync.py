@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from portal.models import Company
 
@@ -163,18 +164,48 @@ def _count(run: SyncRun, outcome: str) -> None:
 
 
 def _store_all(run: SyncRun, company: Company, documents: Iterable, source: str) -> set[str]:
-    seen: set[str] = set()
+    """Store one page: new invoices in bulk, changed ones one by one, unchanged ones not at all."""
+    parsed: dict[str, tuple[dict, dict, str]] = {}
     for document in documents:
         try:
-            outcome = invoice_store(company=company, document=document, source=source)
+            columns = mirror.invoice_columns(document)
         except mirror.BadDocument as exc:
             run.errors += 1
             run.last_error = f"invoice skipped: {exc}"[:2000]
             log.warning("sync %s: invoice skipped: %s", run.pk, exc)
             continue
-        seen.add(mirror.alegra_id(document["id"]))
-        _count(run, outcome)
-    return seen
+        body = mirror.canonical(document)
+        parsed[columns["alegra_id"]] = (columns, body, mirror.content_hash(body))
+    known = {
+        alegra_id: (digest, deleted)
+        for alegra_id, digest, deleted in Invoice.objects.filter(
+            company=company, alegra_id__in=list(parsed)).values_list("alegra_id", "content_hash", "is_deleted")
+    }
+    new = []
+    for alegra_id, (columns, body, digest) in parsed.items():
+        if alegra_id not in known:
+            new.append(_new_invoice(company, columns, body, digest))
+            _count(run, "created")
+        elif known[alegra_id] == (digest, False):
+            _count(run, "unchanged")
+        else:
+            _count(run, invoice_store(company=company, document=body, source=source))
+    if new:
+        created = bulk_create_with_history(new, Invoice, default_change_reason=source)
+        if any(invoice.pk is None for invoice in created):
+            created = list(Invoice.objects.filter(company=company, alegra_id__in=[i.alegra_id for i in new]))
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(invoice=invoice, company_id=company.pk, **row)
+            for invoice in created
+            for row in mirror.invoice_lines(invoice.document)
+        )
+    return set(parsed)
+
+
+def _new_invoice(company: Company, columns: dict, body: dict, digest: str) -> Invoice:
+    invoice = Invoice(company=company, document=body, content_hash=digest,
+                      id_sort=mirror.id_sort_key(columns["alegra_id"]), **columns)
+    return invoice
 
 
 # --- full and recent --------------------------------------------------------
