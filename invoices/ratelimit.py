@@ -159,7 +159,8 @@ class FileStore:
 
 # KEYS[1] window (sorted set, score = grant time), KEYS[2] pause-until.
 # ARGV: limit, window, now ('' = server clock), unique member.
-# Scores are returned as strings because Redis truncates Lua numbers to integers.
+# Times are returned as strings because Redis truncates Lua numbers to integers
+# (and tostring() keeps only 14 digits: 0.1 ms at today's epoch).
 _RESERVE = """
 local now
 if ARGV[3] == '' then
@@ -174,15 +175,15 @@ local ttl = math.ceil(window * 1000) + 1000
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then
-  return {tostring(paused - now), tostring(now)}
+  return {string.format('%.6f', paused - now), string.format('%.6f', now)}
 end
 if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ttl)
-  return {'0', tostring(now)}
+  return {'0', string.format('%.6f', now)}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {tostring(tonumber(oldest[2]) + window - now), tostring(now)}
+return {string.format('%.6f', tonumber(oldest[2]) + window - now), string.format('%.6f', now)}
 """
 
 _PAUSE = """
