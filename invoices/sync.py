@@ -212,7 +212,7 @@ def _new_invoice(company: Company, columns: dict, body: dict, digest: str) -> In
 
 
 def sync_full(*, company: Company, client: AlegraClient | None = None, user=None,
-              progress: Progress | None = None) -> SyncRun:
+              progress: Progress | None = None, with_catalogues: bool = False) -> SyncRun:
     """Page through every invoice by ascending id, then mark what Alegra no longer has.
 
     Pages are read in id order so offsets stay stable while invoices are added
@@ -223,6 +223,8 @@ def sync_full(*, company: Company, client: AlegraClient | None = None, user=None
     run = run_start(company=company, kind=SyncRun.Kind.FULL, user=user)
     requests_before = client.requests_made
     try:
+        if with_catalogues:
+            catalogues_sync(company=company, client=client)
         for start, total, documents in client.iter_invoice_pages(
             start=run.next_start, order_field="id", order_direction="ASC"
         ):

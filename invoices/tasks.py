@@ -41,8 +41,7 @@ def sync_company(company_id: int, kind: str = "full", user_id: int | None = None
         if kind == "recent":
             run = sync.sync_recent(company=company, user=user)
         else:
-            sync.catalogues_sync(company=company)
-            run = sync.sync_full(company=company, user=user)
+            run = sync.sync_full(company=company, user=user, with_catalogues=True)
     except sync.SyncBusy:
         return "busy"
     except AlegraError as exc:

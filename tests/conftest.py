@@ -42,3 +42,19 @@ def manager(company):
 @pytest.fixture
 def outsider(other_company):
     return make_user("olga", other_company, "manager")
+
+
+@pytest.fixture
+def in_process_http(monkeypatch):
+    """Every httpx.Client made without a transport reaches this app in-process (no network)."""
+    import httpx
+
+    from alegra_sandbox.testing import SandboxTransport
+
+    original = httpx.Client.__init__
+
+    def in_process(self, *args, **kwargs):
+        kwargs.setdefault("transport", SandboxTransport())
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "__init__", in_process)

@@ -185,15 +185,7 @@ def test_a_malformed_invoice_is_skipped_and_never_corrupts_the_mirror(connected)
     assert (invoice.content_hash, invoice.total) == before
 
 
-def test_sync_command_prints_a_one_line_summary(connected, capsys, monkeypatch):
-    # The command builds its own client: point it at the sandbox through the in-process transport.
-    original = httpx.Client.__init__
-
-    def with_sandbox(self, *args, **kwargs):
-        kwargs.setdefault("transport", testing.SandboxTransport())
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(httpx.Client, "__init__", with_sandbox)
+def test_sync_command_prints_a_one_line_summary(connected, capsys, in_process_http):
     call_command("sync_invoices", company=str(connected.company.pk), full=True)
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1].startswith(connected.company.name) and "90 seen" in out[-1] and "90 new" in out[-1]

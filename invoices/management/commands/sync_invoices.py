@@ -38,8 +38,7 @@ class Command(BaseCommand):
         for company in companies:
             try:
                 if opts["full"]:
-                    sync.catalogues_sync(company=company)
-                    run = sync.sync_full(company=company, progress=progress)
+                    run = sync.sync_full(company=company, progress=progress, with_catalogues=True)
                 else:
                     run = sync.sync_recent(company=company, days=opts["days"], progress=progress)
             except sync.SyncBusy as exc:

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from invoices.alegra import AlegraClient
-from invoices.sync import catalogues_sync, sync_full
+from invoices.sync import sync_full
 from portal.models import Company
 from portal.services import company_create, membership_set, user_ensure
 
@@ -56,8 +56,7 @@ class Command(BaseCommand):
             http = httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler()), base_url="http://127.0.0.1:8000")
             for company in companies:
                 client = AlegraClient.for_company(company, http=http)
-                catalogues_sync(company=company, client=client)
-                run = sync_full(company=company, client=client)
+                run = sync_full(company=company, client=client, with_catalogues=True)
                 self.stdout.write(f"{company.name}: {run.invoices_seen} invoices mirrored ({run.state})")
         self.stdout.write("")
         self.stdout.write("Demo users (password for all: %s):" % DEMO_PASSWORD)
