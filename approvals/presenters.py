@@ -1,0 +1,389 @@
+"""What the edit, request and approval screens show, shaped so templates only loop and print.
+
+`present_diff` turns an `invoices.diff.DocumentDiff` into the `DiffView` that
+`templates/components/diff.html` renders; `present_request` does it for a saved change request
+of any kind (an update, a credit note, a contact update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from invoices import arithmetic, diff, editable
+from invoices.templatetags.money import format_money
+
+from .forms import CREDIT_NOTE_TYPES
+from .models import ChangeRequest
+
+HEADER_LABELS: dict[str, Promise] = {
+    "date": _("Date"), "dueDate": _("Due date"), "client": _("Client"), "status": _("Status"),
+    "paymentForm": _("Payment form"), "paymentMethod": _("Payment method"),
+    "seller": _("Seller"), "priceList": _("Price list"), "warehouse": _("Warehouse"),
+    "costCenter": _("Cost center"), "currency": _("Currency"), "numberTemplate": _("Numbering"),
+    "observations": _("Observations"), "anotation": _("Printed note"),
+    "termsConditions": _("Terms and conditions"), "totalPaid": _("Paid"),
+    "email": _("E-mail"), "phonePrimary": _("Phone"), "phoneSecondary": _("Second phone"),
+    "mobile": _("Mobile"), "address.address": _("Address"), "address.city": _("City"),
+}
+CONTACT_FIELDS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.address",
+                  "address.city")
+ITEM_FIELDS = frozenset({"id", "name", "description", "reference"})
+NOTE_TYPE_LABELS = dict(CREDIT_NOTE_TYPES)
+EMPTY = "—"
+
+
+@dataclass
+class Cell:
+    text: str
+    sub: str = ""
+    changed: bool = False
+    num: bool = False
+
+
+@dataclass
+class Side:
+    position: int
+    cells: list[Cell]
+
+
+@dataclass
+class LineRow:
+    kind: str  # "same" | "changed" | "added" | "removed" | "gap"
+    left: Side | None = None
+    right: Side | None = None
+    hidden: int = 0  # for a gap: how many unchanged lines it stands for
+
+
+@dataclass
+class HeaderRow:
+    field: str
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class TotalsRow:
+    label: str
+    before: Decimal | None
+    after: Decimal | None
+    strong: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass
+class Impact:
+    old_total: Decimal
+    new_total: Decimal
+    difference: Decimal
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.difference > 0 else "down" if self.difference < 0 else "none"
+
+
+@dataclass
+class NoteLine:
+    position: int
+    item: str
+    quantity: str
+    invoiced: str
+    price: str
+    taxes: str
+    total: str
+
+
+@dataclass
+class NoteView:
+    type_label: str
+    cause: str
+    date: str
+    lines: list[NoteLine]
+    amount: Decimal | None
+    balance_before: Decimal | None
+    balance_after: Decimal | None
+
+
+@dataclass
+class DiffView:
+    header: list[HeaderRow] = field(default_factory=list)
+    lines: list[LineRow] = field(default_factory=list)
+    impact: Impact | None = None
+    totals: list[TotalsRow] = field(default_factory=list)
+    precision: int = 2
+    country: str = "CO"
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    has_changes: bool = False
+    note: NoteView | None = None
+    before_label: str = ""
+    after_label: str = ""
+
+    @property
+    def line_count_changed(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return arithmetic.to_decimal(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def number_text(value: Any) -> str:
+    number = _decimal(value)
+    if number is None:
+        return str(value) if value not in (None, "") else EMPTY
+    return editable.decimal_text(number)
+
+
+def money_text(value: Any, precision: int, country: str = "CO") -> str:
+    number = _decimal(value)
+    if number is None:
+        return str(value) if value not in (None, "") else EMPTY
+    return format_money(number, precision, country)
+
+
+def price_text(value: Any, precision: int, country: str = "CO") -> str:
+    """A unit price with the decimals it has (up to 6), never fewer than the invoice's."""
+    number = _decimal(value)
+    if number is None:
+        return str(value) if value not in (None, "") else EMPTY
+    places = max(precision, min(6, max(0, -number.normalize().as_tuple().exponent)))
+    return format_money(number, places, country, symbol="")
+
+
+def value_text(value: Any) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, Mapping):
+        for key in ("name", "fullNumber", "code"):
+            if value.get(key):
+                return str(value[key])
+        ident = diff.reference_id(value)
+        return f"#{ident}" if ident else EMPTY
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_text(v) for v in value) or EMPTY
+    return str(value)
+
+
+def taxes_text(taxes: Any) -> str:
+    parts = []
+    for tax in taxes or ():
+        if isinstance(tax, Mapping):
+            name = str(tax.get("name") or f"#{arithmetic.tax_id(tax)}")
+            percentage = _decimal(tax.get("percentage")) if tax.get("percentage") not in (None, "") else None
+            parts.append(f"{name} {editable.decimal_text(percentage)} %" if percentage is not None else name)
+        else:
+            parts.append(f"#{tax}")
+    return ", ".join(parts) or EMPTY
+
+
+# --- the diff component -------------------------------------------------------------------
+
+
+def _side(line: Mapping, index: int, changed: set[str], total: Any, precision: int,
+          country: str) -> Side:
+    sub = " · ".join(str(line.get(k)) for k in ("reference", "description") if line.get(k))
+    item = str(line.get("name") or "") or f"#{diff.item_id(line)}"
+    return Side(index + 1, [
+        Cell(item, sub, bool(changed & ITEM_FIELDS)),
+        Cell(number_text(line.get("quantity")), changed="quantity" in changed, num=True),
+        Cell(price_text(line.get("price"), precision, country), changed="price" in changed, num=True),
+        Cell(number_text(line.get("discount") or 0) + " %", changed="discount" in changed, num=True),
+        Cell(taxes_text(line.get("tax")), changed="tax" in changed),
+        Cell(money_text(total, precision, country), changed="total" in changed, num=True),
+    ])
+
+
+def _collapse(rows: list[LineRow], context: int = 1) -> list[LineRow]:
+    """Runs of unchanged lines shrink to a gap row, keeping `context` lines at each end."""
+    result: list[LineRow] = []
+    run: list[LineRow] = []
+
+    def flush(at_start: bool, at_end: bool) -> None:
+        keep_head = 0 if at_start else context
+        keep_tail = 0 if at_end else context
+        if len(run) > keep_head + keep_tail + 1:
+            result.extend(run[:keep_head])
+            result.append(LineRow("gap", hidden=len(run) - keep_head - keep_tail))
+            result.extend(run[len(run) - keep_tail:] if keep_tail else [])
+        else:
+            result.extend(run)
+        run.clear()
+
+    for row in rows:
+        if row.kind == "same":
+            run.append(row)
+            continue
+        flush(at_start=not result, at_end=False)
+        result.append(row)
+    if any(row.kind != "same" for row in rows):
+        flush(at_start=not result, at_end=True)
+    else:
+        result.extend(run)
+    return result
+
+
+def _totals_rows(before: arithmetic.InvoiceTotals | None,
+                 after: arithmetic.InvoiceTotals | None) -> list[TotalsRow]:
+    if before is None or after is None:
+        return []
+    rows = [TotalsRow(str(_("Subtotal")), before.subtotal, after.subtotal),
+            TotalsRow(str(_("Discount")), before.discount, after.discount)]
+    taxes: dict[str, list] = {}
+    for side, totals in ((0, before), (1, after)):
+        for tax in totals.taxes:
+            entry = taxes.setdefault(tax.id, [f"{tax.name or '#' + tax.id} "
+                                              f"{editable.decimal_text(tax.percentage)} %",
+                                              Decimal(0), Decimal(0)])
+            entry[1 + side] = tax.amount
+    rows += [TotalsRow(label, old, new) for label, old, new in taxes.values()]
+    rows += [TotalsRow(str(_("Total")), before.total, after.total, strong=True),
+             TotalsRow(str(_("Paid")), before.total_paid, after.total_paid),
+             TotalsRow(str(_("Balance")), before.balance, after.balance, strong=True)]
+    return rows
+
+
+def present_diff(document_diff: diff.DocumentDiff, *, precision: int | None = None,
+                 country: str = "CO", collapse: bool = True,
+                 before_label: str = "", after_label: str = "") -> DiffView:
+    """The component's view of a DocumentDiff (before on the left, after on the right)."""
+    impact = document_diff.impact
+    if precision is None:
+        precision = impact.after.precision if impact is not None else 2
+    before_totals = impact.before.lines if impact is not None else ()
+    after_totals = impact.after.lines if impact is not None else ()
+    rows = []
+    counts = {"added": 0, "removed": 0, "changed": 0}
+    for change in document_diff.lines:
+        names = change.field_names()
+        left = right = None
+        if change.before is not None:
+            i = change.before_index
+            total = before_totals[i].total if i is not None and i < len(before_totals) else change.before.get("total")
+            left = _side(change.before, i or 0, names, total, precision, country)
+        if change.after is not None:
+            j = change.after_index
+            total = after_totals[j].total if j is not None and j < len(after_totals) else change.after.get("total")
+            right = _side(change.after, j or 0, names, total, precision, country)
+        rows.append(LineRow(change.kind, left, right))
+        if change.kind in counts:
+            counts[change.kind] += 1
+    return DiffView(
+        header=[HeaderRow(c.field, str(HEADER_LABELS.get(c.field, c.field)),
+                          value_text(c.before), value_text(c.after))
+                for c in document_diff.header],
+        lines=_collapse(rows) if collapse else rows,
+        impact=Impact(impact.old_total, impact.new_total, impact.difference) if impact else None,
+        totals=_totals_rows(impact.before, impact.after) if impact else [],
+        precision=precision, country=country, has_changes=document_diff.has_changes,
+        before_label=before_label or str(_("Before")), after_label=after_label or str(_("After")),
+        **counts,
+    )
+
+
+def diff_of(before: Mapping, after: Mapping, *, taxes: Mapping | None = None,
+            precision: int | None = None, country: str = "CO", **labels) -> DiffView:
+    """Diff two invoice documents and present it; a malformed value never raises."""
+    try:
+        document_diff = diff.diff_documents(before, after, taxes)
+    except (ValueError, TypeError, ArithmeticError):
+        document_diff = diff.diff_documents(before, after, None)
+    return present_diff(document_diff, precision=precision, country=country, **labels)
+
+
+def _path(document: Mapping, path: str) -> str:
+    value: Any = document
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return "" if value is None else str(value)
+
+
+def present_contact_diff(before: Mapping, after: Mapping, **labels) -> DiffView:
+    header = [HeaderRow(name, str(HEADER_LABELS[name]), _path(before, name) or EMPTY,
+                        _path(after, name) or EMPTY)
+              for name in CONTACT_FIELDS if _path(before, name) != _path(after, name)]
+    return DiffView(header=header, has_changes=bool(header),
+                    before_label=labels.get("before_label") or str(_("Before")),
+                    after_label=labels.get("after_label") or str(_("After")))
+
+
+def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
+                 taxes: Mapping | None = None) -> DiffView:
+    """A credit note and what it does to the invoice's balance."""
+    try:
+        precision = arithmetic.precision_of(invoice_doc)
+    except ValueError:
+        precision = 2
+    items = invoice_doc.get("items") if isinstance(invoice_doc.get("items"), list) else []
+    invoiced: dict[str, Decimal] = {}
+    for line in items:
+        if isinstance(line, Mapping):
+            invoiced[diff.item_id(line)] = invoiced.get(diff.item_id(line), Decimal(0)) + (
+                _decimal(line.get("quantity")) or Decimal(0))
+    names = {diff.item_id(line): str(line.get("name") or "") for line in items if isinstance(line, Mapping)}
+    known_taxes = {arithmetic.tax_id(t): t for line in items if isinstance(line, Mapping)
+                   for t in line.get("tax") or () if isinstance(t, Mapping)}
+    lines = []
+    for index, line in enumerate(note.get("items") or ()):
+        if not isinstance(line, Mapping):
+            continue
+        ident = diff.item_id(line)
+        try:
+            total = arithmetic.line_totals(line, precision, {**(taxes or {}), **known_taxes}).total
+        except (ValueError, TypeError, ArithmeticError):
+            total = None
+        lines.append(NoteLine(
+            index + 1, names.get(ident) or f"#{ident}", number_text(line.get("quantity")),
+            number_text(invoiced.get(ident, Decimal(0))), price_text(line.get("price"), precision, country),
+            taxes_text([known_taxes.get(arithmetic.tax_id(t), t) for t in line.get("tax") or ()]),
+            money_text(total, precision, country) if total is not None else EMPTY,
+        ))
+    try:
+        amount = editable.credit_note_amount(invoice_doc, note, taxes)
+    except (ValueError, TypeError, ArithmeticError):
+        amount = None
+    recorded = _decimal(invoice_doc.get("balance"))
+    if recorded is None:
+        recorded = (_decimal(invoice_doc.get("total")) or Decimal(0)) - (
+            _decimal(invoice_doc.get("totalPaid")) or Decimal(0))
+    before = arithmetic.quantize(recorded, precision)
+    total = _decimal(invoice_doc.get("total")) or Decimal(0)
+    view = NoteView(
+        type_label=str(NOTE_TYPE_LABELS.get(note.get("type"), note.get("type") or EMPTY)),
+        cause=str(note.get("cause") or ""), date=str(note.get("date") or ""), lines=lines,
+        amount=amount, balance_before=before,
+        balance_after=before - amount if amount is not None else None,
+    )
+    return DiffView(
+        impact=Impact(total, total - amount, -amount) if amount is not None else None,
+        precision=precision, country=country, has_changes=bool(lines), note=view,
+        before_label=str(_("Invoice")), after_label=str(_("Credit note")),
+    )
+
+
+def present_request(change_request: ChangeRequest, *, taxes: Mapping | None = None) -> DiffView:
+    """The diff component's view of a saved request, whatever its kind."""
+    country = getattr(change_request.company, "country", "CO")
+    base, proposed = change_request.base_document, change_request.proposed_document
+    if change_request.kind == ChangeRequest.Kind.CONTACT:
+        return present_contact_diff(base, proposed)
+    if change_request.kind == ChangeRequest.Kind.CREDIT_NOTE:
+        return present_note(base, proposed, country=country, taxes=taxes)
+    return diff_of(base, proposed, taxes=taxes, country=country,
+                   before_label=str(_("In Alegra")), after_label=str(_("Proposed")))
