@@ -11,7 +11,9 @@ import base64
 import binascii
 import functools
 import json
+import socket
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -37,22 +39,35 @@ def error_response(error: SandboxError) -> HttpResponse:
     return json_response({"code": error.code, "message": error.message}, error.status)
 
 
-def dropped_response() -> StreamingHttpResponse:
-    """A response that breaks while being sent.
+def dropped_response(request) -> StreamingHttpResponse:
+    """A response that breaks before anything is sent.
 
     Under `alegra_sandbox.testing.SandboxTransport` the exception becomes
-    httpx.RemoteProtocolError. A real WSGI server has already sent the headers
-    (announcing a body that never comes) when the exception hits, and drops the
-    connection or leaves the client to time out.
+    httpx.RemoteProtocolError. Under a real server the socket is shut down
+    first (found through gunicorn's environ key or the runserver input
+    stream), so the client sees the connection close without an answer.
     """
+    environ = request.META
 
     def body():
-        yield b""
+        _shut_socket(environ)
         raise SandboxConnectionDropped("conexión interrumpida por el sandbox")
+        yield b""  # a generator, so nothing runs until the server starts sending
 
-    response = StreamingHttpResponse(body(), content_type=CONTENT_TYPE)
-    response["Content-Length"] = "1024"
-    return response
+    return StreamingHttpResponse(body(), content_type=CONTENT_TYPE)
+
+
+def _shut_socket(environ) -> None:
+    sock = environ.get("gunicorn.socket")
+    if sock is None:
+        # runserver: wsgi.input is a LimitedStream over the socket's buffered reader.
+        reader = getattr(getattr(environ.get("wsgi.input"), "_read", None), "__self__", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def credentials(request) -> tuple[str, str] | None:
@@ -108,7 +123,7 @@ def endpoint(*methods: str):
 def _run_with_faults(view, request, account, methods, kwargs):
     fault = fault_draw(account)
     if fault.drop_before:
-        return dropped_response()
+        return dropped_response(request)
     if fault.status:
         return error_response(SandboxError(
             fault.status, fault.status,
@@ -126,8 +141,12 @@ def _run_with_faults(view, request, account, methods, kwargs):
     else:
         data, status = result if isinstance(result, tuple) else (result, 200)
         response = json_response(data, status)
-    return dropped_response() if fault.drop_after else response
+    return dropped_response(request) if fault.drop_after else response
 
 
 def body_of(request, *, required: bool = True):
-    return parse_json_body(request.body, required=required)
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise SandboxError(413, Code.INVALID_VALUE, "El cuerpo de la petición es demasiado grande.") from None
+    return parse_json_body(raw, required=required)

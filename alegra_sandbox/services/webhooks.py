@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from .. import delivery
 from ..errors import Code, bad_request, not_found
@@ -75,9 +75,12 @@ def subscription_create(account: SandboxAccount, body) -> dict:
     _refuse_duplicate(account, event, url)
     # The probe runs outside any transaction: its receiver may be this same app.
     _probe(url)
-    with transaction.atomic():
+    try:
+        with transaction.atomic():
+            row = SandboxWebhookSubscription.objects.create(account=account, event=event, url=url)
+    except IntegrityError:  # the same subscription was created meanwhile
         _refuse_duplicate(account, event, url)
-        row = SandboxWebhookSubscription.objects.create(account=account, event=event, url=url)
+        raise
     return {"subscription": subscription_document(row)}
 
 
@@ -88,7 +91,12 @@ def subscription_update(account: SandboxAccount, subscription_id, body) -> dict:
     if url != row.url:
         _probe(url)
     row.event, row.url, row.consecutive_failures = event, url, 0
-    row.save()
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        _refuse_duplicate(account, event, url, exclude_pk=row.pk)
+        raise
     return {"subscription": subscription_document(row)}
 
 
