@@ -1,3 +1,7 @@
 import os
+import tempfile
 
 os.environ.setdefault("ENMIENDA_TESTING", "1")
+# The Alegra request budget of this test run starts empty (worker processes started by tests inherit it).
+if not os.environ.get("REDIS_URL"):
+    os.environ.setdefault("ALEGRA_RATE_LIMIT_STORE", tempfile.mkdtemp(prefix="enmienda-ratelimit-"))

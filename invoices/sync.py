@@ -228,21 +228,22 @@ def sync_full(*, company: Company, client: AlegraClient | None = None, user=None
         for start, total, documents in client.iter_invoice_pages(
             start=run.next_start, order_field="id", order_direction="ASC"
         ):
+            # No transaction is held across a request: on SQLite it would lock
+            # out every other writer (the sandbox itself, in the demo).
             with transaction.atomic():
                 seen = _store_all(run, company, documents, source="sync")
-                sorted_ids = sorted(mirror.id_sort_key(mirror.alegra_id(d["id"])) for d in documents
-                                    if isinstance(d, dict) and d.get("id") not in (None, ""))
-                last = sorted_ids[-1] if sorted_ids else None
-                is_last_page = len(documents) < PAGE_SIZE or (total is not None and start + len(documents) >= total)
-                upper = None if is_last_page else last
-                _reconcile_range(run, company, client, run.id_cursor, upper, seen)
-                run.next_start = start + len(documents)
-                run.id_cursor = last or run.id_cursor
-                run.pages_done += 1
-                run.pages_total = _pages_total(run, total)
-                run.requests_made = client.requests_made - requests_before
-                run.heartbeat_at = timezone.now()
-                run.save()
+            sorted_ids = sorted(mirror.id_sort_key(mirror.alegra_id(d["id"])) for d in documents
+                                if isinstance(d, dict) and d.get("id") not in (None, ""))
+            last = sorted_ids[-1] if sorted_ids else None
+            is_last_page = len(documents) < PAGE_SIZE or (total is not None and start + len(documents) >= total)
+            _reconcile_range(run, company, client, run.id_cursor, None if is_last_page else last, seen)
+            run.next_start = start + len(documents)
+            run.id_cursor = last or run.id_cursor
+            run.pages_done += 1
+            run.pages_total = _pages_total(run, total)
+            run.requests_made = client.requests_made - requests_before
+            run.heartbeat_at = timezone.now()
+            run.save()
             if progress:
                 progress(run)
         run.requests_made = client.requests_made - requests_before
@@ -281,12 +282,12 @@ def sync_recent(*, company: Company, days: int | None = None, client: AlegraClie
         for start, total, documents in client.iter_invoice_pages(date_afterOrNow=since):
             with transaction.atomic():
                 _store_all(run, company, documents, source="sync")
-                run.pages_done += 1
-                run.pages_total = _pages_total(run, total)
-                run.next_start = start + len(documents)
-                run.requests_made = client.requests_made - requests_before
-                run.heartbeat_at = timezone.now()
-                run.save()
+            run.pages_done += 1
+            run.pages_total = _pages_total(run, total)
+            run.next_start = start + len(documents)
+            run.requests_made = client.requests_made - requests_before
+            run.heartbeat_at = timezone.now()
+            run.save()
             if progress:
                 progress(run)
         run.requests_made = client.requests_made - requests_before
@@ -324,11 +325,12 @@ def _store_catalogue(model, company: Company, documents: Iterable[dict], columns
 def catalogues_sync(*, company: Company, client: AlegraClient | None = None) -> dict[str, int]:
     """Contacts, items and taxes the edit screen picks from."""
     client = client or AlegraClient.for_company(company)
+    taxes, items, contacts = client.list_taxes(), list(client.iter_items()), list(client.iter_contacts())
     with transaction.atomic():
         return {
-            "taxes": _store_catalogue(Tax, company, client.list_taxes(), mirror.tax_columns),
-            "items": _store_catalogue(Item, company, client.iter_items(), mirror.item_columns),
-            "contacts": _store_catalogue(Contact, company, client.iter_contacts(), mirror.contact_columns),
+            "taxes": _store_catalogue(Tax, company, taxes, mirror.tax_columns),
+            "items": _store_catalogue(Item, company, items, mirror.item_columns),
+            "contacts": _store_catalogue(Contact, company, contacts, mirror.contact_columns),
         }
 
 

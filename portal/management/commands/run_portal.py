@@ -51,13 +51,19 @@ class Command(BaseCommand):
         self.stdout.write("stopped")
 
     def _after_start(self, addr: str) -> None:
-        """Once the server answers, subscribe the companies to Alegra's invoice webhooks."""
+        """Once the server answers: mirror companies never synced, and subscribe to webhooks."""
         for _ in range(60):
             try:
                 if httpx.get(f"http://{addr}/health/", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        from invoices.tasks import ensure_webhooks_all
+        from invoices.models import SyncRun
+        from invoices.tasks import ensure_webhooks_all, sync_company
+        from portal.models import Company
 
+        synced = set(SyncRun.objects.filter(state=SyncRun.State.SUCCEEDED).values_list("company_id", flat=True))
+        for company in Company.objects.exclude(pk__in=synced):
+            self.stdout.write(f"mirroring {company.name} in the background (see its Sync page)")
+            sync_company.delay(company.pk, "full")
         ensure_webhooks_all.delay()

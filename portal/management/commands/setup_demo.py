@@ -1,13 +1,13 @@
-"""Demo data: a seeded sandbox account, its company connection, one user per role, the first mirror."""
+"""Demo data: a seeded sandbox account, its company connection and one user per role.
 
-import httpx
+The first mirror is made by `run_portal` once the web server (and so the
+sandbox behind it) answers: the worker syncs over real HTTP, as in production.
+"""
+
 from django.conf import settings
-from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from invoices.alegra import AlegraClient
-from invoices.sync import sync_full
 from portal.models import Company
 from portal.services import company_create, membership_set, user_ensure
 
@@ -28,10 +28,7 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Seed the sandbox, register the demo companies and users, and mirror their invoices (idempotent)."
-
-    def add_arguments(self, parser):
-        parser.add_argument("--skip-sync", action="store_true")
+    help = "Seed the sandbox and register the demo companies and users (idempotent)."
 
     def handle(self, *args, **opts):
         base_url = settings.PORTAL_BASE_URL.rstrip("/") + "/sandbox/api/v1"
@@ -51,13 +48,6 @@ class Command(BaseCommand):
             membership_set(user=user, company=companies[0], role=first_role)
             if second_role:
                 membership_set(user=user, company=companies[1], role=second_role)
-        if not opts["skip_sync"]:
-            # The web server is not up yet: reach the sandbox over in-process HTTP.
-            http = httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler()), base_url="http://127.0.0.1:8000")
-            for company in companies:
-                client = AlegraClient.for_company(company, http=http)
-                run = sync_full(company=company, client=client, with_catalogues=True)
-                self.stdout.write(f"{company.name}: {run.invoices_seen} invoices mirrored ({run.state})")
         self.stdout.write("")
         self.stdout.write("Demo users (password for all: %s):" % DEMO_PASSWORD)
         for username, full_name, first_role, second_role in DEMO_USERS:
