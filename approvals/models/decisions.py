@@ -129,6 +129,8 @@ class Routing(models.Model):
     policy = models.ForeignKey(RoutingPolicy, on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+")
     policy_name = models.CharField(max_length=120, blank=True, default="")
+    # The revision (base + proposal) this routing was made for; a re-based request is routed again.
+    revision = models.CharField(max_length=64, blank=True, default="")
     approvals_required = models.PositiveSmallIntegerField(default=1)
     manager_required = models.BooleanField(default=False)
     reason = models.TextField(blank=True, default="")

@@ -258,6 +258,7 @@ def push_retry(*, change_request: ChangeRequest, user) -> Push:
 @transaction.atomic
 def conflict_rebase(*, change_request: ChangeRequest, user) -> ChangeRequest:
     """Carry the edit onto Alegra's current version and send it back to approval."""
+    change_request = _lock(change_request)
     if change_request.state != State.CONFLICT:
         raise DecisionRefused("not_conflict", _("Only a request in conflict can be re-based here."))
     try:

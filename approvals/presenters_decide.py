@@ -1,0 +1,242 @@
+"""What the decision panel, the inbox and the conflict screen show, computed once per render."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from invoices import diff
+from portal.access import DECIDE_ROLES
+from portal.models import Membership
+
+from . import routing
+from .models import ChangeRequest, Decision, Push, Routing
+from .presenters import EMPTY, HEADER_LABELS, value_text
+from .services.decisions import ApprovalStatus, approval_status, revision_of
+
+ACTIVE_PUSH = frozenset({Push.State.QUEUED, Push.State.PUSHING, Push.State.RETRYING})
+
+
+@dataclass
+class Panel:
+    change_request: ChangeRequest
+    routing: Routing | None
+    status: ApprovalStatus
+    decisions: list[Decision]
+    earlier: list[Decision]
+    push: Push | None
+    can_decide: bool
+    is_requester: bool
+    already_decided: bool
+    can_retry: bool
+    can_copy: bool
+    needs_text: str
+    error: str = ""
+
+    @property
+    def polling(self) -> bool:
+        """The panel refreshes itself while the change is on its way to Alegra."""
+        state = self.change_request.state
+        return state in (ChangeRequest.State.APPROVED, ChangeRequest.State.PUSHING) or bool(
+            self.push and self.push.state in ACTIVE_PUSH)
+
+    @property
+    def push_state(self) -> str:
+        return self.push.state if self.push else ""
+
+
+def panel_for(change_request: ChangeRequest, membership: Membership, user, *, error: str = "") -> Panel:
+    routing_row = Routing.objects.filter(change_request=change_request).select_related("auto_rule").first()
+    all_decisions = list(change_request.decisions.select_related("approver", "auto_rule").order_by("created_at", "id"))
+    revision = revision_of(change_request)
+    current = [d for d in all_decisions if d.revision == revision]
+    status = approval_status(change_request, routing_row, current)
+    push = change_request.pushes.order_by("-created_at", "-id").first()
+    is_requester = change_request.requester_id == user.pk
+    already = any(d.approver_id == user.pk for d in current)
+    State = ChangeRequest.State
+    return Panel(
+        change_request=change_request, routing=routing_row, status=status, decisions=current,
+        earlier=[d for d in all_decisions if d.revision != revision], push=push,
+        can_decide=(change_request.state == State.PENDING and membership.role in DECIDE_ROLES
+                    and not is_requester and not already),
+        is_requester=is_requester, already_decided=already,
+        can_retry=(change_request.state == State.FAILED and push is not None and push.state == Push.State.FAILED
+                   and (is_requester or membership.role in DECIDE_ROLES)),
+        can_copy=change_request.state in (State.REJECTED, State.CANCELLED) and membership.role == "accountant",
+        needs_text=routing.needs_text(status.required, status.manager_required),
+        error=error,
+    )
+
+
+# --- the inbox --------------------------------------------------------------------------
+
+
+@dataclass
+class InboxRow:
+    change_request: ChangeRequest
+    status: ApprovalStatus
+    routing: Routing | None
+    decided_by_me: bool
+    is_mine: bool
+    error: str = ""
+    notice: str = ""
+
+    @property
+    def age(self):
+        return self.change_request.submitted_at or self.change_request.created_at
+
+    @property
+    def can_decide(self) -> bool:
+        return (self.change_request.state == ChangeRequest.State.PENDING and not self.decided_by_me
+                and not self.is_mine)
+
+
+def pending_requests(company_id: int):
+    return (ChangeRequest.objects.filter(company_id=company_id, state=ChangeRequest.State.PENDING)
+            .select_related("invoice", "requester", "company", "routing")
+            .prefetch_related(Prefetch("decisions", queryset=Decision.objects.select_related("approver")))
+            .order_by("submitted_at", "id"))
+
+
+def inbox_row(change_request: ChangeRequest, user, *, error: str = "", notice: str = "") -> InboxRow:
+    routing_row = getattr(change_request, "routing", None) if _has_routing(change_request) else None
+    revision = revision_of(change_request)
+    decisions = [d for d in change_request.decisions.all() if d.revision == revision]
+    status = approval_status(change_request, routing_row, decisions)
+    return InboxRow(change_request, status, routing_row, any(d.approver_id == user.pk for d in decisions),
+                    change_request.requester_id == user.pk, error=error, notice=notice)
+
+
+def _has_routing(change_request: ChangeRequest) -> bool:
+    try:
+        change_request.routing
+    except Routing.DoesNotExist:
+        return False
+    return True
+
+
+def waiting_count(company_id: int, user) -> int:
+    """Pending requests of the company this user may still decide."""
+    decided = Decision.objects.filter(approver=user).values("change_request_id")
+    return (ChangeRequest.objects.filter(company_id=company_id, state=ChangeRequest.State.PENDING)
+            .exclude(requester=user).exclude(pk__in=decided).count())
+
+
+def attention_count(company_id: int, user) -> int:
+    """The user's own requests that need them: rejected recently, in conflict, or failed."""
+    return ChangeRequest.objects.filter(
+        company_id=company_id, requester=user,
+        state__in=[ChangeRequest.State.CONFLICT, ChangeRequest.State.FAILED]).count()
+
+
+# --- the conflict screen ------------------------------------------------------------------
+
+
+@dataclass
+class ConflictRow:
+    label: str
+    base: str
+    remote: str
+    approved: str
+    remote_changed: bool
+    approved_changed: bool
+
+    @property
+    def clash(self) -> bool:
+        return self.remote_changed and self.approved_changed and self.remote != self.approved
+
+
+@dataclass
+class ConflictView:
+    rows: list[ConflictRow] = field(default_factory=list)
+    totals: list[ConflictRow] = field(default_factory=list)
+
+
+def _path(document: Mapping, path: str) -> Any:
+    value: Any = document
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _line_label(line: Mapping | None, index: int) -> str:
+    name = str((line or {}).get("name") or (line or {}).get("description") or f"#{diff.item_id(line)}")
+    return f"{_('Line')} {index + 1} · {name}"
+
+
+def _line_text(line: Mapping | None) -> str:
+    if not line:
+        return EMPTY
+    parts = []
+    for name in ("quantity", "price", "discount"):
+        parts.append(f"{name} {value_text(line.get(name))}")
+    taxes = ", ".join(str(t.get("name") or t.get("id")) if isinstance(t, Mapping) else str(t)
+                      for t in line.get("tax") or ())
+    if taxes:
+        parts.append(taxes)
+    if line.get("description"):
+        parts.append(str(line.get("description")))
+    return " · ".join(parts)
+
+
+def conflict_view(change_request: ChangeRequest, remote: Mapping | None) -> ConflictView:
+    """Three columns: the edit's base, what Alegra has now, what was approved."""
+    base = change_request.base_document or {}
+    approved = change_request.proposed_document or {}
+    remote = remote or {}
+    view = ConflictView()
+    if change_request.kind == ChangeRequest.Kind.CONTACT:
+        from .push import CONTACT_PATHS
+
+        for name in CONTACT_PATHS:
+            b, r, a = (str(_path(doc, name) or "") for doc in (base, remote, approved))
+            if b != r or b != a:
+                view.rows.append(ConflictRow(str(HEADER_LABELS.get(name, name)), b or EMPTY, r or EMPTY,
+                                             a or EMPTY, b != r, b != a))
+        return view
+    if change_request.kind == ChangeRequest.Kind.CREDIT_NOTE:
+        approved = base  # a credit note does not change the invoice's fields; Alegra moved alone
+    remote_diff = diff.diff_documents(base, remote)
+    approved_diff = diff.diff_documents(base, approved)
+    names = [c.field for c in remote_diff.header] + [c.field for c in approved_diff.header]
+    for name in dict.fromkeys(names):
+        b, r, a = base.get(name), remote.get(name), approved.get(name)
+        view.rows.append(ConflictRow(
+            str(HEADER_LABELS.get(name, name)), value_text(b) or EMPTY, value_text(r) or EMPTY,
+            value_text(a) or EMPTY,
+            diff.normalise_header(name, b) != diff.normalise_header(name, r),
+            diff.normalise_header(name, b) != diff.normalise_header(name, a)))
+    base_lines = [line for line in base.get("items") or () if isinstance(line, Mapping)]
+    remote_lines = [line for line in remote.get("items") or () if isinstance(line, Mapping)]
+    approved_lines = [line for line in approved.get("items") or () if isinstance(line, Mapping)]
+    if remote_diff.lines_changed or approved_diff.lines_changed:
+        for index in range(max(len(base_lines), len(remote_lines), len(approved_lines))):
+            b = base_lines[index] if index < len(base_lines) else None
+            r = remote_lines[index] if index < len(remote_lines) else None
+            a = approved_lines[index] if index < len(approved_lines) else None
+            bt, rt, at = _line_text(b), _line_text(r), _line_text(a)
+            if bt != rt or bt != at:
+                view.rows.append(ConflictRow(_line_label(b or r or a, index), bt, rt, at, bt != rt, bt != at))
+    for name, label in (("total", _("Total")), ("balance", _("Balance"))):
+        b, r, a = base.get(name), remote.get(name), approved.get(name)
+        view.totals.append(ConflictRow(str(label), value_text(b) or EMPTY, value_text(r) or EMPTY,
+                                       value_text(a) or EMPTY, _dec(b) != _dec(r), _dec(b) != _dec(a)))
+    return view
+
+
+def _dec(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except Exception:
+        return None
+
+
+def age_days(when) -> int:
+    return max(0, (timezone.now() - when).days) if when else 0

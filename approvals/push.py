@@ -1,0 +1,553 @@
+"""Sending an approved change to Alegra, exactly once, never over somebody else's change.
+
+The outbox row (`Push`) is written in the transaction of the final approval; a
+Celery task runs `push_run` for it, and `push_sweep` re-queues rows nobody is
+working on, so neither a crash nor a lost broker message loses a change.
+
+Alegra has no ETag or idempotency key, so every attempt re-reads first:
+
+- Alegra already holds the approved state → done (a retried push never writes twice);
+- Alegra moved away from the version the edit was based on → conflict, nothing written;
+- otherwise one write: PUT the editable fields, POST the credit note, or PUT the contact.
+
+A write is never retried blindly: after any failure the next attempt reads
+again. Only one worker holds a row at a time (state `pushing` with a recent
+heartbeat); a worker that dies leaves a heartbeat that goes stale, and the
+sweeper hands the row to the next one. A credit note carries a marker with
+the request's number in its observations, so a retry finds it instead of
+creating a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from invoices import arithmetic, diff, editable, mirror
+from invoices.alegra import AlegraClient, AlegraError
+from invoices.sync import contact_store, invoice_store
+
+from . import notify
+from .models import ChangeRequest, Decision, Push
+from .services.requests import request_transition
+
+log = logging.getLogger(__name__)
+
+State = Push.State
+CRState = ChangeRequest.State
+
+CREDIT_NOTE_SCAN_PAGES = 5
+HISTORY_REASON_LENGTH = 100  # the mirror's history keeps a short reason
+CONTACT_PATHS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.address", "address.city")
+CONTACT_READ_ONLY = frozenset({"id", "status", "internalContacts"})
+CONTACT_REFERENCES = frozenset({"seller", "priceList", "term"})
+
+
+def max_attempts() -> int:
+    return getattr(settings, "PUSH_MAX_ATTEMPTS", 8)
+
+
+def retry_base_seconds() -> float:
+    return float(getattr(settings, "PUSH_RETRY_BASE_SECONDS", 2.0))
+
+
+def retry_max_seconds() -> float:
+    # Must stay below the broker's visibility timeout, or a waiting retry is delivered twice.
+    return float(getattr(settings, "PUSH_RETRY_MAX_SECONDS", 900.0))
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PUSH_STALE_AFTER_SECONDS", 300))
+
+
+def requeue_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PUSH_REQUEUE_AFTER_SECONDS", 120))
+
+
+def _default_client(company) -> AlegraClient:
+    # One try per call: the push itself retries, and always reads before writing again.
+    return AlegraClient.for_company(company, max_attempts=1, max_wait=10.0)
+
+
+# Tests hand the push a client onto the in-process sandbox; everything else uses the default.
+_client_factory: Callable[..., AlegraClient] = _default_client
+
+
+def set_client_factory(factory: Callable[..., AlegraClient] | None) -> None:
+    global _client_factory
+    _client_factory = factory or _default_client
+
+
+def client_for(company) -> AlegraClient:
+    return _client_factory(company)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    retry_in: float | None = None  # seconds until the next attempt, when one is due
+    attempt: int | None = None  # the attempt that scheduled it
+
+
+class Conflict(Exception):
+    def __init__(self, remote: dict, fields: list[str]):
+        self.remote, self.fields = remote, fields
+        super().__init__("Alegra changed: " + ", ".join(fields))
+
+
+@dataclass
+class Applied:
+    response: dict
+    wrote: bool
+    result_id: str = ""
+    invoice_document: dict | None = None
+    contact_document: dict | None = None
+    expected_total: Decimal | None = None
+    received_total: Decimal | None = None
+
+
+# --- queueing ------------------------------------------------------------------------
+
+
+def enqueue(push: Push) -> None:
+    """Hand the push to a worker once the current transaction commits.
+
+    `robust`: a broker that is down must not fail the approval; the sweeper
+    sends the row again later.
+    """
+    from . import tasks
+
+    push_id = push.pk
+    transaction.on_commit(lambda: tasks.push_change.delay(push_id), robust=True)
+
+
+@transaction.atomic
+def push_create(*, change_request: ChangeRequest, revision: str, reason: str = "") -> Push:
+    push = Push(change_request=change_request, revision=revision, company_id=change_request.company_id,
+                max_attempts=max_attempts(), queued_at=timezone.now())
+    push._change_reason = reason or "queued"
+    push.save()
+    enqueue(push)
+    return push
+
+
+def backoff(attempt: int, *, at_least: float = 0.0) -> float:
+    """Exponential with jitter, so pushes that failed together do not come back together."""
+    delay = min(retry_max_seconds(), retry_base_seconds() * 2 ** max(0, attempt - 1))
+    delay *= random.uniform(0.5, 1.0)
+    return min(retry_max_seconds(), max(delay, at_least))
+
+
+# --- one attempt ---------------------------------------------------------------------
+
+
+def _claim(push_id: int, after_attempt: int | None, now: datetime) -> tuple[Push | None, str]:
+    with transaction.atomic():
+        push = Push.objects.select_for_update().filter(pk=push_id).first()
+        if push is None:
+            return None, "missing"
+        if push.is_finished:
+            return None, push.state
+        if push.state == State.PUSHING and push.heartbeat_at and push.heartbeat_at > now - stale_after():
+            return None, "busy"
+        if (push.state == State.RETRYING and after_attempt != push.attempts
+                and push.next_attempt_at and push.next_attempt_at > now):
+            return None, "early"
+        push.state = State.PUSHING
+        push.attempts += 1
+        push.heartbeat_at = now
+        push.next_attempt_at = None
+        push._change_reason = f"attempt {push.attempts}"
+        push.save()
+        change_request = ChangeRequest.objects.select_for_update().get(pk=push.change_request_id)
+        if change_request.state == CRState.APPROVED:
+            request_transition(change_request=change_request, to_state=CRState.PUSHING, user=None,
+                               reason=f"sending to Alegra (attempt {push.attempts})")
+    return push, "claimed"
+
+
+def _still_ours(push: Push) -> bool:
+    """Fence before a write: the row is still this attempt's (the sweeper did not hand it on).
+
+    A bare UPDATE on purpose: a heartbeat is not an event worth a history row.
+    """
+    return Push.objects.filter(pk=push.pk, state=State.PUSHING, attempts=push.attempts).update(
+        heartbeat_at=timezone.now(), writes=F("writes") + 1) == 1
+
+
+def push_run(*, push_id: int, after_attempt: int | None = None, client: AlegraClient | None = None,
+             now: datetime | None = None) -> Outcome:
+    """One attempt at the push; `after_attempt` marks the retry a previous attempt scheduled."""
+    now = now or timezone.now()
+    push, claim = _claim(push_id, after_attempt, now)
+    if push is None:
+        return Outcome(claim)
+    change_request = (ChangeRequest.objects.select_related("company", "invoice", "requester")
+                      .get(pk=push.change_request_id))
+    own_client = client is None
+    client = client or client_for(change_request.company)
+    try:
+        if change_request.kind == ChangeRequest.Kind.CREDIT_NOTE:
+            result = _push_credit_note(client, change_request, push)
+        elif change_request.kind == ChangeRequest.Kind.CONTACT:
+            result = _push_contact(client, change_request, push)
+        else:
+            result = _push_update(client, change_request, push)
+    except Conflict as conflict:
+        return _finish_conflict(push, change_request, conflict)
+    except _Superseded:
+        return Outcome("superseded")
+    except AlegraError as error:
+        return _finish_error(push, change_request, error, client)
+    finally:
+        if own_client:
+            client.close()
+    return _finish_applied(push, change_request, result)
+
+
+class _Superseded(Exception):
+    """The sweeper gave the row to another worker while this one was slow: write nothing."""
+
+
+def _write_guard(push: Push) -> None:
+    if not _still_ours(push):
+        raise _Superseded
+
+
+def _moved(base: Mapping[str, Any], base_hash: str, current: dict) -> list[str]:
+    """The fields in which Alegra's current invoice differs from the edit's base; [] when same."""
+    if mirror.content_hash(mirror.canonical(current)) == base_hash:
+        return []
+    changes = diff.diff_documents(base, current)
+    fields = [change.field for change in changes.header]
+    if changes.lines_changed:
+        fields.append("items")
+    return fields
+
+
+def _total(document: Mapping[str, Any]) -> Decimal | None:
+    try:
+        return arithmetic.to_decimal(document.get("total"))
+    except (ValueError, TypeError):
+        return None
+
+
+def _push_update(client: AlegraClient, change_request: ChangeRequest, push: Push) -> Applied:
+    invoice_id = change_request.invoice.alegra_id
+    proposed = change_request.proposed_document
+    current = client.get_invoice(invoice_id)
+    expected = change_request.new_total
+    if not editable.put_body(current, proposed):
+        return Applied(current, False, invoice_document=current, expected_total=expected,
+                       received_total=_total(current))
+    fields = _moved(change_request.base_document, change_request.base_hash, current)
+    if fields:
+        raise Conflict(current, fields)
+    body = editable.put_body(change_request.base_document, proposed)
+    _write_guard(push)
+    response = client.put_invoice(invoice_id, body)
+    return Applied(response, True, invoice_document=response, expected_total=expected,
+                   received_total=_total(response))
+
+
+def marker(change_request: ChangeRequest) -> str:
+    return f"[enmienda #{change_request.pk}]"
+
+
+def _find_credit_note(client: AlegraClient, change_request: ChangeRequest) -> dict | None:
+    tag = marker(change_request)
+    invoice_id = str(change_request.invoice.alegra_id)
+    for number, page in enumerate(client.iter_pages("/credit-notes")):
+        for note in page.items:
+            if not isinstance(note, dict) or tag not in str(note.get("observations") or ""):
+                continue
+            refs = {str(diff.reference_id(ref)) for ref in note.get("invoices") or () if isinstance(ref, dict)}
+            if not refs or invoice_id in refs:
+                return note
+        if number + 1 >= CREDIT_NOTE_SCAN_PAGES:
+            break
+    return None
+
+
+def _credited(body: Mapping[str, Any]) -> Decimal:
+    amount = Decimal(0)
+    for ref in body.get("invoices") or ():
+        if isinstance(ref, Mapping):
+            try:
+                amount += arithmetic.to_decimal(ref.get("amount"))
+            except (ValueError, TypeError):
+                continue
+    return amount
+
+
+def _push_credit_note(client: AlegraClient, change_request: ChangeRequest, push: Push) -> Applied:
+    body = dict(change_request.proposed_document)
+    expected = _credited(body)
+    existing = _find_credit_note(client, change_request)
+    if existing is None:
+        current = client.get_invoice(change_request.invoice.alegra_id)
+        fields = _moved(change_request.base_document, change_request.base_hash, current)
+        if fields:
+            raise Conflict(current, fields)
+        tag = marker(change_request)
+        notes = str(body.get("observations") or "").strip()
+        body["observations"] = (f"{notes} {tag}" if notes else tag)[-500:]
+        _write_guard(push)
+        note = client.create_credit_note(body)
+        wrote = True
+    else:
+        note, wrote = existing, False
+    invoice_document = None
+    try:  # the note changed the invoice's balance; the mirror follows (a later sync would too)
+        invoice_document = client.get_invoice(change_request.invoice.alegra_id)
+    except AlegraError as error:
+        log.warning("invoice %s not re-read after its credit note: %s", change_request.invoice.alegra_id, error)
+    return Applied(note, wrote, result_id=str(note.get("id") or ""), invoice_document=invoice_document,
+                   expected_total=expected, received_total=_total(note))
+
+
+def _path(document: Mapping[str, Any], path: str) -> str:
+    value: Any = document
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return "" if value is None else str(value)
+
+
+def _with_path(document: dict, path: str, value: str) -> None:
+    *parents, last = path.split(".")
+    target = document
+    for part in parents:
+        if not isinstance(target.get(part), dict):
+            target[part] = {}
+        target = target[part]
+    target[last] = value
+
+
+def contact_body(current: Mapping[str, Any], proposed: Mapping[str, Any]) -> dict:
+    """The whole editable state of the contact (Alegra resets what a PUT leaves out)."""
+    body: dict[str, Any] = {}
+    for key, value in current.items():
+        if key in CONTACT_READ_ONLY:
+            continue
+        if key in CONTACT_REFERENCES:
+            value = diff.reference_id(value)
+            if value is None:
+                continue
+        body[key] = value
+    for path in CONTACT_PATHS:
+        if _path(current, path) != _path(proposed, path):
+            _with_path(body, path, _path(proposed, path))
+    return body
+
+
+def _push_contact(client: AlegraClient, change_request: ChangeRequest, push: Push) -> Applied:
+    contact_id = change_request.contact_alegra_id or change_request.invoice.client_alegra_id
+    base, proposed = change_request.base_document, change_request.proposed_document
+    current = client.get_contact(contact_id)
+    if all(_path(current, p) == _path(proposed, p) for p in CONTACT_PATHS):
+        return Applied(current, False, result_id=str(contact_id), contact_document=current)
+    # Only the fields the request edits can conflict: the rest is sent back as Alegra has it.
+    fields = [p for p in CONTACT_PATHS if _path(current, p) != _path(base, p)]
+    if fields:
+        raise Conflict(current, fields)
+    _write_guard(push)
+    response = client.put_contact(contact_id, contact_body(current, proposed))
+    return Applied(response, True, result_id=str(contact_id), contact_document=response)
+
+
+# --- recording the outcome -----------------------------------------------------------
+
+
+def approvers_text(change_request: ChangeRequest, revision: str) -> str:
+    names = []
+    for decision in (Decision.objects.filter(change_request=change_request, revision=revision,
+                                             outcome=Decision.Outcome.APPROVE)
+                     .select_related("approver", "auto_rule")):
+        if decision.approver_id:
+            names.append(decision.approver.get_full_name() or decision.approver.get_username())
+        elif decision.auto_rule_id:
+            names.append(f"policy {decision.auto_rule.name}")
+    return ", ".join(names)
+
+
+def history_reason(change_request: ChangeRequest, revision: str) -> str:
+    text = f"push #{change_request.pk} ({approvers_text(change_request, revision)}): {change_request.reason}"
+    text = " ".join(text.split())
+    if len(text) > HISTORY_REASON_LENGTH:
+        text = text[:HISTORY_REASON_LENGTH - 1] + "…"
+    return text
+
+
+def _locked(push: Push) -> Push | None:
+    """The row again, locked, if this attempt still owns it."""
+    row = Push.objects.select_for_update().get(pk=push.pk)
+    if row.state != State.PUSHING or row.attempts != push.attempts:
+        return None
+    return row
+
+
+def _mirror(change_request: ChangeRequest, result: Applied, reason: str) -> None:
+    company = change_request.company
+    if result.invoice_document is not None:
+        invoice_store(company=company, document=result.invoice_document, source="push",
+                      user=change_request.requester, reason=reason)
+    if result.contact_document is not None:
+        contact_store(company=company, document=result.contact_document, source="push",
+                      user=change_request.requester, reason=reason)
+
+
+def _finish_applied(push: Push, change_request: ChangeRequest, result: Applied) -> Outcome:
+    reason = history_reason(change_request, push.revision)
+    try:
+        with transaction.atomic():
+            # The mirror first: if Alegra's answer cannot be stored, the push stays
+            # unfinished and the next attempt (which re-reads) stores it.
+            _mirror(change_request, result, reason)
+            row = _locked(push)
+            if row is None:
+                return Outcome("superseded")
+            row.state = State.APPLIED
+            row.finished_at = timezone.now()
+            row.response = mirror.canonical(result.response)
+            row.result_alegra_id = result.result_id[:36]
+            row.last_status, row.last_code, row.last_message = None, "", ""
+            row.expected_total, row.received_total = result.expected_total, result.received_total
+            row.totals_mismatch = (result.expected_total is not None and result.received_total is not None
+                                   and result.expected_total != result.received_total)
+            row._change_reason = "applied" if result.wrote else "already applied in Alegra"
+            row.save()
+            request_transition(change_request=change_request, to_state=CRState.APPLIED, user=None,
+                               reason=reason if result.wrote else f"{reason} (found already applied)")
+            notify.push_finished(change_request, row)
+    except mirror.BadDocument as error:
+        return _finish_error(push, change_request, AlegraError(
+            f"respuesta de Alegra inválida: {error}", status=200, transient=True), None)
+    return Outcome(State.APPLIED)
+
+
+def _finish_conflict(push: Push, change_request: ChangeRequest, conflict: Conflict) -> Outcome:
+    with transaction.atomic():
+        row = _locked(push)
+        if row is None:
+            return Outcome("superseded")
+        company = change_request.company
+        try:  # the mirror learns Alegra's version, so a re-base starts from it
+            if change_request.kind == ChangeRequest.Kind.CONTACT:
+                contact_store(company=company, document=conflict.remote, source="sync")
+            else:
+                invoice_store(company=company, document=conflict.remote, source="sync",
+                              reason=f"read by push #{change_request.pk}: changed in Alegra")
+        except mirror.BadDocument as error:
+            log.warning("Alegra's version of request %s not mirrored: %s", change_request.pk, error)
+        row.state = State.CONFLICT
+        row.finished_at = timezone.now()
+        row.remote_document = mirror.canonical(conflict.remote)
+        row.conflict_fields = conflict.fields[:50]
+        row._change_reason = "conflict: " + ", ".join(conflict.fields)[:500]
+        row.save()
+        request_transition(change_request=change_request, to_state=CRState.CONFLICT, user=None,
+                           reason="changed in Alegra meanwhile: " + ", ".join(conflict.fields)[:500])
+        notify.push_finished(change_request, row)
+    return Outcome(State.CONFLICT)
+
+
+def _finish_error(push: Push, change_request: ChangeRequest, error: AlegraError,
+                  client: AlegraClient | None) -> Outcome:
+    with transaction.atomic():
+        row = _locked(push)
+        if row is None:
+            return Outcome("superseded")
+        row.last_status = error.status
+        row.last_code = (error.code or "")[:60]
+        row.last_message = (error.message or "")[:2000]
+        if error.transient and row.attempts < row.max_attempts:
+            # A 429 says when the window resets: waiting less only earns another 429.
+            at_least = 0.0
+            if error.status == 429:
+                at_least = max(1.0, (client.rate_limit_reset if client and client.rate_limit_reset else 1.0))
+            delay = backoff(row.attempts, at_least=at_least)
+            row.state = State.RETRYING
+            row.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+            row._change_reason = f"attempt {row.attempts} failed: {error}"[:2000]
+            row.save()
+            return Outcome(State.RETRYING, retry_in=delay, attempt=row.attempts)
+        row.state = State.FAILED
+        row.finished_at = timezone.now()
+        row._change_reason = f"failed: {error}"[:2000]
+        row.save()
+        request_transition(change_request=change_request, to_state=CRState.FAILED, user=None,
+                           reason=f"Alegra: {error.status or ''} {error.code or ''} {error.message}"[:2000])
+        notify.push_finished(change_request, row)
+    return Outcome(State.FAILED)
+
+
+# --- the sweeper ---------------------------------------------------------------------
+
+
+def push_sweep(*, now: datetime | None = None, stale: timedelta | None = None,
+               requeue: timedelta | None = None) -> int:
+    """Send again every push nobody is working on; returns how many were sent.
+
+    - queued, and handed to the broker more than `requeue` ago (the message was lost);
+    - waiting to retry, and its time passed more than `requeue` ago (the retry was lost);
+    - pushing, with no heartbeat for `stale` (the worker died mid-push).
+    """
+    now = now or timezone.now()
+    stale = stale if stale is not None else stale_after()
+    requeue = requeue if requeue is not None else requeue_after()
+    candidates = Push.objects.filter(
+        Q(state=State.QUEUED, queued_at__lt=now - requeue) | Q(state=State.QUEUED, queued_at__isnull=True)
+        | Q(state=State.RETRYING, next_attempt_at__lt=now - requeue)
+        | Q(state=State.PUSHING, heartbeat_at__lt=now - stale)
+        | Q(state=State.PUSHING, heartbeat_at__isnull=True)
+    ).values_list("pk", flat=True)
+    sent = 0
+    for push_id in list(candidates[:500]):
+        with transaction.atomic():
+            push = Push.objects.select_for_update().get(pk=push_id)
+            if push.state == State.PUSHING:
+                if push.heartbeat_at and push.heartbeat_at >= now - stale:
+                    continue
+                reason = "worker lost mid-push; sent again"
+            elif push.state == State.QUEUED:
+                if push.queued_at and push.queued_at >= now - requeue:
+                    continue
+                reason = "not picked up; sent again"
+            elif push.state == State.RETRYING:
+                if not push.next_attempt_at or push.next_attempt_at >= now - requeue:
+                    continue
+                reason = "retry not picked up; sent again"
+            else:
+                continue
+            if push.state == State.PUSHING and push.attempts >= push.max_attempts:
+                _give_up(push, reason)
+                continue
+            push.state = State.QUEUED
+            push.queued_at = now
+            push._change_reason = reason
+            push.save()
+            enqueue(push)
+            sent += 1
+    return sent
+
+
+def _give_up(push: Push, reason: str) -> None:
+    change_request = ChangeRequest.objects.select_related("requester", "invoice").get(pk=push.change_request_id)
+    push.state = State.FAILED
+    push.finished_at = timezone.now()
+    push.last_message = push.last_message or "interrumpido demasiadas veces"
+    push._change_reason = f"{reason}; no attempts left"
+    push.save()
+    request_transition(change_request=change_request, to_state=CRState.FAILED, user=None,
+                       reason="the push was interrupted too many times")
+    notify.push_finished(change_request, push)

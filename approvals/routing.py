@@ -1,0 +1,234 @@
+"""Which approvals a change request needs, and whether the system may approve it alone.
+
+Pure decisions over a request and a company's policies; the services in
+`approvals.services.decisions` store what is decided here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from invoices import arithmetic, diff
+from invoices.templatetags.money import format_money
+
+from .models import AutoApprovalRule, ChangeRequest, RoutingPolicy
+
+NOTE_FIELDS = frozenset({"observations", "anotation", "termsConditions"})
+DATE_FIELDS = frozenset({"date", "dueDate"})
+# Contact keys Alegra fills in by itself; a difference there is not a change someone made.
+CONTACT_IGNORED = frozenset({"id", "status", "internalContacts"})
+
+# Out-of-the-box thresholds per currency: (two approvers above, a manager above).
+DEFAULT_THRESHOLDS = {
+    "COP": (Decimal("5000000"), Decimal("20000000")),
+    "MXN": (Decimal("25000"), Decimal("100000")),
+    "CRC": (Decimal("750000"), Decimal("3000000")),
+    "PEN": (Decimal("5000"), Decimal("20000")),
+    "ARS": (Decimal("1500000"), Decimal("6000000")),
+}
+FALLBACK_THRESHOLDS = (Decimal("1500"), Decimal("6000"))
+
+
+@dataclass(frozen=True)
+class Route:
+    policy: RoutingPolicy | None
+    approvals_required: int
+    manager_required: bool
+    reason: str
+    impact: Decimal
+
+    @property
+    def policy_name(self) -> str:
+        return self.policy.name if self.policy else _("Built-in default")
+
+
+# --- what a request changes -------------------------------------------------------
+
+
+def money_impact(change_request: ChangeRequest) -> Decimal:
+    """The absolute amount a request moves: the total's change, or a credit note's amount."""
+    if change_request.kind == ChangeRequest.Kind.CONTACT:
+        return Decimal(0)
+    impact = abs(change_request.new_total - change_request.old_total)
+    if change_request.kind == ChangeRequest.Kind.CREDIT_NOTE:
+        credited = Decimal(0)
+        for ref in (change_request.proposed_document or {}).get("invoices") or ():
+            if isinstance(ref, Mapping):
+                try:
+                    credited += abs(arithmetic.to_decimal(ref.get("amount")))
+                except (ValueError, TypeError):
+                    continue
+        impact = max(impact, credited)
+    return impact
+
+
+def _same(a: Any, b: Any) -> bool:
+    return diff.normalise_header("_", a) == diff.normalise_header("_", b)
+
+
+def contact_changed_fields(base: Mapping[str, Any], proposed: Mapping[str, Any]) -> set[str]:
+    names = (set(base) | set(proposed)) - CONTACT_IGNORED
+    return {name for name in names if not _same(base.get(name), proposed.get(name))}
+
+
+def changed_fields(change_request: ChangeRequest) -> set[str]:
+    base = change_request.base_document or {}
+    proposed = change_request.proposed_document or {}
+    if change_request.kind == ChangeRequest.Kind.CONTACT:
+        return contact_changed_fields(base, proposed)
+    if change_request.kind == ChangeRequest.Kind.CREDIT_NOTE:
+        return {"credit_note"}
+    return diff.changed_field_names(base, proposed)
+
+
+# --- routing ------------------------------------------------------------------------
+
+
+def _money(amount: Decimal, company) -> str:
+    return f"{format_money(amount, company.decimal_precision, company.country)} {company.currency}"
+
+
+def policy_reasons(policy: RoutingPolicy, change_request: ChangeRequest, impact: Decimal,
+                   changed: set[str]) -> list[str] | None:
+    """Why the policy applies (one phrase per condition), or None when it does not."""
+    reasons = []
+    if policy.kind:
+        if change_request.kind != policy.kind:
+            return None
+        reasons.append(_("the request is a %(kind)s") % {"kind": change_request.get_kind_display().lower()})
+    if policy.changes == RoutingPolicy.Changes.CLIENT:
+        if "client" not in changed:
+            return None
+        reasons.append(_("the client changes"))
+    elif policy.changes == RoutingPolicy.Changes.DATE:
+        if not changed & DATE_FIELDS:
+            return None
+        reasons.append(_("a date changes"))
+    elif policy.changes == RoutingPolicy.Changes.LINES:
+        if not any(name.startswith("items.") for name in changed):
+            return None
+        reasons.append(_("the lines change"))
+    if policy.min_impact is not None:
+        if impact <= policy.min_impact:
+            return None
+        company = change_request.company
+        reasons.append(_("the impact of %(impact)s is above %(limit)s") % {
+            "impact": _money(impact, company), "limit": _money(policy.min_impact, company)})
+    if policy.requested_by_id is not None:
+        if change_request.requester_id != policy.requested_by_id:
+            return None
+        reasons.append(_("it was asked by %(name)s") % {
+            "name": policy.requested_by.get_full_name() or policy.requested_by.get_username()})
+    if not reasons:
+        reasons.append(_("it applies to every request"))
+    return reasons
+
+
+def _strictness(policy: RoutingPolicy) -> tuple:
+    return (policy.approvals_required, policy.manager_required, -policy.position, -policy.pk)
+
+
+def route(change_request: ChangeRequest, policies: Iterable[RoutingPolicy] | None = None) -> Route:
+    """The strictest active policy the request matches; one approval when none does."""
+    if policies is None:
+        policies = RoutingPolicy.objects.filter(company_id=change_request.company_id, is_active=True
+                                                ).select_related("requested_by")
+    impact = money_impact(change_request)
+    changed = changed_fields(change_request)
+    best: tuple[RoutingPolicy, list[str]] | None = None
+    for policy in policies:
+        if not policy.is_active:
+            continue
+        reasons = policy_reasons(policy, change_request, impact, changed)
+        if reasons is not None and (best is None or _strictness(policy) > _strictness(best[0])):
+            best = (policy, reasons)
+    if best is None:
+        return Route(None, 1, False, _("No policy matches: one approval by an approver or a manager."),
+                     impact)
+    policy, reasons = best
+    need = needs_text(policy.approvals_required, policy.manager_required)
+    reason = _("Policy “%(name)s” applies because %(why)s: %(need)s.") % {
+        "name": policy.name, "why": _(" and ").join(reasons), "need": need}
+    return Route(policy, policy.approvals_required, policy.manager_required, reason, impact)
+
+
+def needs_text(approvals: int, manager: bool) -> str:
+    if approvals == 1:
+        text = _("one approval")
+    else:
+        text = _("%(count)s approvals by different people") % {"count": approvals}
+    if manager:
+        text = _("%(needs)s, one of them by a manager") % {"needs": text}
+    return text
+
+
+def default_policies(currency: str) -> list[dict]:
+    """What a finance team would accept out of the box (names in the active language)."""
+    two, manager = DEFAULT_THRESHOLDS.get(currency.upper(), FALLBACK_THRESHOLDS)
+    return [
+        {"name": _("Every change"), "position": 100, "approvals_required": 1},
+        {"name": _("Large amounts"), "position": 20, "min_impact": two, "approvals_required": 2},
+        {"name": _("Very large amounts"), "position": 10, "min_impact": manager,
+         "approvals_required": 2, "manager_required": True},
+        {"name": _("Credit notes"), "position": 30, "kind": ChangeRequest.Kind.CREDIT_NOTE,
+         "approvals_required": 2},
+        {"name": _("Client changes"), "position": 40, "changes": RoutingPolicy.Changes.CLIENT,
+         "approvals_required": 2},
+        {"name": _("Date changes"), "position": 50, "changes": RoutingPolicy.Changes.DATE,
+         "approvals_required": 1, "manager_required": True},
+    ]
+
+
+# --- auto-approval ------------------------------------------------------------------
+
+
+def _line_discounts(doc: Mapping[str, Any]) -> list[Decimal] | None:
+    values = []
+    for line in doc.get("items") or ():
+        if not isinstance(line, Mapping):
+            return None
+        try:
+            values.append(arithmetic.to_decimal(line.get("discount")))
+        except (ValueError, TypeError):
+            return None
+    return values
+
+
+def rule_matches(rule: AutoApprovalRule, change_request: ChangeRequest, impact: Decimal | None = None,
+                 changed: set[str] | None = None) -> bool:
+    if not rule.is_active:
+        return False
+    impact = money_impact(change_request) if impact is None else impact
+    changed = changed_fields(change_request) if changed is None else changed
+    if not changed:
+        return False
+    kind = change_request.kind
+    if rule.kind == AutoApprovalRule.Kind.NOTES_ONLY:
+        return kind == ChangeRequest.Kind.UPDATE and changed <= NOTE_FIELDS
+    if rule.kind == AutoApprovalRule.Kind.CONTACT_ADDRESS:
+        return kind == ChangeRequest.Kind.CONTACT and changed <= {"address"}
+    if rule.kind == AutoApprovalRule.Kind.SMALL_DISCOUNT:
+        if kind != ChangeRequest.Kind.UPDATE or not changed <= {"items.discount"}:
+            return False
+        if rule.max_discount_percent is None or rule.max_impact is None or impact > rule.max_impact:
+            return False
+        discounts = _line_discounts(change_request.proposed_document or {})
+        return discounts is not None and all(0 <= d <= rule.max_discount_percent for d in discounts)
+    return False
+
+
+def auto_rule_for(change_request: ChangeRequest,
+                  rules: Iterable[AutoApprovalRule] | None = None) -> AutoApprovalRule | None:
+    if rules is None:
+        rules = AutoApprovalRule.objects.filter(company_id=change_request.company_id, is_active=True)
+    impact = money_impact(change_request)
+    changed = changed_fields(change_request)
+    for rule in rules:
+        if rule_matches(rule, change_request, impact, changed):
+            return rule
+    return None

@@ -1,0 +1,20 @@
+"""{% decision_panel_for change_request as panel %}: the decision panel's data for a page that embeds it."""
+
+from django import template
+
+from portal.access import memberships_for
+
+from ..presenters_decide import panel_for
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def decision_panel_for(context, change_request):
+    request = context.get("request")
+    if change_request is None or request is None:
+        return None
+    membership = next((m for m in memberships_for(request.user) if m.company_id == change_request.company_id), None)
+    if membership is None:
+        return None
+    return panel_for(change_request, membership, request.user)
