@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 from . import arithmetic as ar
-from .errors import Code, SandboxError, bad_request
+from .errors import Code, bad_request
 
 MAX_TEXT = 500
 MAX_PRICE = Decimal("1e13")
@@ -130,8 +130,3 @@ def _non_negative_int(raw, label: str) -> int:
 
 def wants_metadata(params) -> bool:
     return str(params.get("metadata", "")).lower() in {"true", "1"}
-
-
-def ensure(condition: bool, error: SandboxError) -> None:
-    if not condition:
-        raise error

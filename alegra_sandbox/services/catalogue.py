@@ -34,9 +34,7 @@ def catalogue_list(account: SandboxAccount, kind: str, params, *, paged: bool = 
 
 
 def catalogue_document(account: SandboxAccount, kind: str, entry_id) -> dict:
-    text = str(entry_id)
-    number = int(text) if text.isdigit() and len(text) < 16 else 0
-    return catalogue_get(account, kind, number).document
+    return catalogue_get(account, kind, _number(entry_id)).document
 
 
 def _blank_contact(number: int) -> dict:

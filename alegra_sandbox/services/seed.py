@@ -8,13 +8,14 @@ bulk_create in batches, which keeps 100,000 invoices within a couple of minutes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import Q
 
 from .. import arithmetic as ar
@@ -418,8 +419,27 @@ def _flush(batch: list[SandboxInvoice], progress, made: int, count: int) -> int:
         return 0
     written = len(batch)
     with transaction.atomic():
-        SandboxInvoice.objects.bulk_create(batch)
+        if connection.vendor == "postgresql":
+            _copy_invoices(batch)
+        else:
+            SandboxInvoice.objects.bulk_create(batch)
     batch.clear()
+    reset_queries()  # with DEBUG on, the logged INSERTs of 100,000 documents would fill memory
     if progress:
         progress(made + written, count)
     return written
+
+
+_COPY_COLUMNS = ("account_id", "number", "date", "due_date", "status", "client_number", "client_name",
+                 "full_number", "is_stamped", "credited", "document")
+
+
+def _copy_invoices(batch: list[SandboxInvoice]) -> None:
+    """PostgreSQL's COPY: bulk_create quotes every JSON document in Python, four times slower."""
+    table = SandboxInvoice._meta.db_table
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row((row.account_id, row.number, row.date, row.due_date, row.status,
+                                row.client_number, row.client_name, row.full_number, row.is_stamped,
+                                row.credited, json.dumps(row.document, ensure_ascii=False)))
