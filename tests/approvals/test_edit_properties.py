@@ -22,7 +22,7 @@ from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a 
 from tests.documents.strategies import TAXES, decimals, invoices, respelled
 
 PURE = settings(max_examples=60, deadline=None)
-WITH_DB = settings(max_examples=40, deadline=None,
+WITH_DB = settings(max_examples=30, deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
