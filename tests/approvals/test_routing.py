@@ -1,0 +1,149 @@
+"""Routing policies and auto-approval rules: which policy routes a request, and why."""
+
+import copy
+from decimal import Decimal
+
+import pytest
+
+from approvals import routing
+from approvals.models import AutoApprovalRule, ChangeRequest, RoutingPolicy
+from approvals.services import requests as request_services
+from approvals.services.decisions import policies_ensure_defaults
+from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invoice(company):
+    mirror_catalogue(company)
+    return make_invoice(company)
+
+
+def request_for(invoice, user, kind="update", **changes) -> ChangeRequest:
+    """A request as a draft would hold it (unsaved: routing only reads it)."""
+    base = request_services.current_base(invoice, kind)
+    proposed = copy.deepcopy(base.document)
+    lines = changes.pop("lines", None)
+    if lines:
+        for index, values in lines.items():
+            proposed["items"][index].update(values)
+    proposed.update(changes)
+    old, new = request_services.money_impact(kind, base.document, proposed,
+                                             request_services.catalogue_taxes(invoice.company))
+    return ChangeRequest(company=invoice.company, invoice=invoice, kind=kind, requester=user,
+                         base_document=base.document, base_hash=base.hash, proposed_document=proposed,
+                         old_total=old, new_total=new, reason="Corrección")
+
+
+def policy(company, name, **values) -> RoutingPolicy:
+    return RoutingPolicy.objects.create(company=company, name=name, **values)
+
+
+def test_no_policy_means_one_approval(invoice, accountant):
+    route = routing.route(request_for(invoice, accountant, observations="x"), policies=[])
+    assert (route.policy, route.approvals_required, route.manager_required) == (None, 1, False)
+    assert "one approval" in route.reason
+
+
+def test_the_defaults_a_finance_team_accepts(company, invoice, accountant):
+    assert policies_ensure_defaults(company=company) is True
+    assert policies_ensure_defaults(company=company) is False  # once
+    names = set(RoutingPolicy.objects.filter(company=company).values_list("name", flat=True))
+    assert len(names) == 6
+    notes = routing.route(request_for(invoice, accountant, observations="x"))
+    assert (notes.approvals_required, notes.manager_required) == (1, False)
+    client = routing.route(request_for(invoice, accountant, client={"id": "2"}))
+    assert client.approvals_required == 2 and "client" in client.reason
+    date = routing.route(request_for(invoice, accountant, dueDate="2026-12-31"))
+    assert date.manager_required is True
+
+
+def test_a_manager_who_deleted_every_policy_does_not_get_them_back(company):
+    policies_ensure_defaults(company=company)
+    RoutingPolicy.objects.filter(company=company).delete()
+    assert policies_ensure_defaults(company=company) is False
+    assert not RoutingPolicy.objects.filter(company=company).exists()
+
+
+def test_by_money_impact_up_to_x_one_above_x_two_above_y_a_manager(company, invoice, accountant):
+    policies = [
+        policy(company, "Todo", approvals_required=1, position=100),
+        policy(company, "Más de 100", min_impact=Decimal("100"), approvals_required=2, position=20),
+        policy(company, "Más de 1000", min_impact=Decimal("1000"), approvals_required=2,
+               manager_required=True, position=10),
+    ]
+    # Item 1 costs 40 + 19 % IVA: quantity 1 → 3 adds 95.20; → 30 adds 1380.40.
+    small = routing.route(request_for(invoice, accountant, lines={0: {"quantity": "3"}}), policies)
+    assert small.policy.name == "Todo" and small.impact == Decimal("95.20")
+    middle = routing.route(request_for(invoice, accountant, lines={0: {"quantity": "5"}}), policies)
+    assert middle.policy.name == "Más de 100" and middle.approvals_required == 2
+    assert "above" in middle.reason
+    large = routing.route(request_for(invoice, accountant, lines={0: {"quantity": "30"}}), policies)
+    assert large.policy.name == "Más de 1000" and large.manager_required
+
+
+def test_the_strictest_matching_policy_wins_whatever_its_position(company, invoice, accountant):
+    policies = [
+        policy(company, "Fechas", changes="date", approvals_required=1, manager_required=True, position=1),
+        policy(company, "Líneas", changes="lines", approvals_required=2, position=50),
+    ]
+    both = routing.route(request_for(invoice, accountant, dueDate="2026-12-31",
+                                     lines={0: {"quantity": "2"}}), policies)
+    assert both.policy.name == "Líneas"
+    only_date = routing.route(request_for(invoice, accountant, dueDate="2026-12-31"), policies)
+    assert only_date.policy.name == "Fechas" and only_date.manager_required
+
+
+def test_by_kind_and_by_who_asked(company, invoice, accountant):
+    other = make_user("otto", company, "accountant")
+    policies = [
+        policy(company, "Notas crédito", kind="credit_note", approvals_required=3),
+        policy(company, "Otto", requested_by=other, approvals_required=2),
+    ]
+    mine = routing.route(request_for(invoice, accountant, observations="a"), policies)
+    assert mine.policy is None
+    ottos = routing.route(request_for(invoice, other, observations="a"), policies)
+    assert ottos.policy.name == "Otto" and "otto" in ottos.reason.lower()
+
+
+def test_inactive_policies_do_not_route(company, invoice, accountant):
+    policies = [policy(company, "Apagada", approvals_required=3, is_active=False)]
+    assert routing.route(request_for(invoice, accountant, observations="a"), policies).policy is None
+
+
+def rule(company, kind, **values) -> AutoApprovalRule:
+    return AutoApprovalRule.objects.create(company=company, name=kind, kind=kind, is_active=True, **values)
+
+
+def test_notes_only_rule(company, invoice, accountant):
+    notes = rule(company, "notes_only")
+    assert routing.rule_matches(notes, request_for(invoice, accountant, observations="a", anotation="b"))
+    assert not routing.rule_matches(notes, request_for(invoice, accountant, observations="a",
+                                                       dueDate="2026-12-31"))
+    notes.is_active = False
+    assert not routing.rule_matches(notes, request_for(invoice, accountant, observations="a"))
+
+
+def test_small_discount_rule_needs_both_limits_met(company, invoice, accountant):
+    discount = rule(company, "small_discount", max_discount_percent=Decimal("5"), max_impact=Decimal("10"))
+    assert routing.rule_matches(discount, request_for(invoice, accountant, lines={0: {"discount": "5"}}))
+    assert not routing.rule_matches(discount, request_for(invoice, accountant, lines={0: {"discount": "6"}}))
+    # 5 % off line 1 (40 + 19 % IVA) lowers the total by 2.38: within 10, not within 2.
+    tight = AutoApprovalRule.objects.create(company=company, name="tight", kind="small_discount", is_active=True,
+                                            max_discount_percent=Decimal("5"), max_impact=Decimal("2"))
+    assert not routing.rule_matches(tight, request_for(invoice, accountant, lines={0: {"discount": "5"}}))
+    assert not routing.rule_matches(discount, request_for(invoice, accountant, lines={0: {"discount": "5"}},
+                                                          observations="y"))
+
+
+def test_contact_address_rule(company, invoice, accountant):
+    address = rule(company, "contact_address")
+    change_request = request_for(invoice, accountant, kind="contact")
+    change_request.proposed_document["address"]["address"] = "Calle 1 # 2-3"
+    assert routing.rule_matches(address, change_request)
+    also_mail = copy.deepcopy(change_request.proposed_document)
+    also_mail["email"] = "otro@example.test"
+    change_request.proposed_document = also_mail
+    assert not routing.rule_matches(address, change_request)
