@@ -80,10 +80,12 @@ def parse_number(value, label: str, code: int = Code.INVALID_VALUE) -> Decimal:
 
 def parse_quantity(value, position: int) -> Decimal:
     quantity = parse_number(value, "quantity", Code.BAD_QUANTITY)
+    if quantity < MAX_QUANTITY:
+        quantity = ar.round_to(quantity, 6)  # a quantity that rounds to zero is zero
     if quantity <= 0 or quantity >= MAX_QUANTITY:
         raise bad_request(Code.BAD_QUANTITY,
                           f"La cantidad del ítem {position} debe ser mayor que cero.")
-    return ar.round_to(quantity, 6)
+    return quantity
 
 
 def parse_price(value, position: int) -> Decimal:
