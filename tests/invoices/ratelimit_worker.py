@@ -1,8 +1,8 @@
 """Takes `count` slots from a shared limiter and prints when each was granted.
 
 Run by tests/invoices/test_ratelimit.py as a separate process:
-    python tests/invoices/ratelimit_worker.py STORE KEY LIMIT WINDOW COUNT START_AT
-Prints one JSON list of [granted_at, seen_at] pairs: the time the store recorded
+    python tests/invoices/ratelimit_worker.py STORE KEY LIMIT WINDOW COUNT
+Prints "ready", waits for a line on standard input, then prints one JSON list of [granted_at, seen_at] pairs: the time the store recorded
 and the wall-clock time just after acquire() returned.
 """
 
@@ -17,10 +17,12 @@ from invoices.ratelimit import RateLimiter, store_from_url  # noqa: E402
 
 
 def main() -> None:
-    store, key, limit, window, count, start_at = sys.argv[1:7]
+    store, key, limit, window, count = sys.argv[1:6]
     limiter = RateLimiter(store_from_url(store), int(limit), window_seconds=float(window))
-    # Both processes begin together, so they really compete for the same slots.
-    time.sleep(max(0.0, float(start_at) - time.time()))
+    # Both processes begin together, however long each took to start, so they
+    # really compete for the same slots.
+    print("ready", flush=True)
+    sys.stdin.readline()
     stamps = []
     for _ in range(int(count)):
         granted = limiter.acquire(key)
