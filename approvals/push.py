@@ -128,7 +128,9 @@ def enqueue(push: Push) -> None:
     from . import tasks
 
     push_id = push.pk
-    transaction.on_commit(lambda: tasks.push_change.delay(push_id), robust=True)
+    # PUSH_QUEUE lets a deployment give pushes their own workers; empty means the default queue.
+    queue = getattr(settings, "PUSH_QUEUE", "") or None
+    transaction.on_commit(lambda: tasks.push_change.apply_async((push_id,), queue=queue), robust=True)
 
 
 @transaction.atomic

@@ -1,0 +1,144 @@
+"""A real Celery worker process pushes to the sandbox over HTTP; SIGKILLed mid-push, restarted.
+
+The worker consumes from the broker the environment names (Redis on CI, the server-less
+filesystem broker by default) and reads the test database. Every approved request must end
+applied exactly once: the sandbox's request log counts the PUTs it answered.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from alegra_sandbox import services as sandbox
+from alegra_sandbox.models import SandboxRequestLog
+from alegra_sandbox.testing import make_account
+from approvals import push as push_module
+from approvals.models import ChangeRequest, Push
+from approvals.services.decisions import request_decide
+from tests.approvals.pushkit import FAST_HASHERS, mirrored_invoice, sandbox_company, submit
+from tests.factories import make_user
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+POLL_SECONDS = 0.1
+MAX_POLLS = 900  # a generous cap; the test normally finishes in a few seconds of polling
+
+
+class Worker:
+    def __init__(self, queue: str, log_dir: Path):
+        self.queue, self.log_dir = queue, log_dir
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.approvals.worker_settings",
+               "ENMIENDA_WORKER_DB_NAME": str(connection.settings_dict["NAME"])}
+        log = open(self.log_dir / f"worker-{self.starts}.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
+             "-Q", self.queue, "-n", f"{self.queue}-{self.starts}@%h", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "--loglevel=INFO"],
+            cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no acknowledgement, no clean-up."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("worker-*.log")))
+
+
+@pytest.fixture
+def worker(settings, tmp_path):
+    """A worker on a queue of its own; Celery's eager mode is off while it runs."""
+    from portal.celery import app
+
+    settings.PUSH_QUEUE = f"test-push-{uuid.uuid4().hex[:10]}"
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    worker = Worker(settings.PUSH_QUEUE, tmp_path)
+    yield worker
+    worker.stop()
+    app.conf.task_always_eager = eager
+    with app.connection_for_write() as conn:  # leave nothing behind on a shared broker
+        try:
+            conn.default_channel.queue_purge(settings.PUSH_QUEUE)
+        except Exception:  # the queue never existed: nothing to purge
+            pass
+
+
+def states() -> Counter:
+    return Counter(Push.objects.values_list("state", flat=True))
+
+
+def wait_until(condition, worker: Worker, what: str, *, sweep: bool = False):
+    for _ in range(MAX_POLLS):
+        if sweep:
+            # What the scheduled sweeper does, with short limits to keep the test short.
+            push_module.push_sweep(stale=timedelta(seconds=2), requeue=timedelta(seconds=5))
+        value = condition()
+        if value:
+            return value
+        if worker.process.poll() is not None:
+            pytest.fail(f"the worker exited with {worker.process.returncode}:\n{worker.log()}")
+        time.sleep(POLL_SECONDS)
+    pytest.fail(f"gave up waiting for {what}; pushes {dict(states())}\n{worker.log()}")
+
+
+def test_a_worker_killed_mid_push_and_restarted_applies_every_approval_exactly_once(live_server, worker):
+    account = make_account(email=f"worker-{uuid.uuid4().hex[:8]}@example.com")
+    account, company = sandbox_company(account, base_url=live_server.url + "/sandbox/api/v1")
+    accountant = make_user("ana", company, "accountant")
+    approver = make_user("pedro", company, "approver")
+    invoices = [mirrored_invoice(company, account) for _ in range(8)]
+    for number, invoice in enumerate(invoices):
+        change_request = submit(invoice, accountant, observations=f"Corrección {number}")
+        request_decide(change_request=change_request, user=approver, outcome="approve")  # queued on commit
+    assert states() == {Push.State.QUEUED: len(invoices)}
+    # Slow answers, so the kill lands while a push is talking to Alegra.
+    sandbox.faults_set(account, latency_ms=150)
+
+    worker.start()
+    wait_until(lambda: states()[Push.State.APPLIED] >= 2 and states()[Push.State.PUSHING] == 1, worker,
+               "a push in flight after two applied")
+    worker.kill()
+    at_kill = states()
+    assert at_kill[Push.State.PUSHING] == 1
+
+    worker.start()
+    wait_until(lambda: states()[Push.State.APPLIED] == len(invoices), worker, "every push applied", sweep=True)
+
+    puts = Counter(SandboxRequestLog.objects.filter(account=account, method="PUT", status=200)
+                   .values_list("path", flat=True))
+    per_invoice = [puts[f"/sandbox/api/v1/invoices/{invoice.alegra_id}"] for invoice in invoices]
+    attempts = sum(Push.objects.values_list("attempts", flat=True))
+    print(f"\n{len(invoices)} approved; at the kill {dict(at_kill)}; {attempts} attempts; "
+          f"PUTs per invoice {per_invoice}")
+    assert per_invoice == [1] * len(invoices), "an approved change was written twice or not at all"
+    for number, invoice in enumerate(invoices):
+        assert sandbox.invoice_get(account, invoice.alegra_id)["observations"] == f"Corrección {number}"
+    assert set(ChangeRequest.objects.values_list("state", flat=True)) == {ChangeRequest.State.APPLIED}
+    assert Push.history.filter(history_change_reason__contains="worker lost mid-push").exists()
