@@ -10,6 +10,7 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -194,6 +195,10 @@ def _store_all(run: SyncRun, company: Company, documents: Iterable, source: str)
         created = bulk_create_with_history(new, Invoice, default_change_reason=source)
         if any(invoice.pk is None for invoice in created):
             created = list(Invoice.objects.filter(company=company, alegra_id__in=[i.alegra_id for i in new]))
+        if apps.is_installed("audit"):  # bulk history sends no signal: the audit log is told here
+            from audit.recorder import record_bulk_history
+
+            record_bulk_history(Invoice, created)
         InvoiceLine.objects.bulk_create(
             InvoiceLine(invoice=invoice, company_id=company.pk, **row)
             for invoice in created

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "portal",
     "invoices",
     "approvals",
+    "audit",
     "alegra_sandbox",
 ]
 

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from audit import views_auth as audit_auth
+
 from . import views
 
 urlpatterns = [
@@ -9,13 +11,14 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("c/<int:company_id>/", views.company_home, name="company_home"),
     path("switch/", views.switch_company, name="switch_company"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", audit_auth.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("invoices.urls")),
     path("", include("approvals.urls")),
+    path("", include("audit.urls")),
     path("sandbox/", include("alegra_sandbox.urls")),
     path("admin/", admin.site.urls),
 ]

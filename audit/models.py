@@ -1,0 +1,171 @@
+"""The audit log: one entry per recorded event, chained by hash per company.
+
+django-simple-history keeps every version of the audited rows; an `AuditEntry`
+says, for each of those versions (and for logins), who did what, when and why,
+in the order the company's events were committed. Entries are append-only: the
+model and its queryset refuse updates and deletes, the admin is read-only and,
+on PostgreSQL, a trigger refuses UPDATE and DELETE (see migration 0002).
+
+Each entry's hash covers its fields and the previous entry's hash, so an entry
+altered or removed behind the application's back breaks the chain at that point
+(`manage.py verify_audit`).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history import register
+
+from approvals.models import ChangeRequest, Decision
+from invoices.models import Invoice
+from portal.models import Company
+
+GENESIS_HASH = "0" * 64
+# The chain of events tied to no company (a failed login with an unknown user name).
+SYSTEM_CHAIN = 0
+
+
+class Action(models.TextChoices):
+    # Versions of the mirror (invoices and contacts)
+    SYNCED = "synced", _("Synced from Alegra")
+    REMOTE_CHANGE = "remote_change", _("Changed directly in Alegra")
+    PUSHED_VERSION = "pushed_version", _("Version written by a push")
+    # Change requests
+    CREATED = "created", _("Draft created")
+    DRAFT_SAVED = "draft_saved", _("Draft saved")
+    SUBMITTED = "submitted", _("Edit submitted")
+    ROUTED = "routed", _("Routed to approvers")
+    DECISION = "decision", _("Decision")
+    APPROVED = "approved", _("Approved")
+    AUTO_APPROVED = "auto_approved", _("Auto-approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    REBASED = "rebased", _("Back to draft")
+    PUSH_RETRIED = "push_retried", _("Push retried")
+    STATE_CHANGED = "state_changed", _("Request state changed")
+    REQUEST_UPDATED = "request_updated", _("Request updated")
+    # The push outbox
+    PUSH_QUEUED = "push_queued", _("Push queued")
+    PUSH_ATTEMPT = "push_attempt", _("Push attempt")
+    PUSH_RETRYING = "push_retrying", _("Push will retry")
+    PUSHED = "pushed", _("Pushed")
+    CONFLICT = "conflict", _("Conflict")
+    FAILED = "failed", _("Push failed")
+    # Configuration and sessions
+    POLICY_CHANGED = "policy_changed", _("Policy changed")
+    RECORD_DELETED = "record_deleted", _("Record deleted")
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+
+
+class AppendOnly(Exception):
+    """Audit entries are never changed or removed by the application."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("audit entries cannot be updated")
+
+    def delete(self):
+        raise AppendOnly("audit entries cannot be deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnly("audit entries cannot be updated")
+
+
+class AuditEntry(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("company"))
+    # Position in the company's chain: 1, 2, 3… with no gap.
+    seq = models.PositiveBigIntegerField(_("number"))
+    at = models.DateTimeField(_("when"))
+    # Null: the system acted (a sync, a webhook, a push worker, a policy).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("who"))
+    on_behalf_of = models.CharField(_("on behalf of"), max_length=200, blank=True, default="")
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    # Plain references: the entry outlives anything a test or an admin might remove.
+    invoice = models.ForeignKey(Invoice, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+                                blank=True, related_name="+", verbose_name=_("invoice"))
+    change_request = models.ForeignKey(ChangeRequest, on_delete=models.DO_NOTHING, db_constraint=False,
+                                       null=True, blank=True, related_name="+",
+                                       verbose_name=_("change request"))
+    # The historical row the entry describes: which table ("invoice", "push"…) and its history_id.
+    source = models.CharField(max_length=30)
+    source_id = models.BigIntegerField(null=True, blank=True)
+    why = models.TextField(_("why"), blank=True, default="")
+    what = models.JSONField(_("what"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "seq"], name="audit_seq_unique_per_company"),
+            models.UniqueConstraint(fields=["seq"], condition=Q(company__isnull=True),
+                                    name="audit_seq_unique_system"),
+            models.UniqueConstraint(fields=["source", "source_id"], condition=Q(source_id__isnull=False),
+                                    name="audit_one_entry_per_history_row"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "-at", "-seq"], name="audit_by_time"),
+            models.Index(fields=["company", "actor", "-at", "-seq"], name="audit_by_actor"),
+            models.Index(fields=["company", "action", "-at", "-seq"], name="audit_by_action"),
+            models.Index(fields=["invoice", "-at", "-seq"], name="audit_by_invoice"),
+        ]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def chain(self) -> int:
+        return self.company_id or SYSTEM_CHAIN
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("audit entries cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("audit entries cannot be deleted")
+
+
+class AuditChain(models.Model):
+    """The head of one chain; its row lock makes appends to the chain one at a time."""
+
+    key = models.BigIntegerField(primary_key=True)  # the company id, or SYSTEM_CHAIN
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"audit chain {self.key} at #{self.last_seq}"
+
+
+class AuditVerification(models.Model):
+    """One recomputation of a chain: the audit page shows the latest as a badge."""
+
+    chain = models.BigIntegerField(db_index=True)
+    at = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField(default=0)
+    # The first entry that does not hold (altered, missing or out of place).
+    broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True, default="")
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["chain", "-at"], name="audit_verification_latest")]
+
+    def __str__(self) -> str:
+        return f"chain {self.chain}: {'ok' if self.ok else f'broken at #{self.broken_seq}'}"
+
+
+# Decisions keep no history of their own in approvals; the audit keeps one for them, in
+# its own table, so every decision (with its comment) is an event of the chain.
+register(Decision, app="audit", manager_name="history", cascade_delete_history=False)

@@ -1,0 +1,200 @@
+"""What the audit pages and exports show of an entry, shaped so templates only loop and print."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals.models import ChangeRequest, Decision, Push
+from approvals.presenters import HEADER_LABELS
+from invoices.templatetags.money import format_money
+from portal.models import Company
+
+from .models import Action
+
+ACTION_LABELS = dict(Action.choices)
+REQUEST_STATES = dict(ChangeRequest.State.choices)
+PUSH_STATES = dict(Push.State.choices)
+OUTCOMES = dict(Decision.Outcome.choices)
+TONES = {
+    Action.REMOTE_CHANGE: "remote", Action.CONFLICT: "bad", Action.FAILED: "bad",
+    Action.LOGIN_FAILED: "bad", Action.REJECTED: "bad", Action.PUSHED: "good",
+    Action.APPROVED: "good", Action.AUTO_APPROVED: "good",
+}
+MAX_FACT = 300
+
+
+@dataclass
+class EntryView:
+    seq: int
+    at: datetime.datetime  # in the company's time zone
+    action: str
+    action_label: str
+    who: str
+    behalf: str
+    is_system: bool
+    why: str
+    invoice_id: int | None
+    invoice_number: str
+    change_request_id: int | None
+    source: str
+    source_id: int | None
+    hash: str
+    tone: str = ""
+    facts: list[str] = field(default_factory=list)
+    # On an invoice's timeline, for the entries that are versions of it:
+    version_number: int | None = None
+    previous_version: int | None = None
+    is_current_version: bool = False
+
+
+def person_name(username: str | None, first: str | None, last: str | None, active: bool | None = True) -> str:
+    if not username:
+        return ""
+    name = f"{first or ''} {last or ''}".strip() or username
+    return name if active is not False else _("%(name)s (deactivated)") % {"name": name}
+
+
+def field_label(name: str) -> str:
+    if name.startswith("items."):
+        part = name.removeprefix("items.")
+        return {"added": _("line added"), "removed": _("line removed")}.get(
+            part, _("lines: %(field)s") % {"field": str(HEADER_LABELS.get(part, part))})
+    return str(HEADER_LABELS.get(name, name))
+
+
+def _short(text: Any) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= MAX_FACT else text[:MAX_FACT - 1] + "…"
+
+
+def _version_facts(what: dict, company: Company) -> list[str]:
+    def money(value):
+        return format_money(value, company.decimal_precision, company.country)
+
+    facts = []
+    if what.get("contact"):
+        facts.append(_("contact %(name)s") % {"name": what["contact"]})
+    if what.get("deleted"):
+        facts.append(_("deleted in Alegra"))
+    if "status_before" in what:
+        facts.append(_("status %(before)s → %(after)s") % {"before": what["status_before"] or "—",
+                                                          "after": what.get("status") or "—"})
+    if "total_before" in what:
+        facts.append(_("total %(before)s → %(after)s") % {"before": money(what["total_before"]),
+                                                         "after": money(what.get("total"))})
+    if what.get("changes"):
+        facts.append(_("changed: %(fields)s") % {"fields": ", ".join(field_label(f) for f in what["changes"])})
+    if "changes" not in what and not what.get("contact"):
+        facts.append(_("first version, total %(total)s") % {"total": money(what.get("total"))})
+    return facts
+
+
+def _request_facts(action: str, what: dict, company: Company) -> list[str]:
+    facts = [_("request #%(number)s") % {"number": what.get("request")}]
+    if "state_before" in what:
+        facts.append(_("%(before)s → %(after)s") % {
+            "before": REQUEST_STATES.get(what["state_before"], what["state_before"]),
+            "after": REQUEST_STATES.get(what.get("state"), what.get("state"))})
+    if what.get("changes"):
+        facts.append(_("changes: %(fields)s") % {"fields": ", ".join(field_label(f) for f in what["changes"])})
+    if action in (Action.CREATED, Action.SUBMITTED) and what.get("old_total") != what.get("new_total"):
+        facts.append(_("total %(before)s → %(after)s") % {
+            "before": format_money(what.get("old_total"), company.decimal_precision, company.country),
+            "after": format_money(what.get("new_total"), company.decimal_precision, company.country)})
+    if what.get("reason"):
+        facts.append(_("reason: %(reason)s") % {"reason": _short(what["reason"])})
+    if action == Action.ROUTED:
+        facts.append(_("%(count)s approval(s) needed, by %(policy)s") % {
+            "count": what.get("approvals_required"), "policy": what.get("routed_by") or "—"})
+    return facts
+
+
+def _push_facts(what: dict) -> list[str]:
+    facts = [_("request #%(number)s") % {"number": what.get("request")},
+             _("attempt %(n)s") % {"n": what.get("attempt", 0)}]
+    if what.get("status") or what.get("code"):
+        facts.append(_("Alegra answered %(status)s %(code)s") % {"status": what.get("status") or "",
+                                                                "code": what.get("code") or ""})
+    if what.get("message"):
+        facts.append(_short(what["message"]))
+    if what.get("conflict_fields"):
+        facts.append(_("changed in Alegra: %(fields)s") % {
+            "fields": ", ".join(field_label(f) for f in what["conflict_fields"])})
+    if what.get("totals_mismatch"):
+        facts.append(_("Alegra's total %(received)s differs from the expected %(expected)s") % {
+            "received": what.get("received_total"), "expected": what.get("expected_total")})
+    if what.get("result_alegra_id"):
+        facts.append(_("Alegra id %(id)s") % {"id": what["result_alegra_id"]})
+    return facts
+
+
+def _decision_facts(what: dict) -> list[str]:
+    facts = [str(OUTCOMES.get(what.get("outcome"), what.get("outcome"))),
+             _("request #%(number)s") % {"number": what.get("request")}]
+    if what.get("rule"):
+        facts.append(_("by the rule %(name)s") % {"name": what["rule"]})
+    return facts
+
+
+def _policy_facts(what: dict) -> list[str]:
+    model = {"routing_policy": _("Routing policy"), "auto_approval_rule": _("Auto-approval rule"),
+             "approval_settings": _("Approval settings")}.get(what.get("model"), what.get("model"))
+    kind = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}.get(
+        what.get("type"), what.get("type"))
+    facts = [f"{model} “{what.get('name')}” {kind}" if what.get("name") else f"{model} {kind}"]
+    for name, (before, after) in (what.get("changes") or {}).items():
+        facts.append(f"{name}: {_short(before)} → {_short(after)}")
+    return facts
+
+
+def _session_facts(what: dict) -> list[str]:
+    facts = [_("user name “%(name)s”") % {"name": what.get("username", "")}]
+    if what.get("known_user") is False:
+        facts.append(_("no such user"))
+    if what.get("ip"):
+        facts.append(_("from %(ip)s") % {"ip": what["ip"]})
+    return facts
+
+
+def facts_of(row: dict, company: Company) -> list[str]:
+    what = row.get("what") or {}
+    source, action = row["source"], row["action"]
+    try:
+        if source in ("invoice", "contact"):
+            return _version_facts(what, company)
+        if source == "change_request":
+            return _request_facts(action, what, company)
+        if source == "push":
+            return _push_facts(what)
+        if source == "decision":
+            return _decision_facts(what)
+        if source == "session":
+            return _session_facts(what)
+        return _policy_facts(what)
+    except (TypeError, ValueError, AttributeError):
+        # An entry written by an older version of this code: show it raw rather than fail.
+        return [_short(what)]
+
+
+def entry_view(row: dict, company: Company, zone: zoneinfo.ZoneInfo) -> EntryView:
+    who = person_name(row.get("actor__username"), row.get("actor__first_name"), row.get("actor__last_name"),
+                      row.get("actor__is_active"))
+    return EntryView(
+        seq=row["seq"], at=timezone.localtime(row["at"], zone), action=row["action"],
+        action_label=str(ACTION_LABELS.get(row["action"], row["action"])),
+        who=who or _("System"), behalf=row.get("on_behalf_of") or "", is_system=not who,
+        why=row.get("why") or "", invoice_id=row.get("invoice_id"),
+        invoice_number=row.get("invoice__number") or "", change_request_id=row.get("change_request_id"),
+        source=row["source"], source_id=row.get("source_id"), hash=row.get("hash") or "",
+        tone=TONES.get(row["action"], ""), facts=facts_of(row, company),
+    )
+
+
+def entry_views(rows: list[dict], company: Company, zone: zoneinfo.ZoneInfo) -> list[EntryView]:
+    return [entry_view(row, company, zone) for row in rows]

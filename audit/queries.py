@@ -1,0 +1,145 @@
+"""Reads of the audit log: filters, keyset pages, the invoice timeline, the export stream.
+
+Pages are keyset pages on (at, seq), newest first, served by the (company, at, seq)
+indexes: the cost of a page does not grow with the size of the log, and no page
+counts the rows it does not show.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from invoices.models import Invoice
+from portal.models import Company
+
+from .models import AuditEntry, AuditVerification
+
+PAGE_SIZE = 50
+TIMELINE_SIZE = 100
+MAX_VERSIONS = 500
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+ONE_MICROSECOND = datetime.timedelta(microseconds=1)
+ENTRY_COLUMNS = ("id", "company_id", "seq", "at", "actor_id", "on_behalf_of", "action", "invoice_id",
+                 "change_request_id", "source", "source_id", "why", "what", "hash",
+                 "actor__username", "actor__first_name", "actor__last_name", "actor__is_active")
+
+
+def company_zone(company: Company) -> zoneinfo.ZoneInfo:
+    """The company's time zone; a name the system does not know falls back to the portal's."""
+    try:
+        return zoneinfo.ZoneInfo(company.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def encode_cursor(at: datetime.datetime, seq: int) -> str:
+    return f"{(at - EPOCH) // ONE_MICROSECOND}.{seq}"
+
+
+def decode_cursor(text: str) -> tuple[datetime.datetime, int] | None:
+    """(at, seq) or None for text that is not a cursor of ours."""
+    micros, dot, seq = (text or "").partition(".")
+    if not dot or not micros.lstrip("-").isdigit() or not seq.isdigit() or len(micros) > 18 or len(seq) > 18:
+        return None
+    try:
+        return EPOCH + int(micros) * ONE_MICROSECOND, int(seq)
+    except OverflowError:
+        return None
+
+
+def _older_than(cursor: tuple[datetime.datetime, int]) -> Q:
+    at, seq = cursor
+    # The plain `at <= …` lets the index range start at the cursor.
+    return Q(at__lte=at) & (Q(at__lt=at) | Q(seq__lt=seq))
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
+    actor: str = ""  # "", "system" or a user id
+    invoice_ids: tuple[int, ...] | None = None
+    action: str = ""
+
+
+def filtered(company: Company, filters: Filters) -> QuerySet[AuditEntry]:
+    entries = AuditEntry.objects.filter(company=company)
+    if filters.start is not None:
+        entries = entries.filter(at__gte=filters.start)
+    if filters.end is not None:
+        entries = entries.filter(at__lt=filters.end)
+    if filters.actor == "system":
+        entries = entries.filter(actor__isnull=True)
+    elif filters.actor:
+        entries = entries.filter(actor_id=int(filters.actor))
+    if filters.invoice_ids is not None:
+        entries = entries.filter(invoice_id__in=list(filters.invoice_ids))
+    if filters.action:
+        entries = entries.filter(action=filters.action)
+    return entries
+
+
+@dataclass
+class Page:
+    rows: list[dict]
+    next_cursor: str | None
+
+
+def _page(entries: QuerySet[AuditEntry], cursor, size: int) -> Page:
+    if cursor is not None:
+        entries = entries.filter(_older_than(cursor))
+    rows = list(entries.order_by("-at", "-seq").values(*ENTRY_COLUMNS, "invoice__number")[:size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = encode_cursor(rows[-1]["at"], rows[-1]["seq"])
+    return Page(rows, next_cursor)
+
+
+def log_page(company: Company, filters: Filters, cursor=None, size: int = PAGE_SIZE) -> Page:
+    return _page(filtered(company, filters), cursor, size)
+
+
+def timeline_page(invoice: Invoice, cursor=None, size: int = TIMELINE_SIZE) -> Page:
+    entries = AuditEntry.objects.filter(company_id=invoice.company_id, invoice_id=invoice.pk)
+    return _page(entries, cursor, size)
+
+
+def versions(invoice: Invoice, limit: int = MAX_VERSIONS) -> list[dict]:
+    """The invoice's versions, newest first, light columns only; `number` counts from the first."""
+    rows = list(invoice.history.order_by("-history_id").values(
+        "history_id", "history_date", "history_type", "history_change_reason", "content_hash", "status",
+        "total", "is_deleted")[:limit + 1])
+    total = invoice.history.count() if len(rows) > limit else len(rows)
+    rows = rows[:limit]
+    for index, row in enumerate(rows):
+        row["number"] = total - index
+        row["is_current"] = index == 0
+    return rows
+
+
+def version_documents(invoice: Invoice, history_ids: list[int]) -> dict[int, dict]:
+    return {
+        row["history_id"]: row for row in invoice.history.filter(history_id__in=history_ids).values(
+            "history_id", "history_date", "document", "decimal_precision", "content_hash")
+    }
+
+
+def latest_verification(company_id: int) -> AuditVerification | None:
+    return AuditVerification.objects.filter(chain=company_id).order_by("-at", "-id").first()
+
+
+EXPORT_COLUMNS = ("seq", "at", "actor_id", "actor__username", "actor__first_name", "actor__last_name",
+                  "on_behalf_of", "action", "invoice_id", "invoice__number", "invoice__alegra_id",
+                  "change_request_id", "source", "source_id", "why", "what", "prev_hash", "hash")
+
+
+def export_rows(company: Company, filters: Filters, chunk_size: int = 2000):
+    """Every entry the filters select, oldest first, streamed from the database in chunks."""
+    return (filtered(company, filters).order_by("at", "seq").values_list(*EXPORT_COLUMNS)
+            .iterator(chunk_size=chunk_size))

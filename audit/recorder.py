@@ -1,0 +1,403 @@
+"""From historical rows (and logins) to audit entries: who, when, why and what.
+
+Every historical row of an audited model reaches `history_row_recorded` through
+simple-history's `post_create_historical_record`, inside the transaction that
+wrote it, so the entry commits (or rolls back) with the change it describes.
+Rows written in bulk send no signal; `record_bulk_history` is called for them.
+
+The change reason each service writes says where a version came from: "sync",
+"webhook", "sync: deleted in Alegra", "push #12 (…): …", "read by push #12: …",
+"approved by policy X", "routed by X"… The mapping below reads those words.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Push, RoutingPolicy
+from invoices import diff, mirror
+from invoices.models import Contact, Invoice
+from portal.models import Membership
+
+from . import chain
+from .models import Action, AuditEntry
+
+log = logging.getLogger(__name__)
+
+CRState = ChangeRequest.State
+MAX_LISTED_FIELDS = 60
+MAX_MESSAGE = 1000
+CONTACT_PATHS = ("name", "identification", "email", "phonePrimary", "phoneSecondary", "mobile",
+                 "address.address", "address.city")
+PUSH_ACTIONS = {
+    Push.State.QUEUED: Action.PUSH_QUEUED, Push.State.PUSHING: Action.PUSH_ATTEMPT,
+    Push.State.RETRYING: Action.PUSH_RETRYING, Push.State.APPLIED: Action.PUSHED,
+    Push.State.CONFLICT: Action.CONFLICT, Push.State.FAILED: Action.FAILED,
+}
+POLICY_NAMES = {
+    RoutingPolicy: "routing_policy", AutoApprovalRule: "auto_approval_rule",
+    ApprovalSettings: "approval_settings",
+}
+HISTORY_KIND = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def history_row_recorded(sender, history_instance, instance=None, **kwargs) -> None:
+    builder = _BUILDERS.get(sender._meta.label)
+    if builder is None:
+        return
+    chain.append([builder(history_instance, instance)])
+
+
+def record_bulk_history(model, instances: Iterable) -> list[AuditEntry]:
+    """Entries for the first versions a bulk create wrote (simple-history sends no signal then)."""
+    pks = [obj.pk for obj in instances if obj.pk is not None]
+    if not pks:
+        return []
+    history = model.history.model
+    builder = _BUILDERS[history._meta.label]
+    rows = history.objects.filter(id__in=pks, history_type="+").order_by("history_id")
+    return chain.append([builder(row, None) for row in rows])
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _reason(row) -> str:
+    return (row.history_change_reason or "").strip()
+
+
+def _first_word(reason: str) -> str:
+    head = reason.split(":", 1)[0].strip().lower()
+    return head.split()[0] if head else ""
+
+
+def _entry(row, *, action: str, source: str, **fields) -> AuditEntry:
+    values = {
+        "company_id": getattr(row, "company_id", None), "at": row.history_date,
+        "actor_id": row.history_user_id, "why": _reason(row), "source": source,
+        "source_id": row.history_id,
+    }
+    values.update(fields)
+    return AuditEntry(action=action, **values)
+
+
+def _previous(row, *fields: str):
+    if row.history_type == "+":
+        return None
+    return (type(row).objects.filter(id=row.id, history_id__lt=row.history_id)
+            .order_by("-history_id").only("history_id", *fields).first())
+
+
+def _money(value) -> str:
+    """The same amount as the same text, whether it came from the database (2830.000000) or not."""
+    if value is None:
+        return ""
+    try:
+        text = format(Decimal(str(value)), "f")
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _listed(names: Iterable[str]) -> list[str]:
+    return sorted(names)[:MAX_LISTED_FIELDS]
+
+
+def _document_changes(before: Any, after: Any) -> list[str]:
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return []
+    try:
+        return _listed(diff.diff_documents(before, after).changed_fields)
+    except (ValueError, TypeError, ArithmeticError, RecursionError):
+        # A body the diff cannot read still gets its entry; the versions stay comparable by hash.
+        return _listed(key for key in set(before) | set(after) if before.get(key) != after.get(key))
+
+
+def _path(document: Any, path: str) -> Any:
+    value = document
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _contact_changes(before: Any, after: Any) -> list[str]:
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return []
+    known = [p for p in CONTACT_PATHS if _path(before, p) != _path(after, p)]
+    others = [k for k in set(before) | set(after)
+              if k not in {"address", *CONTACT_PATHS} and before.get(k) != after.get(k)]
+    return _listed([*known, *others])
+
+
+def _cached(instance, name: str):
+    return instance._state.fields_cache.get(name) if instance is not None else None
+
+
+# --- invoice and contact versions -----------------------------------------------------------
+
+
+def _pushed_hashes(invoice_id: int) -> set[str]:
+    responses = Push.objects.filter(change_request__invoice_id=invoice_id,
+                                    state=Push.State.APPLIED).values_list("response", flat=True)
+    return {mirror.content_hash(mirror.canonical(r)) for r in responses if isinstance(r, dict)}
+
+
+def _version_source(row, previous, *, explained) -> tuple[str, str]:
+    """(action, on whose behalf) for a version of the mirror."""
+    reason = _reason(row)
+    word = _first_word(reason)
+    if word == "push":
+        return Action.PUSHED_VERSION, "push"
+    if reason.lower().startswith("read by push"):
+        return (Action.REMOTE_CHANGE if previous is not None else Action.SYNCED), "push"
+    source = word or "sync"
+    if previous is None:
+        return Action.SYNCED, source
+    # A version the sync reads back after a push of ours (the mirror missed the answer).
+    if explained():
+        return Action.SYNCED, source
+    return Action.REMOTE_CHANGE, source
+
+
+def _invoice_version(row, instance) -> AuditEntry:
+    previous = _previous(row, "document", "status", "total", "is_deleted")
+    action, behalf = _version_source(
+        row, previous, explained=lambda: row.content_hash in _pushed_hashes(row.id))
+    what: dict[str, Any] = {
+        "number": row.number, "alegra_id": row.alegra_id, "content_hash": row.content_hash,
+        "status": row.status, "total": _money(row.total),
+    }
+    if previous is not None:
+        if previous.status != row.status:
+            what["status_before"] = previous.status
+        if previous.total != row.total:
+            what["total_before"] = _money(previous.total)
+        what["changes"] = _document_changes(previous.document, row.document)
+    if row.is_deleted and not (previous is not None and previous.is_deleted):
+        what["deleted"] = True
+    return _entry(row, action=action, source="invoice", invoice_id=row.id, on_behalf_of=behalf, what=what)
+
+
+def _contact_push_in_flight(row) -> bool:
+    """A contact version written while our push of that contact is on its way is the push's."""
+    pushing = (ChangeRequest.objects.filter(company_id=row.company_id, kind=ChangeRequest.Kind.CONTACT,
+                                            contact_alegra_id=row.alegra_id,
+                                            pushes__state=Push.State.PUSHING)
+               .values_list("proposed_document", flat=True))
+    return any(all(_path(row.document, p) == _path(proposed, p) for p in CONTACT_PATHS[2:])
+               for proposed in pushing)
+
+
+def _contact_version(row, instance) -> AuditEntry:
+    previous = _previous(row, "document", "is_deleted")
+    if previous is not None and _first_word(_reason(row)) == "sync" and _contact_push_in_flight(row):
+        action, behalf = Action.PUSHED_VERSION, "push"
+    else:
+        action, behalf = _version_source(row, previous, explained=lambda: False)
+    what: dict[str, Any] = {"contact": row.name, "alegra_id": row.alegra_id, "content_hash": row.content_hash}
+    if previous is not None:
+        what["changes"] = _contact_changes(previous.document, row.document)
+    if row.is_deleted and not (previous is not None and previous.is_deleted):
+        what["deleted"] = True
+    return _entry(row, action=action, source="contact", on_behalf_of=behalf, what=what)
+
+
+# --- change requests, decisions, pushes ------------------------------------------------------
+
+
+def _request_action(row, before: str | None, reason: str) -> str:
+    state = row.state
+    if row.history_type == "-":
+        return Action.RECORD_DELETED
+    if before is None:
+        return Action.CREATED
+    if state == before:
+        if reason.startswith("routed"):
+            return Action.ROUTED
+        return Action.DRAFT_SAVED if state == CRState.DRAFT else Action.REQUEST_UPDATED
+    if state == CRState.PENDING:
+        return Action.SUBMITTED
+    if state == CRState.APPROVED:
+        if before == CRState.FAILED:
+            return Action.PUSH_RETRIED
+        if before != CRState.PENDING:
+            return Action.STATE_CHANGED
+        if row.history_user_id is None and reason.startswith("approved by policy"):
+            return Action.AUTO_APPROVED
+        return Action.APPROVED
+    if state == CRState.REJECTED:
+        return Action.REJECTED
+    if state == CRState.CANCELLED:
+        return Action.CANCELLED
+    if state == CRState.DRAFT:
+        return Action.REBASED
+    return Action.STATE_CHANGED
+
+
+def _request_changes(row) -> list[str]:
+    if row.kind == ChangeRequest.Kind.CONTACT:
+        return _contact_changes(row.base_document, row.proposed_document)
+    if row.kind == ChangeRequest.Kind.CREDIT_NOTE:
+        return ["credit_note"]
+    return _document_changes(row.base_document, row.proposed_document)
+
+
+def _request_version(row, instance) -> AuditEntry:
+    previous = _previous(row, "state", "proposed_document", "base_hash")
+    reason = _reason(row)
+    action = _request_action(row, previous.state if previous is not None else None, reason)
+    what: dict[str, Any] = {
+        "request": row.id, "kind": row.kind, "state": row.state,
+        "old_total": _money(row.old_total), "new_total": _money(row.new_total),
+    }
+    if previous is not None and previous.state != row.state:
+        what["state_before"] = previous.state
+    if action in (Action.CREATED, Action.DRAFT_SAVED, Action.SUBMITTED, Action.REBASED):
+        what["reason"] = row.reason
+        if previous is None or previous.proposed_document != row.proposed_document \
+                or previous.base_hash != row.base_hash or action == Action.SUBMITTED:
+            what["changes"] = _request_changes(row)
+    if action == Action.ROUTED:
+        what["approvals_required"] = row.approvals_required
+        what["routed_by"] = row.routed_by
+    behalf = ""
+    if row.history_user_id is None:
+        if action == Action.AUTO_APPROVED:
+            behalf = reason.removeprefix("approved by ").strip()
+        elif action == Action.STATE_CHANGED or row.state in (CRState.PUSHING, CRState.APPLIED):
+            behalf = "push"
+        else:
+            behalf = "system"
+    return _entry(row, action=action, source="change_request", invoice_id=row.invoice_id,
+                  change_request_id=row.id, on_behalf_of=behalf, what=what)
+
+
+def _request_of(instance, change_request_id: int) -> tuple[int | None, int | None]:
+    """(company id, invoice id) of a change request, from the instance's cache when it has it."""
+    cached = _cached(instance, "change_request")
+    if cached is not None:
+        return cached.company_id, cached.invoice_id
+    found = ChangeRequest.objects.filter(pk=change_request_id).values_list("company_id", "invoice_id").first()
+    return found if found else (None, None)
+
+
+def _push_version(row, instance) -> AuditEntry:
+    _company, invoice_id = _request_of(instance, row.change_request_id)
+    action = Action.RECORD_DELETED if row.history_type == "-" else PUSH_ACTIONS.get(row.state, Action.PUSH_ATTEMPT)
+    what: dict[str, Any] = {"request": row.change_request_id, "push": row.id, "state": row.state,
+                            "attempt": row.attempts}
+    extras = {
+        "status": row.last_status, "code": row.last_code, "message": (row.last_message or "")[:MAX_MESSAGE],
+        "result_alegra_id": row.result_alegra_id, "conflict_fields": row.conflict_fields or [],
+        "totals_mismatch": row.totals_mismatch or None,
+        "expected_total": _money(row.expected_total) if row.totals_mismatch else "",
+        "received_total": _money(row.received_total) if row.totals_mismatch else "",
+    }
+    what.update({key: value for key, value in extras.items() if value not in (None, "", [])})
+    return _entry(row, action=action, source="push", invoice_id=invoice_id,
+                  change_request_id=row.change_request_id,
+                  on_behalf_of="push" if row.history_user_id is None else "", what=what)
+
+
+def _decision(row, instance) -> AuditEntry:
+    company_id, invoice_id = _request_of(instance, row.change_request_id)
+    behalf = ""
+    rule_name = ""
+    if row.auto_rule_id:
+        rule = _cached(instance, "auto_rule") or AutoApprovalRule.objects.filter(pk=row.auto_rule_id).first()
+        rule_name = rule.name if rule is not None else f"#{row.auto_rule_id}"
+        behalf = f"policy {rule_name}"
+    what = {"request": row.change_request_id, "outcome": row.outcome, "comment": row.comment,
+            "approver_role": row.approver_role, "revision": row.revision[:16]}
+    if rule_name:
+        what["rule"] = rule_name
+    return _entry(row, action=Action.DECISION if row.history_type != "-" else Action.RECORD_DELETED,
+                  source="decision", company_id=company_id, invoice_id=invoice_id,
+                  change_request_id=row.change_request_id, actor_id=row.approver_id,
+                  why=row.comment or _reason(row), on_behalf_of=behalf, what=what)
+
+
+def _text(value) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+def _policy_version(row, instance) -> AuditEntry:
+    model = row.instance_type
+    previous = _previous(row, *[f.attname for f in type(row).tracked_fields])
+    tracked = [f for f in type(row).tracked_fields if f.attname not in ("id", "company_id", "created_at")]
+    what: dict[str, Any] = {"model": POLICY_NAMES.get(model, model._meta.model_name), "id": row.id,
+                            "name": getattr(row, "name", ""), "type": HISTORY_KIND.get(row.history_type, "")}
+    if previous is not None and row.history_type == "~":
+        what["changes"] = {f.attname: [_text(getattr(previous, f.attname)), _text(getattr(row, f.attname))]
+                           for f in tracked if getattr(previous, f.attname) != getattr(row, f.attname)}
+    else:
+        what["values"] = {f.attname: _text(getattr(row, f.attname)) for f in tracked}
+    return _entry(row, action=Action.POLICY_CHANGED, source=POLICY_NAMES.get(model, "policy"), what=what,
+                  on_behalf_of="system" if row.history_user_id is None else "")
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def _client_facts(request) -> dict:
+    return {"ip": (request.META.get("REMOTE_ADDR") or "")[:64],
+            "user_agent": (request.META.get("HTTP_USER_AGENT") or "")[:200]}
+
+
+def _companies_of(user) -> list[int | None]:
+    # A person's login matters to every company they work for: one entry in each chain.
+    ids = list(Membership.objects.filter(user=user).order_by("company_id").values_list("company_id", flat=True))
+    return ids or [None]
+
+
+def login_recorded(*, user, request) -> list[AuditEntry]:
+    now = timezone.now()
+    what = {"username": user.get_username(), **_client_facts(request)}
+    return chain.append([
+        AuditEntry(company_id=company_id, at=now, actor=user, action=Action.LOGIN, source="session",
+                   why="login", what=what)
+        for company_id in _companies_of(user)
+    ])
+
+
+def login_failed_recorded(*, username: str, request) -> list[AuditEntry]:
+    """A failed login: in the chain of each company the named person belongs to, else the system's.
+
+    Nobody is signed in, so the entry has no actor: the name typed is kept as what was tried.
+    """
+    username = (username or "")[:150]
+    User = get_user_model()
+    user = User.objects.filter(**{User.USERNAME_FIELD: username}).first() if username else None
+    companies = _companies_of(user) if user is not None else [None]
+    what = {"username": username, "known_user": user is not None, **_client_facts(request)}
+    now = timezone.now()
+    return chain.append([
+        AuditEntry(company_id=company_id, at=now, action=Action.LOGIN_FAILED, source="session",
+                   why="invalid credentials", what=what)
+        for company_id in companies
+    ])
+
+
+def _builders() -> dict:
+    from approvals.models import Decision  # its history is registered by audit.models
+
+    builders = {
+        Invoice.history.model: _invoice_version,
+        Contact.history.model: _contact_version,
+        ChangeRequest.history.model: _request_version,
+        Push.history.model: _push_version,
+        Decision.history.model: _decision,
+    }
+    builders.update({model.history.model: _policy_version for model in POLICY_NAMES})
+    return {model._meta.label: builder for model, builder in builders.items()}
+
+
+_BUILDERS = _builders()

@@ -1,0 +1,72 @@
+"""Writes of the audit area: restoring a version (as a change request) and verifying chains.
+
+The log itself is written only by `audit.recorder`, from the history rows the other apps'
+services produce; nothing here changes or removes an entry.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from approvals.models import ChangeRequest
+from approvals.services.requests import RequestRefused, request_save_draft
+from invoices import editable
+from invoices.models import Invoice
+from invoices.rules import RuleViolation
+
+from . import chain, queries
+from .models import SYSTEM_CHAIN
+
+
+def restored_document(current: Mapping, version: Mapping) -> dict:
+    """The current invoice with the editable fields and the lines of an earlier version.
+
+    What an in-place update cannot change (numbering, payments, the stamp) stays as it is now;
+    a field the old version did not have keeps its current value.
+    """
+    proposed = copy.deepcopy(dict(current))
+    for name in editable.EDITABLE_HEADER_FIELDS:
+        if name in version:
+            proposed[name] = copy.deepcopy(version[name])
+    proposed["items"] = copy.deepcopy(version.get("items") or [])
+    return proposed
+
+
+@transaction.atomic
+def version_restore(*, invoice: Invoice, history_id: int, user) -> ChangeRequest:
+    """A draft change request that brings the invoice back to one of its versions.
+
+    It is an ordinary draft: the accountant reviews it, submits it, and it is approved and
+    pushed like any other edit. Every rule of a draft applies; a refusal writes nothing.
+    """
+    version = (invoice.history.filter(history_id=history_id)
+               .values("history_id", "history_date", "document", "content_hash").first())
+    if version is None:
+        raise RequestRefused([RuleViolation("", "no_such_version", _("This invoice has no such version."))])
+    if version["content_hash"] == invoice.content_hash:
+        raise RequestRefused([RuleViolation("", "already_current", _(
+            "This version is the invoice as it is now: there is nothing to restore."))])
+    if not isinstance(version["document"], Mapping) or not isinstance(invoice.document, Mapping):
+        raise RequestRefused([RuleViolation("", "unreadable_version", _(
+            "This version cannot be read as an invoice, so it cannot be restored."))])
+    number = invoice.history.filter(history_id__lte=history_id).count()
+    when = timezone.localtime(version["history_date"], queries.company_zone(invoice.company))
+    reason = _("Restores version %(number)s of the invoice, from %(when)s.") % {
+        "number": number, "when": formats.date_format(when, "SHORT_DATETIME_FORMAT")}
+    return request_save_draft(invoice=invoice, user=user, kind=ChangeRequest.Kind.UPDATE,
+                              proposed=restored_document(invoice.document, version["document"]),
+                              reason=reason, base_hash=invoice.content_hash)
+
+
+def chain_verify(*, company_id: int | None) -> chain.ChainReport:
+    """Recompute a company's chain (None: the system chain) and keep the result for the badge."""
+    return chain.verify_and_record(company_id or SYSTEM_CHAIN)
+
+
+def chains_verify_all() -> list[chain.ChainReport]:
+    return [chain.verify_and_record(key) for key in chain.chain_keys()]
