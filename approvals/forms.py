@@ -68,9 +68,11 @@ class DecimalText(forms.CharField):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
         if not number.is_finite():
             raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if number == 0:
+            return Decimal(0)  # "0E-999999" would print a million zeros
         if abs(number) >= MAX_NUMBER:
             raise ValidationError(self.error_messages["too_large"], code="too_large")
-        if number != 0 and number.normalize().as_tuple().exponent < -MAX_DECIMALS:
+        if number.normalize().as_tuple().exponent < -MAX_DECIMALS:
             raise ValidationError(self.error_messages["too_precise"], code="too_precise")
         return number
 
@@ -104,7 +106,7 @@ class IdListField(forms.Field):
             text = str(raw).strip()
             if not text:
                 continue
-            if len(text) > 36:
+            if len(text) > 36 or "\x00" in text:
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
             if text not in result:
                 result.append(text)
@@ -147,19 +149,45 @@ class InvoiceHeaderForm(forms.Form):
         self.fields["paymentMethod"].choices = _with_current(PAYMENT_METHODS, base.get("paymentMethod"))
 
 
+class Shared:
+    """A field no form instance changes, so the hundreds of line forms share it, uncopied."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class SharedInteger(Shared, forms.IntegerField):
+    pass
+
+
+class SharedText(Shared, forms.CharField):
+    pass
+
+
+class SharedId(Shared, IdField):
+    pass
+
+
+class SharedDecimal(Shared, DecimalText):
+    pass
+
+
+class SharedIdList(Shared, IdListField):
+    pass
+
+
 class LineForm(forms.Form):
-    origin = forms.IntegerField(required=False, min_value=0, max_value=MAX_LINES,
-                                widget=forms.HiddenInput)
-    item = IdField(widget=forms.HiddenInput)
-    name = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
-    description = forms.CharField(label=_("Description"), required=False, strip=False)
-    reference = forms.CharField(label=_("Reference"), required=False)
-    price = DecimalText(label=_("Unit price"),
-                        error_messages={"required": _("Enter the unit price.")})
-    quantity = DecimalText(label=_("Quantity"),
-                           error_messages={"required": _("Enter the quantity.")})
-    discount = DecimalText(label=_("Discount %"), required=False)
-    tax = IdListField(label=_("Taxes"), required=False)
+    origin = SharedInteger(required=False, min_value=0, max_value=MAX_LINES, widget=forms.HiddenInput)
+    item = SharedId(widget=forms.HiddenInput)
+    name = SharedText(required=False, max_length=300, widget=forms.HiddenInput)
+    description = SharedText(label=_("Description"), required=False, strip=False)
+    reference = SharedText(label=_("Reference"), required=False)
+    price = SharedDecimal(label=_("Unit price"),
+                          error_messages={"required": _("Enter the unit price.")})
+    quantity = SharedDecimal(label=_("Quantity"),
+                             error_messages={"required": _("Enter the quantity.")})
+    discount = SharedDecimal(label=_("Discount %"), required=False)
+    tax = SharedIdList(label=_("Taxes"), required=False)
 
 
 LineFormSet = forms.formset_factory(LineForm, extra=0, max_num=MAX_LINES,

@@ -36,6 +36,8 @@ CONTACT_FIELDS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.
 ITEM_FIELDS = frozenset({"id", "name", "description", "reference"})
 NOTE_TYPE_LABELS = dict(CREDIT_NOTE_TYPES)
 EMPTY = "—"
+# Beyond this an amount is a typing accident, not an invoice; it is reported, never printed.
+MAX_AMOUNT = Decimal("1e15")
 
 
 @dataclass
@@ -58,6 +60,7 @@ class LineRow:
     left: Side | None = None
     right: Side | None = None
     hidden: int = 0  # for a gap: how many unchanged lines it stands for
+    change: Any = field(default=None, repr=False)  # the diff's LineChange, until drawn
 
 
 @dataclass
@@ -128,6 +131,8 @@ class DiffView:
     note: NoteView | None = None
     before_label: str = ""
     after_label: str = ""
+    # Each proposed line's total, in the order of the proposed document (None: not computable).
+    after_line_totals: list = field(default_factory=list)
 
     @property
     def line_count_changed(self) -> bool:
@@ -151,10 +156,16 @@ def number_text(value: Any) -> str:
     return editable.decimal_text(number)
 
 
+def _printable(number: Decimal | None) -> bool:
+    return number is not None and abs(number) < MAX_AMOUNT
+
+
 def money_text(value: Any, precision: int, country: str = "CO") -> str:
     number = _decimal(value)
     if number is None:
         return str(value) if value not in (None, "") else EMPTY
+    if not _printable(number):
+        return EMPTY
     return format_money(number, precision, country)
 
 
@@ -163,6 +174,8 @@ def price_text(value: Any, precision: int, country: str = "CO") -> str:
     number = _decimal(value)
     if number is None:
         return str(value) if value not in (None, "") else EMPTY
+    if not _printable(number):
+        return EMPTY
     places = max(precision, min(6, max(0, -number.normalize().as_tuple().exponent)))
     return format_money(number, places, country, symbol="")
 
@@ -264,35 +277,45 @@ def present_diff(document_diff: diff.DocumentDiff, *, precision: int | None = No
                  before_label: str = "", after_label: str = "") -> DiffView:
     """The component's view of a DocumentDiff (before on the left, after on the right)."""
     impact = document_diff.impact
+    if impact is not None and not all(_printable(v) for v in (
+            impact.old_total, impact.new_total, impact.after.subtotal, impact.after.tax,
+            impact.before.subtotal, impact.before.tax, impact.after.balance)):
+        impact = None
     if precision is None:
         precision = impact.after.precision if impact is not None else 2
     before_totals = impact.before.lines if impact is not None else ()
     after_totals = impact.after.lines if impact is not None else ()
-    rows = []
     counts = {"added": 0, "removed": 0, "changed": 0}
+    rows = []
     for change in document_diff.lines:
+        rows.append(LineRow(change.kind, change=change))
+        if change.kind in counts:
+            counts[change.kind] += 1
+    rows = _collapse(rows) if collapse else rows
+    # Only the lines left after collapsing are drawn: an invoice of 500 lines stays quick.
+    for row in rows:
+        change = row.change
+        if change is None:
+            continue
         names = change.field_names()
-        left = right = None
         if change.before is not None:
             i = change.before_index
             total = before_totals[i].total if i is not None and i < len(before_totals) else change.before.get("total")
-            left = _side(change.before, i or 0, names, total, precision, country)
+            row.left = _side(change.before, i or 0, names, total, precision, country)
         if change.after is not None:
             j = change.after_index
             total = after_totals[j].total if j is not None and j < len(after_totals) else change.after.get("total")
-            right = _side(change.after, j or 0, names, total, precision, country)
-        rows.append(LineRow(change.kind, left, right))
-        if change.kind in counts:
-            counts[change.kind] += 1
+            row.right = _side(change.after, j or 0, names, total, precision, country)
     return DiffView(
         header=[HeaderRow(c.field, str(HEADER_LABELS.get(c.field, c.field)),
                           value_text(c.before), value_text(c.after))
                 for c in document_diff.header],
-        lines=_collapse(rows) if collapse else rows,
+        lines=rows,
         impact=Impact(impact.old_total, impact.new_total, impact.difference) if impact else None,
         totals=_totals_rows(impact.before, impact.after) if impact else [],
         precision=precision, country=country, has_changes=document_diff.has_changes,
         before_label=before_label or str(_("Before")), after_label=after_label or str(_("After")),
+        after_line_totals=[line.total for line in after_totals],
         **counts,
     )
 
@@ -357,6 +380,8 @@ def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
     try:
         amount = editable.credit_note_amount(invoice_doc, note, taxes)
     except (ValueError, TypeError, ArithmeticError):
+        amount = None
+    if not _printable(amount):
         amount = None
     recorded = _decimal(invoice_doc.get("balance"))
     if recorded is None:

@@ -235,7 +235,7 @@ def _update(request: HttpRequest, invoice: Invoice, situation: Situation, contex
     posted = request.method == "POST"
     op = (request.POST.get("op") or "")[:80] if posted else ""
     action = request.POST.get("action") if posted else None
-    data = request.POST.copy() if posted else _initial_data(invoice, situation)
+    data = request.POST if posted else _initial_data(invoice, situation)
     extra: dict[str, Any] = {}
     if op:
         rows, overrides = _apply_op(op, edit_forms.posted_lines(data), invoice, taxes)
@@ -313,7 +313,11 @@ def _update_context(invoice: Invoice, context: dict, bound: Bound, taxes: dict,
         known = {(v.field, v.code) for v in rule_violations}
         rule_violations += [v for v in found if v.code != "nothing_to_submit"
                             and (v.field, v.code) not in known]
-        line_totals = _line_totals(bound.proposed, taxes, preview.precision, company.country)
+        line_totals = (
+            [presenters.money_text(total, preview.precision, company.country)
+             for total in preview.after_line_totals]
+            if preview.impact is not None
+            else _line_totals(bound.proposed, taxes, preview.precision, company.country))
     meanwhile = None
     if stale and bound.base is not None:
         meanwhile = presenters.diff_of(bound.base, invoice.document, taxes=taxes, country=company.country,
