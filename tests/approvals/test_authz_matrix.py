@@ -1,0 +1,196 @@
+"""Every URL of the portal × every kind of visitor → the expected status.
+
+Rows are (URL name → how to call it, and the status each visitor gets). A URL added to the
+project without a row makes `test_every_url_has_a_row` fail: decide who may use it, then add it.
+
+Visitors: anonymous; the company's accountant (who asked for the change request), approver
+and manager; and `outsider`, a manager of another company, who must learn nothing (404).
+"login" means a redirect to the login page.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from approvals.models import AutoApprovalRule, RoutingPolicy
+from approvals.services import requests as request_services
+from approvals.services.decisions import request_submitted
+from invoices.models import SyncRun
+from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
+from tests.factories import make_user
+
+VISITORS = ("anonymous", "accountant", "approver", "manager", "outsider")
+# Not the portal's own pages; each is guarded by its own mechanism and tested where it lives.
+EXEMPT_PREFIXES = {
+    "admin/": "Django's admin: staff users only, by Django's own checks",
+    "sandbox/": "the Alegra simulator's API: HTTP Basic with a sandbox token (tests/sandbox)",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    target: str  # what the URL's kwargs point at: none, company, invoice, request, policy, rule, webhook,
+    # export (an audit export format), version (one version of the invoice)
+    method: str
+    statuses: tuple  # one per visitor, in VISITORS order
+    data: dict = field(default_factory=dict)
+    htmx: bool = False
+
+
+def row(target, method, anonymous, accountant, approver, manager, outsider, **kwargs) -> Row:
+    return Row(target, method, (anonymous, accountant, approver, manager, outsider), **kwargs)
+
+
+MEMBERS_READ = ("login", 200, 200, 200, 404)
+
+MATRIX: dict[str, Row] = {
+    # portal
+    "home": row("none", "GET", "login", 302, 302, 302, 302),
+    "health": row("none", "GET", 200, 200, 200, 200, 200),
+    "company_home": row("company", "GET", *MEMBERS_READ),
+    "switch_company": row("none", "POST", "login", 302, 302, 302, 302),
+    "login": row("none", "GET", 200, 200, 200, 200, 200),
+    "logout": row("none", "POST", 302, 302, 302, 302, 302),
+    "password_change": row("none", "GET", "login", 200, 200, 200, 200),
+    "password_change_done": row("none", "GET", "login", 200, 200, 200, 200),
+    "set_language": row("none", "POST", 302, 302, 302, 302, 302, data={"language": "en"}),
+    # the mirror
+    "invoice_list": row("company", "GET", *MEMBERS_READ),
+    "invoice_detail": row("invoice", "GET", *MEMBERS_READ),
+    "sync_page": row("company", "GET", *MEMBERS_READ),
+    "sync_start": row("company", "POST", "login", 302, 403, 302, 404),
+    "alegra_webhook": row("webhook", "POST", 200, 200, 200, 200, 200),
+    # editing and requests
+    "invoice_edit": row("invoice", "GET", "login", 200, 403, 403, 404),
+    "invoice_edit_recompute": row("invoice", "POST", "login", 200, 403, 403, 404),
+    "invoice_edit_items": row("invoice", "GET", "login", 200, 403, 403, 404),
+    "invoice_edit_contacts": row("invoice", "GET", "login", 200, 403, 403, 404),
+    "invoice_contact_edit": row("invoice", "GET", "login", 200, 403, 403, 404),
+    "my_requests": row("company", "GET", *MEMBERS_READ),
+    "request_detail": row("request", "GET", *MEMBERS_READ),
+    "request_submit": row("request", "POST", "login", 302, 302, 302, 404),
+    "request_cancel": row("request", "POST", "login", 302, 302, 302, 404),
+    "request_rebase": row("request", "POST", "login", 302, 302, 302, 404),
+    "request_copy": row("request", "POST", "login", 302, 302, 302, 404),
+    # approvals
+    "approval_inbox": row("company", "GET", "login", 403, 200, 200, 404),
+    "approval_counters": row("company", "GET", *MEMBERS_READ, htmx=True),
+    "approval_diff": row("request", "GET", *MEMBERS_READ, htmx=True),
+    "request_decide": row("request", "POST", "login", 403, 302, 302, 404),
+    "decision_panel": row("request", "GET", *MEMBERS_READ, htmx=True),
+    "push_retry": row("request", "POST", "login", 302, 302, 302, 404),
+    "request_conflict": row("request", "GET", *MEMBERS_READ),
+    "conflict_rebase": row("request", "POST", "login", 302, 302, 302, 404),
+    "conflict_cancel": row("request", "POST", "login", 302, 302, 302, 404),
+    "approval_policies": row("company", "GET", *MEMBERS_READ),
+    "policy_create": row("company", "POST", "login", 403, 403, 400, 404),
+    "policy_update": row("policy", "POST", "login", 403, 403, 400, 404),
+    "policy_delete": row("policy", "POST", "login", 403, 403, 302, 404),
+    "auto_rule_create": row("company", "POST", "login", 403, 403, 400, 404),
+    "auto_rule_update": row("rule", "POST", "login", 403, 403, 400, 404),
+    "auto_rule_delete": row("rule", "POST", "login", 403, 403, 302, 404),
+    "approval_settings": row("company", "POST", "login", 403, 403, 400, 404),
+    # audit
+    "audit_log": row("company", "GET", "login", 403, 403, 200, 404),
+    "audit_export": row("export", "GET", "login", 403, 403, 200, 404),
+    "audit_verify": row("company", "POST", "login", 403, 403, 302, 404),
+    "invoice_timeline": row("invoice", "GET", *MEMBERS_READ),
+    "invoice_restore": row("version", "POST", "login", 302, 403, 403, 404),
+}
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name
+
+
+def portal_urls() -> dict[str, str]:
+    return {name: route for route, name in _walk(get_resolver().url_patterns)
+            if not any(route.startswith(prefix) for prefix in EXEMPT_PREFIXES)}
+
+
+def test_every_url_has_a_row():
+    urls = portal_urls()
+    unnamed = [route for route, name in urls.items() if route is None]
+    missing = sorted(set(urls) - set(MATRIX))
+    stale = sorted(set(MATRIX) - set(urls))
+    assert not unnamed, f"URLs without a name cannot be checked: {unnamed}"
+    assert not missing, f"URLs without a row in the authorization matrix: {missing}"
+    assert not stale, f"rows for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(company, other_company):
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    people = {
+        "accountant": make_user("ana", company, "accountant"),
+        "approver": make_user("pedro", company, "approver"),
+        "manager": make_user("maria", company, "manager"),
+        "outsider": make_user("olga", other_company, "manager"),
+    }
+    proposed = copy.deepcopy(invoice.document)
+    proposed["observations"] = "Nota"
+    change_request = request_services.request_save_and_submit(
+        invoice=invoice, user=people["accountant"], proposed=proposed, reason="Porque sí", kind="update")
+    request_submitted(change_request=change_request)
+    # A sync "running": starting another one answers without queuing work that would call out.
+    SyncRun.objects.create(company=company, kind="full")
+    return {
+        "company": company, "invoice": invoice, "request": change_request, "people": people,
+        "policy": RoutingPolicy.objects.create(company=company, name="Una"),
+        "rule": AutoApprovalRule.objects.create(company=company, name="Notas", kind="notes_only"),
+    }
+
+
+def _kwargs(target: str, world) -> dict:
+    company = world["company"]
+    if target == "none":
+        return {}
+    if target == "company":
+        return {"company_id": company.pk}
+    if target == "webhook":
+        return {"company_id": company.pk, "secret": company.webhook_secret}
+    if target == "export":
+        return {"company_id": company.pk, "fmt": "csv"}
+    if target == "version":
+        invoice = world["invoice"]
+        return {"company_id": company.pk, "pk": invoice.pk,
+                "history_id": invoice.history.order_by("history_id").values_list("history_id", flat=True)[0]}
+    return {"company_id": company.pk, "pk": world[target].pk}
+
+
+# The visitor whose call may change things (a manager deleting a policy) goes last.
+ORDER = ("anonymous", "outsider", "approver", "accountant", "manager")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_the_matrix(client, world, name, django_capture_on_commit_callbacks):
+    spec = MATRIX[name]
+    path = reverse(name, kwargs=_kwargs(spec.target, world))
+    headers = {"HTTP_HX_REQUEST": "true"} if spec.htmx else {}
+    wrong = []
+    for visitor in ORDER:
+        expected = spec.statuses[VISITORS.index(visitor)]
+        client.logout()
+        if visitor != "anonymous":
+            client.force_login(world["people"][visitor])
+        with django_capture_on_commit_callbacks(execute=False):
+            response = client.generic(spec.method, path, data=urlencode(spec.data),
+                                      content_type="application/x-www-form-urlencoded", **headers)
+        if expected == "login":
+            ok = response.status_code == 302 and response["Location"].startswith(reverse("login"))
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            wrong.append(f"{visitor}: expected {expected}, got {response.status_code}")
+    assert not wrong, f"{spec.method} {path}: " + "; ".join(wrong)
