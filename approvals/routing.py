@@ -124,8 +124,6 @@ def policy_reasons(policy: RoutingPolicy, change_request: ChangeRequest, impact:
             return None
         reasons.append(_("it was asked by %(name)s") % {
             "name": policy.requested_by.get_full_name() or policy.requested_by.get_username()})
-    if not reasons:
-        reasons.append(_("it applies to every request"))
     return reasons
 
 
@@ -152,8 +150,11 @@ def route(change_request: ChangeRequest, policies: Iterable[RoutingPolicy] | Non
                      impact)
     policy, reasons = best
     need = needs_text(policy.approvals_required, policy.manager_required)
-    reason = _("Policy “%(name)s” applies because %(why)s: %(need)s.") % {
-        "name": policy.name, "why": _(" and ").join(reasons), "need": need}
+    if reasons:
+        reason = _("Policy “%(name)s” applies because %(why)s: %(need)s.") % {
+            "name": policy.name, "why": _(" and ").join(reasons), "need": need}
+    else:
+        reason = _("Policy “%(name)s” applies to every request: %(need)s.") % {"name": policy.name, "need": need}
     return Route(policy, policy.approvals_required, policy.manager_required, reason, impact)
 
 
