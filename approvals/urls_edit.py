@@ -12,6 +12,8 @@ urlpatterns = [
          name="invoice_edit_contacts"),
     path("c/<int:company_id>/invoices/<int:pk>/contact/", views_edit_requests.invoice_contact_edit,
          name="invoice_contact_edit"),
+    path("c/<int:company_id>/invoices/<int:pk>/requests/", views_edit_requests.invoice_requests,
+         name="invoice_requests"),
     path("c/<int:company_id>/requests/mine/", views_edit_requests.my_requests, name="my_requests"),
     path("c/<int:company_id>/requests/<int:pk>/", views_edit_requests.request_detail,
          name="request_detail"),

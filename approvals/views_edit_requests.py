@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from invoices.models import Invoice
 from invoices.rules import RuleViolation
 from portal.access import get_membership
 from portal.models import Role
@@ -68,6 +69,25 @@ def my_requests(request: HttpRequest, company_id: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "approvals/my_requests.html#table", context)
     return render(request, "approvals/my_requests.html", context)
+
+
+@login_required
+def invoice_requests(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    """The invoice's change requests (contact updates included), for the invoice page to embed."""
+    membership = get_membership(request, company_id)
+    invoice = Invoice.objects.filter(pk=pk, company_id=company_id).only(
+        "id", "company_id", "number", "alegra_id", "decimal_precision", "status", "is_deleted").first()
+    if invoice is None:
+        raise Http404("No such invoice")
+    rows = list(ChangeRequest.objects.filter(invoice=invoice).select_related("requester")
+                .only("id", "kind", "state", "old_total", "new_total", "updated_at", "company_id",
+                      "invoice_id", "requester__username", "requester__first_name",
+                      "requester__last_name")
+                .order_by("-id")[:20])
+    context = {"company": membership.company, "membership": membership, "invoice": invoice,
+               "rows": rows, "is_accountant": membership.role == Role.ACCOUNTANT,
+               "can_contact": not (invoice.is_void or invoice.is_deleted)}
+    return render(request, "approvals/my_requests.html#invoice_requests", context)
 
 
 @login_required

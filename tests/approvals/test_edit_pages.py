@@ -533,3 +533,19 @@ def test_request_actions_cancel_rebase_copy(client, invoice, accountant):
     assert ChangeRequest.objects.filter(state=State.DRAFT).count() == 1
     response = client.post(reverse("request_copy", args=args), follow=True)
     assert "is already open for this invoice" in response.content.decode()
+
+
+def test_the_invoice_requests_fragment_lists_every_kind(client, invoice, accountant, approver, outsider):
+    url = reverse("invoice_requests", args=[invoice.company_id, invoice.pk])
+    client.force_login(accountant)
+    html = client.get(url, **HX).content.decode()
+    assert "No correction has been proposed" in html and urls(invoice)["contact"] in html
+    base = services.current_base(invoice, "contact").document
+    contact_update = services.request_save_draft(invoice=invoice, user=accountant, reason="Se mudó",
+                                                 kind="contact", proposed={**base, "email": "nuevo@losandes.test"})
+    client.force_login(approver)
+    html = client.get(url, **HX).content.decode()
+    assert f"#{contact_update.pk}" in html and "Client contact update" in html
+    assert urls(invoice)["contact"] not in html
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
