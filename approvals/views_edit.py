@@ -447,6 +447,15 @@ def _credit_note(request: HttpRequest, invoice: Invoice, situation: Situation, c
         note = edit_forms.proposed_credit_note(base, form.cleaned_data, [f.cleaned_data for f in line_forms])
     posted_hash = (data.get("base_hash") or "")[:64]
     stale = (posted_hash or base_hash) != invoice.content_hash
+    meanwhile = None
+    if stale and draft is None:
+        # Without a draft the note is already checked against the current invoice: the user
+        # is told what changed, and the next submission is based on what they now see.
+        old = services.base_for_hash(invoice, posted_hash)
+        if old is not None:
+            meanwhile = presenters.diff_of(old, invoice.document, country=company.country,
+                                           before_label=_("When you started"),
+                                           after_label=_("Now in Alegra"))
     action = request.POST.get("action") if request.method == "POST" else None
     if action in ("draft", "submit") and partial is None:
         if note is None:
@@ -494,7 +503,8 @@ def _credit_note(request: HttpRequest, invoice: Invoice, situation: Situation, c
                    for n, ms in form.errors.items() for m in ms]
     context = {**context, "kind": Kind.CREDIT_NOTE, "form": form, "rows": rows, "preview": preview,
                "violations": violations, "form_errors": form_errors, "stale": stale,
-               "draft": draft, "base_hash": posted_hash or base_hash,
+               "draft": draft, "meanwhile": meanwhile,
+               "base_hash": base_hash if stale and draft is None else (posted_hash or base_hash),
                "can_update_in_place": invoice.editable_in_place}
     if partial == "preview":
         return render(request, "approvals/credit_note.html#preview", context)

@@ -549,3 +549,16 @@ def test_the_invoice_requests_fragment_lists_every_kind(client, invoice, account
     assert urls(invoice)["contact"] not in html
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+def test_a_note_composed_on_an_older_version_is_reviewed_then_submitted(client, stamped, accountant):
+    client.force_login(accountant)
+    data = form_of(client.get(urls(stamped)["edit"]).content.decode(), "note-form")
+    data.update({"credit-1-quantity": "1", "cause": "Varilla devuelta", "reason": "r", "action": "submit"})
+    change_in_alegra(stamped, observations="Entregado en obra")
+    html = client.post(urls(stamped)["edit"], data).content.decode()
+    assert 'data-testid="stale"' in html and "Entregado en obra" in html
+    assert not ChangeRequest.objects.exists()
+    again = form_of(html, "note-form")
+    assert again["base_hash"] == stamped.content_hash
+    assert client.post(urls(stamped)["edit"], {**again, "action": "submit"}).status_code == 302
