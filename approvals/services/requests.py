@@ -36,6 +36,7 @@ State = ChangeRequest.State
 Kind = ChangeRequest.Kind
 
 MAX_REASON = 2000
+MAX_AMOUNT = Decimal("1e15")
 MAX_REFERENCE = rules.MAX_TEXT
 MAX_CITY = 100
 PHONE = re.compile(r"^[0-9+()\-. ]{0,30}$")
@@ -247,9 +248,34 @@ def contact_violations(base: Mapping, proposed: Mapping) -> list[RuleViolation]:
     return found
 
 
+def _too_large() -> list[RuleViolation]:
+    return [RuleViolation("total", "amount_too_large", _(
+        "The amounts are too large: check the quantities and prices (at most %(max)s)."
+    ) % {"max": "999.999.999.999.999"})]
+
+
+def _amount_violations(proposed: Mapping, taxes: Mapping) -> list[RuleViolation]:
+    try:
+        totals = arithmetic.invoice_totals(proposed, taxes)
+    except ValueError:
+        return []  # a malformed value: the line rules say which
+    figures = (totals.subtotal, totals.discount, totals.tax, totals.total, totals.balance)
+    return _too_large() if any(abs(figure) >= MAX_AMOUNT for figure in figures) else []
+
+
 def validate_proposal(*, invoice: Invoice, kind: str, base: Mapping, proposed: Mapping,
                       taxes: Mapping[str, Any] | None = None) -> list[RuleViolation]:
     """Every reason `proposed` cannot be requested for `invoice`; empty when it can."""
+    try:
+        return _validate_proposal(invoice=invoice, kind=kind, base=base, proposed=proposed,
+                                  taxes=taxes)
+    except ArithmeticError:
+        # Beyond Decimal's working precision: no real invoice gets there.
+        return _too_large()
+
+
+def _validate_proposal(*, invoice: Invoice, kind: str, base: Mapping, proposed: Mapping,
+                       taxes: Mapping[str, Any] | None) -> list[RuleViolation]:
     company = invoice.company
     if taxes is None:
         taxes = catalogue_taxes(company)
@@ -265,16 +291,23 @@ def validate_proposal(*, invoice: Invoice, kind: str, base: Mapping, proposed: M
             return [RuleViolation("status", "not_editable_in_place", _(
                 "This invoice is %(status)s: it cannot be changed in place; issue a credit "
                 "note instead.") % {"status": status or "?"})]
+        found = _amount_violations(proposed, taxes)
+        if found:
+            return found
         found = rules.validate_update(base, proposed, taxes=taxes,
                                       closed_until=company.closed_until)
         if [v.code for v in found] == ["nothing_to_submit"]:
             return found
         return found + _update_extras(company, base, proposed)
     if kind == Kind.CREDIT_NOTE:
-        found = rules.validate_credit_note(base, proposed, closed_until=company.closed_until)
         try:
-            editable.credit_note_amount(base, proposed, taxes)
-        except (ValueError, TypeError, ArithmeticError):
+            amount = editable.credit_note_amount(base, proposed, taxes)
+        except (ValueError, TypeError):
+            amount = None
+        if amount is not None and abs(amount) >= MAX_AMOUNT:
+            return _too_large()
+        found = rules.validate_credit_note(base, proposed, closed_until=company.closed_until)
+        if amount is None:
             if not found:
                 found.append(RuleViolation("items", "not_computable", _(
                     "The credit note total cannot be computed from these lines.")))
