@@ -112,7 +112,10 @@ def invoice_list(account: SandboxAccount, params) -> dict | list:
     sign = "-" if direction == "DESC" else ""
     column = ORDER_FIELDS[order_field or "id"]
     ordering = [sign + column] + ([sign + "number"] if column != "number" else [])
-    data = list(rows.order_by(*ordering).values_list("document", flat=True)[start:start + limit])
+    # Page through the narrow index first, then fetch the wide documents of that page only.
+    page = list(rows.order_by(*ordering).values_list("pk", flat=True)[start:start + limit])
+    documents = dict(SandboxInvoice.objects.filter(pk__in=page).values_list("pk", "document"))
+    data = [documents[pk] for pk in page]
     if wants_metadata(params):
         return {"metadata": {"total": rows.count()}, "data": data}
     return data
