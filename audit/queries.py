@@ -140,6 +140,9 @@ EXPORT_COLUMNS = ("seq", "at", "actor_id", "actor__username", "actor__first_name
 
 
 def export_rows(company: Company, filters: Filters, chunk_size: int = 2000):
-    """Every entry the filters select, oldest first, streamed from the database in chunks."""
-    return (filtered(company, filters).order_by("at", "seq").values_list(*EXPORT_COLUMNS)
+    """Every entry the filters select in chain order, streamed from the database in chunks.
+
+    Chain order (not time order) so that an unfiltered export can be re-verified link by link.
+    """
+    return (filtered(company, filters).order_by("seq").values_list(*EXPORT_COLUMNS)
             .iterator(chunk_size=chunk_size))

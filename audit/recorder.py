@@ -326,6 +326,8 @@ def _decision(row, instance) -> AuditEntry:
 def _text(value) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, Decimal):
+        return _money(value)
     return str(value)
 
 

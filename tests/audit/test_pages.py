@@ -1,0 +1,405 @@
+"""The audit log, its exports and the invoice timeline: access, filters, pages, queries, restore."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime
+import io
+import json
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from approvals.models import ChangeRequest
+from approvals.services.requests import request_save_draft
+from audit import chain, services
+from audit.models import Action, AuditEntry
+from invoices import sync
+from invoices.models import Invoice
+from tests.approvals.factories_edit import change_in_alegra, make_invoice
+from tests.factories import make_user
+
+UTC = datetime.UTC
+
+
+@pytest.fixture
+def people(company, other_company):
+    return SimpleNamespace(
+        accountant=make_user("ana", company, "accountant"),
+        approver=make_user("pedro", company, "approver"),
+        manager=make_user("maria", company, "manager"),
+        outsider=make_user("olga", other_company, "manager"),
+    )
+
+
+@pytest.fixture
+def versioned(company, invoice):
+    """The invoice in three versions: as first read, notes changed in Alegra, then a line changed."""
+    change_in_alegra(invoice, observations="Cambiada en Alegra")
+    lines = copy.deepcopy(invoice.document["items"])
+    lines[1]["quantity"] = "4.00"
+    change_in_alegra(invoice, items=lines)
+    return invoice
+
+
+def synthetic(company, count: int, *, people=(), invoices=(), start=None, step=datetime.timedelta(minutes=7),
+              same_time_every: int = 1, action=Action.LOGIN):
+    """Entries written through the chain (not through history), for volume and paging tests."""
+    start = start or datetime.datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    entries = []
+    for n in range(count):
+        entries.append(AuditEntry(
+            company=company, at=start + (n // same_time_every) * step,
+            actor=people[n % len(people)] if people and n % 3 else None,
+            action=action, source="session", why=f"n{n}", what={"username": f"u{n}", "ip": "127.0.0.1"},
+            invoice=invoices[n % len(invoices)] if invoices else None,
+        ))
+    return chain.append(entries)
+
+
+def log_url(company, **params):
+    from urllib.parse import urlencode
+
+    return reverse("audit_log", args=[company.pk]) + (f"?{urlencode(params)}" if params else "")
+
+
+def walk(client, company, **params) -> list[int]:
+    """Every entry the log shows for these filters, following its "older" links."""
+    seqs, cursor = [], None
+    for _ in range(100):
+        response = client.get(log_url(company, **params, **({"after": cursor} if cursor else {})))
+        assert response.status_code == 200
+        seqs += [entry.seq for entry in response.context["entries"]]
+        cursor = response.context["page"].next_cursor
+        if cursor is None:
+            return seqs
+    raise AssertionError("the pages never ended")
+
+
+def exported(client, company, fmt: str, **params) -> list[dict]:
+    from urllib.parse import urlencode
+
+    url = reverse("audit_export", args=[company.pk, fmt]) + (f"?{urlencode(params)}" if params else "")
+    response = client.get(url)
+    assert response.status_code == 200 and response.streaming
+    body = b"".join(response.streaming_content).decode()
+    if fmt == "json":
+        return json.loads(body)
+    return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def test_managers_see_the_log_members_only_their_invoices_history_outsiders_nothing(
+        client, company, people, versioned, other_company):
+    log = reverse("audit_log", args=[company.pk])
+    export = reverse("audit_export", args=[company.pk, "csv"])
+    timeline = reverse("invoice_timeline", args=[company.pk, versioned.pk])
+    expected = {
+        people.manager: {log: 200, export: 200, timeline: 200},
+        people.accountant: {log: 403, export: 403, timeline: 200},
+        people.approver: {log: 403, export: 403, timeline: 200},
+        people.outsider: {log: 404, export: 404, timeline: 404},
+    }
+    for user, pages in expected.items():
+        client.force_login(user)
+        for url, status in pages.items():
+            assert client.get(url).status_code == status, (user.username, url)
+    # Another company's invoice through one's own company: 404, not a leak.
+    theirs = make_invoice(other_company, number=9)
+    client.force_login(people.outsider)
+    assert client.get(reverse("invoice_timeline", args=[company.pk, theirs.pk])).status_code == 404
+    client.force_login(people.manager)
+    assert client.get(reverse("invoice_timeline", args=[company.pk, theirs.pk])).status_code == 404
+    assert client.get(reverse("audit_export", args=[company.pk, "xml"])).status_code == 404
+    client.logout()
+    assert client.get(log).status_code == 302
+
+
+def test_the_nav_shows_the_audit_to_managers_only(client, company, people):
+    client.force_login(people.manager)
+    assert reverse("audit_log", args=[company.pk]) in client.get(reverse("invoice_list", args=[company.pk])).content.decode()
+    client.force_login(people.accountant)
+    assert reverse("audit_log", args=[company.pk]) not in client.get(reverse("invoice_list", args=[company.pk])).content.decode()
+
+
+# --- the log -------------------------------------------------------------------------------
+
+
+def test_the_log_page_and_its_htmx_fragment(client, company, people, versioned):
+    client.force_login(people.manager)
+    page = client.get(log_url(company))
+    html = page.content.decode()
+    assert "<html" in html and 'id="audit-results"' in html
+    assert "Changed directly in Alegra" in html or "Cambiado directamente en Alegra" in html
+    assert 'data-action="remote_change"' in html and 'data-testid="audit-badge"' in html
+    fragment = client.get(log_url(company, action="remote_change"), HTTP_HX_REQUEST="true",
+                          HTTP_HX_TARGET="audit-results")
+    body = fragment.content.decode()
+    assert "<html" not in body and body.strip().startswith('<div id="audit-results">')
+    assert body.count('data-action="remote_change"') == 2 and 'data-action="synced"' not in body
+
+
+def test_filters_by_action_person_invoice_and_local_days(client, company, people, versioned):
+    other = make_invoice(company, number=2)
+    bogota = ZoneInfo("America/Bogota")
+    # 23:30 on 10 March in Bogotá is already 11 March in UTC: it belongs to the 10th.
+    late = datetime.datetime(2026, 3, 10, 23, 30, tzinfo=bogota)
+    synthetic(company, 3, people=[people.approver], start=late, step=datetime.timedelta(hours=1))
+    client.force_login(people.manager)
+
+    def seqs(**params):
+        return set(walk(client, company, **params))
+
+    every = set(AuditEntry.objects.filter(company=company).values_list("seq", flat=True))
+    assert seqs() == every
+    assert seqs(action="remote_change") == set(AuditEntry.objects.filter(
+        company=company, action="remote_change").values_list("seq", flat=True))
+    assert seqs(person=str(people.approver.pk)) == set(AuditEntry.objects.filter(
+        company=company, actor=people.approver).values_list("seq", flat=True))
+    assert seqs(person="system") == set(AuditEntry.objects.filter(
+        company=company, actor__isnull=True).values_list("seq", flat=True))
+    assert seqs(invoice="FE2") == set(AuditEntry.objects.filter(invoice=other).values_list("seq", flat=True))
+    assert seqs(invoice=versioned.alegra_id) == set(AuditEntry.objects.filter(
+        invoice=versioned).values_list("seq", flat=True))
+    tenth = seqs(date_from="2026-03-10", date_to="2026-03-10")
+    assert [AuditEntry.objects.get(company=company, seq=s).at.astimezone(bogota).day for s in tenth] == [10]
+    assert len(seqs(date_from="2026-03-11", date_to="2026-03-11")) == 2
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"invoice": "NO-EXISTE"}, "NO-EXISTE"),
+    ({"date_from": "2026-03-02", "date_to": "2026-03-01"}, "date"),
+    ({"date_from": "ayer"}, "date"),
+    ({"person": "999999"}, "999999"),
+    ({"action": "hacked"}, "hacked"),
+    ({"after": "not-a-cursor"}, "link"),
+])
+def test_bad_filters_say_what_is_wrong_and_show_nothing(client, company, people, versioned, params, message,
+                                                        settings):
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(people.manager)
+    response = client.get(log_url(company, **params), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.context["page"] is None and response.context["entries"] == []
+    assert response.context["form"].errors
+    export = client.get(reverse("audit_export", args=[company.pk, "csv"]) + "?" + "&".join(
+        f"{k}={v}" for k, v in params.items()), HTTP_ACCEPT_LANGUAGE="en")
+    assert export.status_code == 400 and "filters are not valid" in export.content.decode()
+
+
+def test_keyset_pages_walk_every_entry_once_even_with_equal_times(client, company, people):
+    synthetic(company, 137, people=[people.accountant, people.approver], same_time_every=7)
+    client.force_login(people.manager)
+    seqs = walk(client, company)
+    assert len(seqs) == 137 and sorted(seqs) == list(range(1, 138))
+    assert seqs == sorted(seqs, reverse=True)  # newest first
+    assert walk(client, company, person=str(people.approver.pk)) == [
+        s for s in seqs if AuditEntry.objects.get(company=company, seq=s).actor_id == people.approver.pk]
+
+
+def test_the_log_page_costs_the_same_queries_at_any_size(client, company, people, versioned):
+    client.force_login(people.manager)
+    client.get(log_url(company))  # sessions and caches warmed
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    small = queries(log_url(company))
+    invoices = [make_invoice(company, number=n) for n in range(10, 20)]
+    synthetic(company, 400, people=[people.accountant, people.approver, people.manager], invoices=invoices)
+    services.chain_verify(company_id=company.pk)
+    large = queries(log_url(company))
+    filtered = queries(log_url(company, person=str(people.approver.pk), action="login"))
+    by_invoice = queries(log_url(company, invoice="FE12"))
+    # session, user, memberships, people to filter by, the page, the badge (+ the invoice named)
+    assert small == large == filtered == by_invoice - 1 == 6
+
+
+def test_the_badge_shows_the_last_verification(client, company, people, versioned):
+    client.force_login(people.manager)
+    assert "audit-badge unknown" in client.get(log_url(company)).content.decode()
+    services.chain_verify(company_id=company.pk)
+    assert "audit-badge ok" in client.get(log_url(company)).content.decode()
+    from tests.audit.test_integrity import tamper
+
+    entry = AuditEntry.objects.get(company=company, seq=2)
+    tamper("UPDATE audit_auditentry SET why = %s WHERE id = %s", ["x", entry.pk])
+    response = client.post(reverse("audit_verify", args=[company.pk]))
+    assert response.status_code == 302
+    html = client.get(log_url(company)).content.decode()
+    assert "audit-badge broken" in html and "#2" in html
+    client.force_login(people.accountant)
+    assert client.post(reverse("audit_verify", args=[company.pk])).status_code == 403
+
+
+def test_times_are_shown_in_the_company_time_zone(client, company, people):
+    company.time_zone = "Asia/Tokyo"
+    company.save()
+    [entry] = synthetic(company, 1, start=datetime.datetime(2026, 3, 1, 20, 15, 5, tzinfo=UTC))
+    client.force_login(people.manager)
+    html = client.get(log_url(company)).content.decode()
+    assert "02/03/2026 05:15:05" in html and "01/03/2026 15:15:05" not in html
+    [row] = exported(client, company, "json")
+    assert row["at_utc"] == "2026-03-01T20:15:05.000000Z" and row["at_local"] == "2026-03-02T05:15:05+09:00"
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"action": "login"}, {"person": "system"}, {"invoice": "FE1"},
+    {"date_from": "2026-03-01", "date_to": "2026-03-01"},
+])
+def test_exports_hold_exactly_what_the_page_shows(client, company, people, versioned, params):
+    synthetic(company, 60, people=[people.accountant, people.approver], invoices=[versioned],
+              step=datetime.timedelta(hours=1))
+    client.force_login(people.manager)
+    if params.get("person") == "system":
+        params = {"person": "system"}
+    shown = walk(client, company, **params)
+    assert shown
+    as_csv = exported(client, company, "csv", **params)
+    as_json = exported(client, company, "json", **params)
+    assert sorted(int(row["seq"]) for row in as_csv) == sorted(shown)
+    assert sorted(row["seq"] for row in as_json) == sorted(shown)
+    # In chain order, with the chain's hashes, so an auditor can recompute it.
+    assert [row["seq"] for row in as_json] == sorted(row["seq"] for row in as_json)
+    first = AuditEntry.objects.get(company=company, seq=as_json[0]["seq"])
+    assert (as_json[0]["hash"], as_json[0]["prev_hash"], as_json[0]["what"]) == (first.hash, first.prev_hash, first.what)
+
+
+def test_the_csv_never_hands_a_spreadsheet_a_formula(client, company, people):
+    chain.append([AuditEntry(company=company, at=datetime.datetime(2026, 3, 1, tzinfo=UTC), action=Action.LOGIN_FAILED,
+                             source="session", why="=HYPERLINK(\"http://x\")", what={"username": "=1+1"})])
+    client.force_login(people.manager)
+    [row] = exported(client, company, "csv")
+    assert row["why"] == "'=HYPERLINK(\"http://x\")" and row["action"] == "login_failed"
+    [record] = exported(client, company, "json")
+    assert record["why"] == "=HYPERLINK(\"http://x\")"
+
+
+# --- the timeline --------------------------------------------------------------------------
+
+
+def test_the_timeline_shows_versions_and_requests_and_compares_any_two(client, company, people, versioned):
+    request_save_draft(invoice=versioned, user=people.accountant, kind="update", reason="Nota",
+                       proposed={**versioned.document, "observations": "Propuesta"})
+    client.force_login(people.approver)
+    response = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert [e.action for e in response.context["entries"]] == [
+        Action.CREATED, Action.REMOTE_CHANGE, Action.REMOTE_CHANGE, Action.SYNCED]
+    assert [e.version_number for e in response.context["entries"]] == [None, 3, 2, 1]
+    # By default the last change is compared: the line whose quantity moved, side by side.
+    assert 'data-component="diff"' in html and 'data-kind="changed"' in html
+    first, _second, third = sorted(versioned.history.values_list("history_id", flat=True))
+    compare = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]),
+                         {"a": first, "b": third}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="compare")
+    body = compare.content.decode()
+    assert "<html" not in body and body.strip().startswith('<section class="card" id="compare">')
+    assert "Cambiada en Alegra" in body and 'data-kind="changed"' in body
+    assert "Restore this version" not in html and "Restaurar esta versión" not in html  # approvers do not restore
+
+
+def test_versions_of_another_invoice_cannot_be_compared(client, company, people, versioned):
+    other = make_invoice(company, number=3)
+    change_in_alegra(other, observations="x")
+    foreign = other.history.order_by("history_id").first().history_id
+    client.force_login(people.accountant)
+    response = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]),
+                          {"a": foreign, "b": versioned.history.first().history_id})
+    assert response.status_code == 200 and response.context["diff"] is None
+    assert response.context["compare_form"].errors["a"]
+    bad = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]), {"a": "x", "b": "-1"})
+    assert bad.status_code == 200 and bad.context["diff"] is None and bad.context["compare_form"].errors
+
+
+def test_the_timeline_costs_the_same_queries_at_any_size(client, company, people, invoice):
+    client.force_login(people.accountant)
+    url = reverse("invoice_timeline", args=[company.pk, invoice.pk])
+    client.get(url)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    single = queries()
+    change_in_alegra(invoice, observations="dos")
+    two = queries()
+    for n in range(30):
+        change_in_alegra(invoice, observations=f"v{n}")
+    synthetic(company, 150, people=[people.accountant, people.approver], invoices=[invoice])
+    many = queries()
+    # A single version has nothing to compare: the diff's two queries are not needed.
+    assert (single, two, many) == (6, 8, 8)
+
+
+def test_an_accountant_restores_an_earlier_version_as_a_draft_request(client, company, people, versioned):
+    first = versioned.history.order_by("history_id").first()
+    client.force_login(people.accountant)
+    response = client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id]))
+    change_request = ChangeRequest.objects.get(invoice=versioned)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("request_detail", args=[company.pk, change_request.pk])
+    assert change_request.state == "draft" and change_request.requester == people.accountant
+    assert change_request.base_hash == versioned.content_hash
+    assert change_request.proposed_document["observations"] == first.document["observations"]
+    assert [line["quantity"] for line in change_request.proposed_document["items"]] == \
+        [line["quantity"] for line in first.document["items"]]
+    assert "1" in change_request.reason
+    entry = AuditEntry.objects.get(change_request=change_request)
+    assert (entry.action, entry.actor_id) == (Action.CREATED, people.accountant.pk)
+    assert sorted(entry.what["changes"]) == ["items.quantity", "observations"]
+
+
+def test_restore_refusals_change_nothing_and_say_why(client, company, people, versioned):
+    current = versioned.history.order_by("-history_id").first()
+    first = versioned.history.order_by("history_id").first()
+    url = reverse("invoice_restore", args=[company.pk, versioned.pk, current.history_id])
+    client.force_login(people.accountant)
+    before = AuditEntry.objects.count()
+    response = client.post(url, follow=True)
+    assert "nothing to restore" in response.content.decode() or "nada que restaurar" in response.content.decode()
+    assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
+    assert client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, 99999999])).status_code == 302
+    assert not ChangeRequest.objects.exists()
+    # An open request on the invoice: only one at a time.
+    client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id]))
+    second = client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id]), follow=True)
+    assert ChangeRequest.objects.count() == 1 and "#" in second.content.decode()
+    # Managers and approvers do not propose changes; outsiders do not even see the invoice.
+    client.force_login(people.manager)
+    assert client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 403
+    client.force_login(people.outsider)
+    assert client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 404
+    assert client.get(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 405
+
+
+def test_a_stamped_invoice_is_not_restored_in_place(client, company, people, catalogue):
+    stamped = make_invoice(company, number=5, stamped=True)
+    change_in_alegra(stamped, observations="cambio")
+    first = stamped.history.order_by("history_id").first()
+    client.force_login(people.accountant)
+    response = client.post(reverse("invoice_restore", args=[company.pk, stamped.pk, first.history_id]), follow=True)
+    assert "credit note" in response.content.decode() or "nota crédito" in response.content.decode()
+    assert not ChangeRequest.objects.exists()
+
+
+def test_every_recorded_invoice_version_is_on_its_timeline(client, company, people, versioned):
+    sync.invoice_mark_deleted(company=company, alegra_id=versioned.alegra_id, source="sync")
+    client.force_login(people.manager)
+    response = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]))
+    versions = Invoice.history.model.objects.filter(id=versioned.pk).count()
+    assert sum(1 for e in response.context["entries"] if e.source == "invoice") == versions == 4
+    assert "deleted in Alegra" in response.content.decode() or "eliminada en Alegra" in response.content.decode()

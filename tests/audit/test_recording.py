@@ -1,0 +1,314 @@
+"""Each action writes exactly the entries expected, with who, when and why."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import httpx
+import pytest
+from django.urls import reverse
+
+from alegra_sandbox import services as sandbox
+from approvals import push as push_module
+from approvals.models import AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
+from approvals.services.decisions import (
+    auto_rule_save, policies_ensure_defaults, policy_delete, policy_save, request_decide, request_submitted,
+)
+from approvals.services.requests import request_save_and_submit
+from audit.models import Action, AuditEntry
+from invoices import sync
+from invoices.models import Contact, Invoice
+from tests.approvals.factories_edit import change_in_alegra, invoice_body
+from tests.approvals.pushkit import ScriptedTransport, alegra_client, submit, world  # noqa: F401 (fixture)
+from tests.audit.conftest import entries_after, last_seq, summary
+from tests.factories import PASSWORD, make_company, make_user
+from tests.sync.conftest import clock, connect  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def approve(django_capture_on_commit_callbacks):
+    def run(change_request, user, comment=""):
+        with django_capture_on_commit_callbacks(execute=False):
+            request_decide(change_request=change_request, user=user, outcome="approve", comment=comment)
+        return change_request.pushes.order_by("-id").first()
+
+    return run
+
+
+def run_push(push, client, django_capture_on_commit_callbacks):
+    after = None
+    for _ in range(10):
+        with django_capture_on_commit_callbacks(execute=False):
+            outcome = push_module.push_run(push_id=push.pk, after_attempt=after, client=client)
+        if outcome.retry_in is None:
+            return outcome
+        after = outcome.attempt
+    raise AssertionError("the push kept retrying")
+
+
+# --- the mirror --------------------------------------------------------------------------
+
+
+def test_sync_and_webhook_versions_say_the_system_did_it_on_their_behalf(company, catalogue):
+    body = invoice_body(7)
+    assert sync.invoice_store(company=company, document=body, source="sync") == "created"
+    invoice = Invoice.objects.get(company=company, alegra_id=body["id"])
+    [created] = entries_after(company, last_seq(company) - 1)
+    version = invoice.history.get()
+    assert summary([created]) == [(Action.SYNCED, None, "sync", "sync")]
+    assert (created.invoice_id, created.source, created.source_id) == (invoice.pk, "invoice", version.history_id)
+    assert created.at == version.history_date
+    assert created.what["number"] == "FE7" and created.what["content_hash"] == invoice.content_hash
+    assert "changes" not in created.what
+
+    mark = last_seq(company)
+    assert sync.invoice_store(company=company, document=body, source="sync") == "unchanged"
+    assert entries_after(company, mark) == []
+
+    edited = copy.deepcopy(invoice.document)
+    edited["observations"] = "Cambiada en la pantalla de Alegra"
+    sync.invoice_store(company=company, document=edited, source="webhook")
+    [changed] = entries_after(company, mark)
+    assert summary([changed]) == [(Action.REMOTE_CHANGE, None, "webhook", "webhook")]
+    assert changed.what["changes"] == ["observations"] and "total_before" not in changed.what
+
+    mark = last_seq(company)
+    sync.invoice_mark_deleted(company=company, alegra_id=body["id"], source="sync")
+    [deleted] = entries_after(company, mark)
+    assert summary([deleted]) == [(Action.REMOTE_CHANGE, None, "sync", "sync: deleted in Alegra")]
+    assert deleted.what["deleted"] is True
+
+
+def test_a_total_changed_in_alegra_is_recorded_with_both_totals(company, invoice):
+    mark = last_seq(company)
+    lines = copy.deepcopy(invoice.document["items"])
+    lines[0]["quantity"] = "3.00"
+    change_in_alegra(invoice, **{k: v for k, v in invoice_body(1, items=lines).items() if k in ("items", "total", "subtotal", "tax", "balance")})
+    [entry] = entries_after(company, mark)
+    assert entry.action == Action.REMOTE_CHANGE
+    assert entry.what["total_before"] == "142.8" and entry.what["total"] == "238"
+    assert "items.quantity" in entry.what["changes"]
+
+
+def test_a_full_sync_writes_one_entry_per_new_invoice_even_when_stored_in_bulk(db, clock):
+    connected = connect(clock, invoices=45)
+    run = sync.sync_full(company=connected.company, client=connected.client())
+    assert run.state == "succeeded" and run.invoices_created == 45
+    entries = AuditEntry.objects.filter(company=connected.company, source="invoice")
+    assert entries.count() == 45 == Invoice.history.model.objects.filter(company=connected.company).count()
+    assert set(entries.values_list("action", "on_behalf_of", "why").distinct()) == {(Action.SYNCED, "sync", "sync")}
+    history_ids = set(Invoice.history.model.objects.filter(company=connected.company).values_list("history_id", flat=True))
+    assert set(entries.values_list("source_id", flat=True)) == history_ids
+    assert list(AuditEntry.objects.filter(company=connected.company).order_by("seq").values_list("seq", flat=True)) \
+        == list(range(1, AuditEntry.objects.filter(company=connected.company).count() + 1))
+
+
+# --- a change request from draft to Alegra ------------------------------------------------
+
+
+def test_an_approved_edit_records_each_step_with_who_and_why(world, approve, django_capture_on_commit_callbacks):
+    policies_ensure_defaults(company=world.company)
+    mark = last_seq(world.company)
+    change_request = submit(world.invoice, world.accountant, observations="Entregar en bodega 2")
+    push = approve(change_request, world.approver, comment="De acuerdo")
+    run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
+    number = change_request.pk
+
+    entries = entries_after(world.company, mark)
+    assert summary(entries) == [
+        (Action.CREATED, "ana", "", "draft created"),
+        (Action.SUBMITTED, "ana", "", "submitted"),
+        (Action.ROUTED, None, "system", "routed by Every change"),
+        (Action.DECISION, "pedro", "", "De acuerdo"),
+        (Action.APPROVED, "pedro", "", "approved by Pedro: De acuerdo"),
+        (Action.PUSH_QUEUED, None, "push", "approved by Pedro: De acuerdo"),
+        (Action.PUSH_ATTEMPT, None, "push", "attempt 1"),
+        (Action.STATE_CHANGED, None, "push", "sending to Alegra (attempt 1)"),
+        (Action.PUSHED_VERSION, "ana", "push", f"push #{number} (Pedro): Corrige la observación"),
+        (Action.PUSHED, None, "push", "applied"),
+        (Action.STATE_CHANGED, None, "push", f"push #{number} (Pedro): Corrige la observación"),
+    ]
+    # Every entry of the request names it and its invoice; the new version names the invoice.
+    assert {e.invoice_id for e in entries} == {world.invoice.pk}
+    assert {e.change_request_id for e in entries if e.source != "invoice"} == {number}
+    created, submitted = entries[0], entries[1]
+    assert created.what["changes"] == ["observations"] and created.what["reason"] == "Corrige la observación"
+    assert submitted.what["state_before"] == "draft" and submitted.what["state"] == "pending"
+    decision = Decision.history.get(change_request_id=change_request.pk)
+    assert entries[3].what["outcome"] == "approve" and entries[3].at == decision.history_date
+    assert entries[3].source_id == decision.history_id
+    history = {row.history_id: row.history_date for row in ChangeRequest.history.filter(id=number)}
+    for entry in entries:
+        if entry.source == "change_request":
+            assert entry.at == history[entry.source_id]
+    assert entries[8].what["changes"] == ["observations"]
+    assert entries[-1].what == {**entries[-1].what, "state_before": "pushing", "state": "applied"}
+
+
+def test_a_rejection_records_the_decision_with_its_comment(world):
+    change_request = submit(world.invoice, world.accountant, observations="Otra")
+    mark = last_seq(world.company)
+    request_decide(change_request=change_request, user=world.approver, outcome="reject", comment="Falta el soporte")
+    assert summary(entries_after(world.company, mark)) == [
+        (Action.DECISION, "pedro", "", "Falta el soporte"),
+        (Action.REJECTED, "pedro", "", "rejected by Pedro: Falta el soporte"),
+    ]
+    decision_entry = entries_after(world.company, mark)[0]
+    assert decision_entry.what["outcome"] == "reject" and decision_entry.what["approver_role"] == "approver"
+
+
+def test_an_auto_approval_is_recorded_on_behalf_of_its_rule(world, django_capture_on_commit_callbacks):
+    policies_ensure_defaults(company=world.company)
+    auto_rule_save(company=world.company, user=world.manager, name="Solo notas", kind="notes_only", is_active=True)
+    mark = last_seq(world.company)
+    with django_capture_on_commit_callbacks(execute=False):
+        change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, reason="Nota",
+                                                 proposed={**world.invoice.document, "observations": "Nota"},
+                                                 kind="update")
+        request_submitted(change_request=change_request)
+    assert summary(entries_after(world.company, mark)) == [
+        (Action.CREATED, "ana", "", "draft created"),
+        (Action.SUBMITTED, "ana", "", "submitted"),
+        (Action.ROUTED, None, "system", "routed by Every change"),
+        (Action.DECISION, None, "policy Solo notas", "Approved by policy “Solo notas”."),
+        (Action.AUTO_APPROVED, None, "policy Solo notas", "approved by policy Solo notas"),
+        (Action.PUSH_QUEUED, None, "push", "approved by policy Solo notas"),
+    ]
+
+
+def test_a_change_in_alegra_found_by_the_push_is_a_conflict_and_a_remote_change(
+        world, approve, django_capture_on_commit_callbacks):
+    push = approve(submit(world.invoice, world.accountant, observations="La de contabilidad"), world.approver)
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"observations": "La de ventas"})
+    mark = last_seq(world.company)
+    run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
+    entries = entries_after(world.company, mark)
+    number = push.change_request_id
+    assert summary(entries) == [
+        (Action.PUSH_ATTEMPT, None, "push", "attempt 1"),
+        (Action.STATE_CHANGED, None, "push", "sending to Alegra (attempt 1)"),
+        (Action.REMOTE_CHANGE, None, "push", f"read by push #{number}: changed in Alegra"),
+        (Action.CONFLICT, None, "push", "conflict: observations"),
+        (Action.STATE_CHANGED, None, "push", "changed in Alegra meanwhile: observations"),
+    ]
+    assert entries[2].what["changes"] == ["observations"]
+    assert entries[3].what["conflict_fields"] == ["observations"]
+
+
+def test_a_refused_push_records_alegras_status_code_and_message(world, approve, django_capture_on_commit_callbacks):
+    push = approve(submit(world.invoice, world.accountant, observations="Nueva"), world.approver)
+    transport = ScriptedTransport()
+    transport.answer("PUT", f"/invoices/{world.invoice.alegra_id}", 400,
+                     {"code": 3061, "message": "La factura tiene un pago asociado y no se puede modificar."})
+    mark = last_seq(world.company)
+    run_push(push, alegra_client(world.company, http=httpx.Client(transport=transport)),
+             django_capture_on_commit_callbacks)
+    entries = entries_after(world.company, mark)
+    assert [e.action for e in entries] == [Action.PUSH_ATTEMPT, Action.STATE_CHANGED, Action.FAILED,
+                                           Action.STATE_CHANGED]
+    failed = entries[2]
+    assert failed.what["status"] == 400 and failed.what["code"] == "3061"
+    assert "no se puede modificar" in failed.what["message"] and failed.why.startswith("failed:")
+
+
+def test_a_version_that_only_repeats_what_our_push_wrote_is_not_a_bypass(
+        world, approve, django_capture_on_commit_callbacks):
+    push = approve(submit(world.invoice, world.accountant, observations="La nuestra"), world.approver)
+    run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
+    push.refresh_from_db()
+    # Alegra changes it, then the change is undone there: the sync reads back what we pushed.
+    other = {**push.response, "observations": "La de ventas"}
+    sync.invoice_store(company=world.company, document=other, source="sync")
+    mark = last_seq(world.company)
+    sync.invoice_store(company=world.company, document=push.response, source="sync")
+    [entry] = entries_after(world.company, mark)
+    assert (entry.action, entry.on_behalf_of) == (Action.SYNCED, "sync")
+
+
+def test_a_contact_written_by_our_push_is_the_push_s_version(world, approve, django_capture_on_commit_callbacks):
+    contact = Contact.objects.get(company=world.company, alegra_id=world.invoice.client_alegra_id)
+    proposed = json.loads(json.dumps(contact.document))
+    proposed["address"] = {**proposed.get("address", {}), "address": "Calle 100 # 7-33"}
+    change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, proposed=proposed,
+                                             reason="Nueva dirección", kind="contact")
+    push = approve(change_request, world.approver)
+    mark = last_seq(world.company)
+    run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
+    contact_entries = [e for e in entries_after(world.company, mark) if e.source == "contact"]
+    assert [(e.action, e.on_behalf_of) for e in contact_entries] == [(Action.PUSHED_VERSION, "push")]
+    assert contact_entries[0].what["changes"] == ["address.address"]
+
+    mark = last_seq(world.company)
+    edited = {**contact.document, "email": "otro@example.test"}
+    sync.contact_store(company=world.company, document=edited, source="sync")
+    [entry] = entries_after(world.company, mark)
+    assert (entry.action, entry.what["changes"]) == (Action.REMOTE_CHANGE, ["address.address", "email"])
+
+
+# --- policies and sessions ----------------------------------------------------------------
+
+
+def test_policy_changes_say_who_changed_what(company, manager):
+    mark = last_seq(company)
+    policy = policy_save(company=company, user=manager, name="Grandes", approvals_required=1, min_impact="1000")
+    policy_save(company=company, user=manager, name="Grandes", approvals_required=2, min_impact="1000",
+                policy=policy)
+    policy_delete(policy=RoutingPolicy.objects.get(pk=policy.pk), user=manager)
+    entries = entries_after(company, mark)
+    assert summary(entries) == [
+        (Action.POLICY_CHANGED, "maria", "", "policy saved"),
+        (Action.POLICY_CHANGED, "maria", "", "policy saved"),
+        (Action.POLICY_CHANGED, "maria", "", "policy deleted"),
+    ]
+    assert entries[0].what["type"] == "created" and entries[0].what["values"]["min_impact"] == "1000"
+    assert entries[1].what["changes"] == {"approvals_required": [1, 2]}
+    assert entries[2].what["type"] == "deleted" and entries[2].what["name"] == "Grandes"
+
+    mark = last_seq(company)
+    rule = auto_rule_save(company=company, user=manager, name="Notas", kind="notes_only", is_active=False)
+    auto_rule_save(company=company, user=manager, name="Notas", kind="notes_only", is_active=True, rule=rule)
+    entries = entries_after(company, mark)
+    assert [(e.source, e.what["type"]) for e in entries] == [("auto_approval_rule", "created"),
+                                                            ("auto_approval_rule", "changed")]
+    assert entries[1].what["changes"] == {"is_active": [False, True]}
+    assert AutoApprovalRule.objects.count() == 1
+
+
+def test_a_login_is_recorded_in_each_company_of_the_person(client, company, other_company):
+    person = make_user("ines", company, "approver")
+    make_user("ines", other_company, "manager")
+    response = client.post(reverse("login"), {"username": "ines", "password": PASSWORD},
+                           REMOTE_ADDR="10.1.2.3", HTTP_USER_AGENT="Pruebas/1.0")
+    assert response.status_code == 302
+    for chain in (company, other_company):
+        [entry] = AuditEntry.objects.filter(company=chain, action=Action.LOGIN)
+        assert (entry.actor_id, entry.source, entry.why) == (person.pk, "session", "login")
+        assert entry.what == {"username": "ines", "ip": "10.1.2.3", "user_agent": "Pruebas/1.0"}
+
+
+def test_a_failed_login_is_recorded_for_the_companies_of_the_name_tried_or_the_system(client, company):
+    make_user("ines", company, "approver")
+    response = client.post(reverse("login"), {"username": "ines", "password": "wrong"}, REMOTE_ADDR="10.9.9.9")
+    assert response.status_code == 200
+    [entry] = AuditEntry.objects.filter(action=Action.LOGIN_FAILED)
+    assert (entry.company_id, entry.actor_id, entry.why) == (company.pk, None, "invalid credentials")
+    assert entry.what["username"] == "ines" and entry.what["known_user"] is True
+
+    client.post(reverse("login"), {"username": "nadie", "password": "x"})
+    unknown = AuditEntry.objects.get(action=Action.LOGIN_FAILED, company__isnull=True)
+    assert unknown.what["username"] == "nadie" and unknown.what["known_user"] is False
+    assert unknown.seq == 1
+    assert not AuditEntry.objects.filter(action=Action.LOGIN).exists()
+
+
+def test_a_deactivated_person_keeps_their_name_on_the_entries(world):
+    from portal.services import user_deactivate
+
+    change_request = submit(world.invoice, world.accountant, observations="Antes de irse")
+    user_deactivate(user=world.accountant)
+    entry = AuditEntry.objects.get(change_request=change_request, action=Action.CREATED)
+    assert entry.actor.username == "ana" and not entry.actor.is_active
+    other = make_company()
+    assert AuditEntry.objects.filter(company=other).count() == 0
+    assert Push.objects.count() == 0
