@@ -153,9 +153,18 @@ def backoff(attempt: int, *, at_least: float = 0.0) -> float:
 # --- one attempt ---------------------------------------------------------------------
 
 
+def _lock(push_id: int) -> tuple[ChangeRequest | None, Push | None]:
+    """The request, then its push, locked: always in this order, so two paths never deadlock."""
+    request_id = Push.objects.filter(pk=push_id).values_list("change_request_id", flat=True).first()
+    if request_id is None:
+        return None, None
+    change_request = ChangeRequest.objects.select_for_update().get(pk=request_id)
+    return change_request, Push.objects.select_for_update().get(pk=push_id)
+
+
 def _claim(push_id: int, after_attempt: int | None, now: datetime) -> tuple[Push | None, str]:
     with transaction.atomic():
-        push = Push.objects.select_for_update().filter(pk=push_id).first()
+        change_request, push = _lock(push_id)
         if push is None:
             return None, "missing"
         if push.is_finished:
@@ -171,7 +180,6 @@ def _claim(push_id: int, after_attempt: int | None, now: datetime) -> tuple[Push
         push.next_attempt_at = None
         push._change_reason = f"attempt {push.attempts}"
         push.save()
-        change_request = ChangeRequest.objects.select_for_update().get(pk=push.change_request_id)
         if change_request.state == CRState.APPROVED:
             request_transition(change_request=change_request, to_state=CRState.PUSHING, user=None,
                                reason=f"sending to Alegra (attempt {push.attempts})")
@@ -391,8 +399,8 @@ def history_reason(change_request: ChangeRequest, revision: str) -> str:
 
 
 def _locked(push: Push) -> Push | None:
-    """The row again, locked, if this attempt still owns it."""
-    row = Push.objects.select_for_update().get(pk=push.pk)
+    """The row again, locked (after its request), if this attempt still owns it."""
+    _request, row = _lock(push.pk)
     if row.state != State.PUSHING or row.attempts != push.attempts:
         return None
     return row
@@ -439,11 +447,8 @@ def _finish_applied(push: Push, change_request: ChangeRequest, result: Applied) 
 
 def _finish_conflict(push: Push, change_request: ChangeRequest, conflict: Conflict) -> Outcome:
     with transaction.atomic():
-        row = _locked(push)
-        if row is None:
-            return Outcome("superseded")
         company = change_request.company
-        try:  # the mirror learns Alegra's version, so a re-base starts from it
+        try:  # the mirror learns Alegra's version first, so a re-base starts from it
             if change_request.kind == ChangeRequest.Kind.CONTACT:
                 contact_store(company=company, document=conflict.remote, source="sync")
             else:
@@ -451,6 +456,9 @@ def _finish_conflict(push: Push, change_request: ChangeRequest, conflict: Confli
                               reason=f"read by push #{change_request.pk}: changed in Alegra")
         except mirror.BadDocument as error:
             log.warning("Alegra's version of request %s not mirrored: %s", change_request.pk, error)
+        row = _locked(push)
+        if row is None:
+            return Outcome("superseded")
         row.state = State.CONFLICT
         row.finished_at = timezone.now()
         row.remote_document = mirror.canonical(conflict.remote)
@@ -516,7 +524,7 @@ def push_sweep(*, now: datetime | None = None, stale: timedelta | None = None,
     sent = 0
     for push_id in list(candidates[:500]):
         with transaction.atomic():
-            push = Push.objects.select_for_update().get(pk=push_id)
+            _request, push = _lock(push_id)
             if push.state == State.PUSHING:
                 if push.heartbeat_at and push.heartbeat_at >= now - stale:
                     continue

@@ -237,8 +237,11 @@ def push_retry(*, change_request: ChangeRequest, user) -> Push:
                     and _membership(user, change_request.company_id, {"accountant"}) is not None)
     if not is_requester and _membership(user, change_request.company_id, DECIDE_ROLES) is None:
         raise DecisionRefused("not_allowed", _("Only the requester, an approver or a manager can retry."))
+    if change_request.state != State.FAILED:
+        raise DecisionRefused("not_failed", _("Only a failed push can be retried."))
+    # Locks go request first, push second, everywhere (see approvals.push._lock).
     push = Push.objects.select_for_update().filter(change_request=change_request).order_by("-created_at", "-id").first()
-    if change_request.state != State.FAILED or push is None or push.state != Push.State.FAILED:
+    if push is None or push.state != Push.State.FAILED:
         raise DecisionRefused("not_failed", _("Only a failed push can be retried."))
     name = user.get_full_name() or user.get_username()
     request_transition(change_request=change_request, to_state=State.APPROVED, user=user,
@@ -258,7 +261,8 @@ def push_retry(*, change_request: ChangeRequest, user) -> Push:
 @transaction.atomic
 def conflict_rebase(*, change_request: ChangeRequest, user) -> ChangeRequest:
     """Carry the edit onto Alegra's current version and send it back to approval."""
-    change_request = _lock(change_request)
+    # No lock here: request_rebase takes the invoice, then the request, and checks again.
+    change_request = ChangeRequest.objects.select_related("company", "invoice").get(pk=change_request.pk)
     if change_request.state != State.CONFLICT:
         raise DecisionRefused("not_conflict", _("Only a request in conflict can be re-based here."))
     try:

@@ -370,3 +370,14 @@ def test_the_task_runs_the_push_for_an_id(world, approve, sandbox_pushes, django
     with django_capture_on_commit_callbacks(execute=True):
         assert push_change.delay(push.pk).get() == Push.State.APPLIED
     assert Invoice.objects.get(pk=world.invoice.pk).document["observations"] == "Por la tarea"
+
+
+def test_delivery_settings_hold_for_the_push_task():
+    from django.conf import settings
+
+    from approvals.tasks import push_change
+
+    assert push_change.acks_late is True and push_change.reject_on_worker_lost is True
+    # A retry waiting longer than the visibility timeout would be delivered a second time.
+    assert push_module.retry_max_seconds() < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert push_module.stale_after().total_seconds() < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
