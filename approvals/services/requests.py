@@ -529,6 +529,13 @@ def request_submit(*, change_request: ChangeRequest, user) -> ChangeRequest:
     if violations:
         raise RequestRefused(violations)
     _set_state(change_request, State.PENDING, user, "submitted")
+    # Routing (how many approvals, auto-approval) belongs to the decisions code; it runs in the
+    # same transaction so a pending request is never left unrouted. Imported here: decisions
+    # builds on this module.
+    from .decisions import request_submitted
+
+    request_submitted(change_request=change_request)
+    change_request.refresh_from_db()
     return change_request
 
 
