@@ -73,6 +73,7 @@ MATRIX: dict[str, Row] = {
     "invoice_contact_edit": row("invoice", "GET", "login", 200, 403, 403, 404),
     "my_requests": row("company", "GET", *MEMBERS_READ),
     "request_detail": row("request", "GET", *MEMBERS_READ),
+    "invoice_requests": row("invoice", "GET", *MEMBERS_READ, htmx=True),
     "request_submit": row("request", "POST", "login", 302, 302, 302, 404),
     "request_cancel": row("request", "POST", "login", 302, 302, 302, 404),
     "request_rebase": row("request", "POST", "login", 302, 302, 302, 404),
@@ -119,7 +120,7 @@ def portal_urls() -> dict[str, str]:
 
 def test_every_url_has_a_row():
     urls = portal_urls()
-    unnamed = [route for route, name in urls.items() if route is None]
+    unnamed = [route for name, route in urls.items() if name is None]
     missing = sorted(set(urls) - set(MATRIX))
     stale = sorted(set(MATRIX) - set(urls))
     assert not unnamed, f"URLs without a name cannot be checked: {unnamed}"

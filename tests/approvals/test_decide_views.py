@@ -271,3 +271,10 @@ def test_objects_of_another_company_are_404(client, company, other_company, invo
     alien = RoutingPolicy.objects.create(company=company, name="Ajena")
     response = client.post(url("policy_delete", company_id=other_company.pk, pk=alien.pk))
     assert response.status_code == 404 and RoutingPolicy.objects.filter(pk=alien.pk).exists()
+
+
+def test_the_header_carries_the_counters_that_listen_for_the_decision_event(client, company, approver):
+    client.force_login(approver)
+    html = client.get(reverse("invoice_list", kwargs={"company_id": company.pk})).content.decode()
+    assert 'data-testid="approval-counters"' in html
+    assert "approvals-changed from:body" in html and url("approval_counters", company_id=company.pk) in html
