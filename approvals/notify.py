@@ -61,10 +61,9 @@ def _send(subject: str, body: str, recipients: Iterable[str]) -> None:
     transaction.on_commit(deliver)
 
 
-def deciders(company_id: int, *, exclude_user_id: int | None = None, managers_only: bool = False):
-    roles = ["manager"] if managers_only else sorted(DECIDE_ROLES)
+def deciders(company_id: int, *, exclude_user_id: int | None = None):
     users = (get_user_model().objects.filter(
-        memberships__company_id=company_id, memberships__role__in=roles, is_active=True)
+        memberships__company_id=company_id, memberships__role__in=sorted(DECIDE_ROLES), is_active=True)
         .exclude(email="").distinct().order_by("pk"))
     if exclude_user_id is not None:
         users = users.exclude(pk=exclude_user_id)

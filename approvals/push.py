@@ -71,7 +71,8 @@ def stale_after() -> timedelta:
 
 
 def requeue_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "PUSH_REQUEUE_AFTER_SECONDS", 120))
+    # Long enough that a backlog draining under the rate limit is not sent twice over.
+    return timedelta(seconds=getattr(settings, "PUSH_REQUEUE_AFTER_SECONDS", 600))
 
 
 def _default_client(company) -> AlegraClient:

@@ -341,18 +341,18 @@ def test_the_sweeper_resends_rows_whose_message_or_worker_was_lost(world, approv
     assert push_module.push_sweep(now=now) == 0
     # Queued long ago and never picked up: lost between commit and broker, or by the broker.
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        assert push_module.push_sweep(now=now + timedelta(minutes=10)) == 1
+        assert push_module.push_sweep(now=now + timedelta(minutes=20)) == 1
     assert len(queued) == 1
     # A worker holding it with a fresh heartbeat is left alone; a stale one is taken back.
     Push.objects.filter(pk=push.pk).update(state=Push.State.PUSHING, heartbeat_at=now, attempts=1)
     assert push_module.push_sweep(now=now + timedelta(seconds=30)) == 0
-    assert push_module.push_sweep(now=now + timedelta(minutes=10)) == 1
+    assert push_module.push_sweep(now=now + timedelta(minutes=20)) == 1
     push.refresh_from_db()
     assert push.state == Push.State.QUEUED
     # Waiting for a retry whose time passed long ago: the retry message was lost.
     Push.objects.filter(pk=push.pk).update(state=Push.State.RETRYING, next_attempt_at=now)
     assert push_module.push_sweep(now=now + timedelta(seconds=30)) == 0
-    assert push_module.push_sweep(now=now + timedelta(minutes=10)) == 1
+    assert push_module.push_sweep(now=now + timedelta(minutes=20)) == 1
 
 
 def test_a_duplicate_message_for_a_row_being_pushed_does_nothing(world, approve):
