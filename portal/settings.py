@@ -212,6 +212,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(_BROKER_DIR / "out"),
         "data_folder_out": str(_BROKER_DIR / "out"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
 # The longest push retry waits under an hour; the broker must not redeliver a
@@ -243,7 +244,7 @@ LOGGING = {
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
-for _folder in (VAR_DIR, _BROKER_DIR / "out", _BROKER_DIR / "processed"):
+for _folder in (VAR_DIR, _BROKER_DIR / "out", _BROKER_DIR / "processed", _BROKER_DIR / "control"):
     _folder.mkdir(parents=True, exist_ok=True)
 
 CELERY_BEAT_SCHEDULE = {
