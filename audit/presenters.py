@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from approvals.models import ChangeRequest, Decision, Push
@@ -194,6 +196,14 @@ def entry_view(row: dict, company: Company, zone: zoneinfo.ZoneInfo) -> EntryVie
         source=row["source"], source_id=row.get("source_id"), hash=row.get("hash") or "",
         tone=TONES.get(row["action"], ""), facts=facts_of(row, company),
     )
+
+
+def version_options(versions: list[dict], chosen) -> str:
+    """The <option>s of a version picker: hundreds of them, so built here rather than in a loop of tags."""
+    chosen = str(chosen or "")
+    return format_html_join("", '<option value="{}"{}>{}</option>', (
+        (v["history_id"], mark_safe(" selected") if str(v["history_id"]) == chosen else "", v["label"])
+        for v in versions))
 
 
 def entry_views(rows: list[dict], company: Company, zone: zoneinfo.ZoneInfo) -> list[EntryView]:

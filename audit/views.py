@@ -132,8 +132,10 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
         messages.error(request, _("This page link is not valid; start again from the first page."))
     versions = queries.versions(invoice)
     for version in versions:
-        version["at"] = timezone.localtime(version["history_date"], zone)
+        when = timezone.localtime(version["history_date"], zone).strftime("%d/%m/%Y %H:%M")
+        version["label"] = f"{version['number']} · {when} · {(version['history_change_reason'] or '—')[:40]}"
     compare_form, diff_view = _compare(request, invoice, versions)
+    chosen = compare_form.data if compare_form.is_bound else {}
     page = queries.timeline_page(invoice, cursor)
     entries = presenters.entry_views(page.rows, company, zone)
     position = {v["history_id"]: index for index, v in enumerate(versions)}
@@ -148,6 +150,8 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
         "company": company, "membership": membership, "invoice": invoice, "versions": versions,
         "entries": entries, "page": page,
         "compare_form": compare_form, "diff": diff_view,
+        "options_a": presenters.version_options(versions, chosen.get("a")),
+        "options_b": presenters.version_options(versions, chosen.get("b")),
         "can_restore": membership.role in EDIT_ROLES, "is_manager": membership.role in MANAGE_ROLES,
         "is_first_page": cursor is None, "zone": zone,
     }

@@ -251,7 +251,7 @@ def test_times_are_shown_in_the_company_time_zone(client, company, people):
     html = client.get(log_url(company)).content.decode()
     assert "02/03/2026 05:15:05" in html and "01/03/2026 15:15:05" not in html
     [row] = exported(client, company, "json")
-    assert row["at_utc"] == "2026-03-01T20:15:05.000000Z" and row["at_local"] == "2026-03-02T05:15:05+09:00"
+    assert row["at_utc"] == "2026-03-01T20:15:05.000000Z" and row["at_local"] == "2026-03-02T05:15:05.000000+09:00"
 
 
 # --- exports -------------------------------------------------------------------------------
