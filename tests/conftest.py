@@ -4,6 +4,12 @@ from tests.factories import make_company, make_user
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs half a second per user; what is tested here is access, not hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager_by_default():
     """Tasks run inline unless a test starts a real worker (those switch this off)."""
     from portal.celery import app
