@@ -37,6 +37,8 @@ def get_membership(request: HttpRequest, company_id: int, roles: Iterable[str] =
         if membership.company_id == company_id:
             if membership.role not in set(roles):
                 raise PermissionDenied
+            # The header shows the company of the page being looked at.
+            request.enmienda_membership = membership
             return membership
     raise Http404("No such company")
 
@@ -50,6 +52,8 @@ def current_membership(request: HttpRequest) -> Membership | None:
     memberships = memberships_for(request.user)
     if not memberships:
         return None
+    if getattr(request, "enmienda_membership", None) is not None:
+        return request.enmienda_membership
     wanted = request.session.get("company_id")
     for membership in memberships:
         if membership.company_id == wanted:

@@ -56,3 +56,12 @@ def number(value):
         return value
     text = format(amount, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def invoice_status(value):
+    """Alegra's status code as words in the reader's language."""
+    from django.utils.translation import gettext
+
+    labels = {"draft": gettext("Draft"), "open": gettext("Open"), "closed": gettext("Paid"), "void": gettext("Void")}
+    return labels.get(value, value)

@@ -70,3 +70,17 @@ def test_password_change(client, accountant):
     assert response.status_code == 302
     accountant.refresh_from_db()
     assert accountant.check_password("otra-clave-larga-77")
+
+
+def test_header_names_the_company_of_the_page_not_the_last_one_visited(client, company):
+    from portal.services import membership_set
+    from tests.factories import make_company
+
+    second = make_company(name="Zeta Comercial S.A.S.")
+    user = make_user("doble", company, "accountant")
+    membership_set(user=user, company=second, role="approver")
+    client.force_login(user)
+    client.get(reverse("company_home", args=[company.pk]))
+    page = client.get(reverse("sync_page", args=[second.pk])).content.decode()
+    selected = page.split("selected>")[0].rsplit("<option", 1)[1]
+    assert f'value="{second.pk}"' in selected
