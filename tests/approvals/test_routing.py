@@ -4,6 +4,7 @@ import copy
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from approvals import routing
 from approvals.models import AutoApprovalRule, ChangeRequest, RoutingPolicy
@@ -13,6 +14,13 @@ from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The reasons are read in English here; the Spanish catalogue has its own checks."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
