@@ -114,6 +114,8 @@ class AuditEntry(models.Model):
             models.Index(fields=["company", "-at", "-seq"], name="audit_by_time"),
             models.Index(fields=["company", "actor", "-at", "-seq"], name="audit_by_actor"),
             models.Index(fields=["company", "action", "-at", "-seq"], name="audit_by_action"),
+            # A person and an action together (what did Pedro approve?), however rare the pair.
+            models.Index(fields=["company", "actor", "action", "-at", "-seq"], name="audit_by_actor_action"),
             models.Index(fields=["invoice", "-at", "-seq"], name="audit_by_invoice"),
         ]
         verbose_name = _("audit entry")

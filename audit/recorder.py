@@ -12,11 +12,12 @@ The change reason each service writes says where a version came from: "sync",
 
 from __future__ import annotations
 
-import logging
+import heapq
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -27,8 +28,6 @@ from portal.models import Membership
 
 from . import chain
 from .models import Action, AuditEntry
-
-log = logging.getLogger(__name__)
 
 CRState = ChangeRequest.State
 MAX_LISTED_FIELDS = 60
@@ -388,6 +387,36 @@ def login_failed_recorded(*, username: str, request) -> list[AuditEntry]:
     ])
 
 
+def _keyed(rows, label: str):
+    for row in rows:
+        yield row.history_date, row.history_id, label, row
+
+
+def history_backfill(*, batch_size: int = 1000) -> int:
+    """Entries for historical rows that have none (written before the audit log existed).
+
+    The rows of every audited table are merged in time order and appended in batches, one
+    transaction each; a row already recorded is skipped, so running it twice writes nothing.
+    """
+    streams = []
+    for label, builder in _BUILDERS.items():
+        model = apps.get_model(label)
+        source = _SOURCES[label]
+        recorded = AuditEntry.objects.filter(source=source, source_id__isnull=False).values("source_id")
+        rows = (model.objects.exclude(history_id__in=recorded).order_by("history_date", "history_id")
+                .iterator(chunk_size=batch_size))
+        streams.append(_keyed(rows, label))
+    written, batch = 0, []
+    for _date, _id, label, row in heapq.merge(*streams, key=lambda item: item[:3]):
+        batch.append(_BUILDERS[label](row, None))
+        if len(batch) >= batch_size:
+            written += len(chain.append(batch))
+            batch = []
+    if batch:
+        written += len(chain.append(batch))
+    return written
+
+
 def _builders() -> dict:
     from approvals.models import Decision  # its history is registered by audit.models
 
@@ -402,4 +431,13 @@ def _builders() -> dict:
     return {model._meta.label: builder for model, builder in builders.items()}
 
 
+def _sources() -> dict[str, str]:
+    from approvals.models import Decision
+
+    sources = {Invoice: "invoice", Contact: "contact", ChangeRequest: "change_request", Push: "push",
+               Decision: "decision", **POLICY_NAMES}
+    return {model.history.model._meta.label: source for model, source in sources.items()}
+
+
 _BUILDERS = _builders()
+_SOURCES = _sources()

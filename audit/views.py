@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -18,6 +20,8 @@ from portal.access import EDIT_ROLES, MANAGE_ROLES, get_membership, remember_com
 from . import export, presenters, queries, services
 from .forms import AuditFilterForm, CompareForm
 from .models import Action
+
+log = logging.getLogger(__name__)
 
 
 def _fragment(request: HttpRequest, target: str) -> bool:
@@ -83,8 +87,13 @@ def audit_verify(request: HttpRequest, company_id: int) -> HttpResponse:
     get_membership(request, company_id, MANAGE_ROLES)
     from .tasks import verify_company
 
-    verify_company.delay(company_id)
-    messages.success(request, _("The verification of the audit log has been started."))
+    try:
+        verify_company.delay(company_id)
+    except Exception:  # noqa: BLE001 - a broker that is down: say so, the nightly run still happens
+        log.warning("audit verification of company %s not queued", company_id, exc_info=True)
+        messages.error(request, _("The verification could not be started now; try again in a few minutes."))
+    else:
+        messages.success(request, _("The verification of the audit log has been started."))
     return redirect("audit_log", company_id=company_id)
 
 
@@ -150,6 +159,9 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
         "company": company, "membership": membership, "invoice": invoice, "versions": versions,
         "entries": entries, "page": page,
         "compare_form": compare_form, "diff": diff_view,
+        # The left-hand version can be restored unless it is the invoice as it is now.
+        "restore_target": compare_form.cleaned_data["a"] if diff_view is not None
+        and versions and compare_form.cleaned_data["a"] != versions[0]["history_id"] else None,
         "options_a": presenters.version_options(versions, chosen.get("a")),
         "options_b": presenters.version_options(versions, chosen.get("b")),
         "can_restore": membership.role in EDIT_ROLES, "is_manager": membership.role in MANAGE_ROLES,

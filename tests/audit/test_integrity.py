@@ -162,3 +162,26 @@ def test_writers_at_the_same_moment_never_fork_the_chain(company, invoice):
     assert seqs == list(range(1, len(seqs) + 1))
     assert services.chain_verify(company_id=company.pk).ok
     assert services.chain_verify(company_id=None).checked == 20
+
+
+def test_history_older_than_the_audit_log_is_backfilled_once_in_time_order(company, catalogue, capsys):
+    from simple_history.signals import post_create_historical_record
+
+    from tests.approvals.factories_edit import change_in_alegra, make_invoice
+
+    post_create_historical_record.disconnect(dispatch_uid="audit-entries")
+    try:  # rows written as if the audit log were not installed yet
+        invoice = make_invoice(company, number=3)
+        change_in_alegra(invoice, observations="antes del registro")
+    finally:
+        post_create_historical_record.connect(recorder.history_row_recorded, dispatch_uid="audit-entries")
+    assert not AuditEntry.objects.filter(invoice=invoice).exists()
+
+    assert recorder.history_backfill() == 2
+    entries = list(AuditEntry.objects.filter(invoice=invoice).order_by("seq"))
+    assert [(e.action, e.why) for e in entries] == [("synced", "sync"), ("remote_change", "sync")]
+    assert entries[1].what["changes"] == ["observations"]
+    assert recorder.history_backfill() == 0
+    call_command("audit_backfill")
+    assert "0 audit entries written" in capsys.readouterr().out
+    assert services.chain_verify(company_id=company.pk).ok

@@ -311,6 +311,12 @@ def test_the_timeline_shows_versions_and_requests_and_compares_any_two(client, c
     assert "<html" not in body and body.strip().startswith('<section class="card" id="compare">')
     assert "Cambiada en Alegra" in body and 'data-kind="changed"' in body
     assert "Restore this version" not in html and "Restaurar esta versión" not in html  # approvers do not restore
+    client.force_login(people.accountant)
+    mine = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]), {"a": first, "b": third})
+    restore_first = reverse("invoice_restore", args=[company.pk, versioned.pk, first])
+    assert 'data-testid="restore-compared"' in mine.content.decode() and restore_first in mine.content.decode()
+    current = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]), {"a": third, "b": first})
+    assert 'data-testid="restore-compared"' not in current.content.decode()
 
 
 def test_versions_of_another_invoice_cannot_be_compared(client, company, people, versioned):

