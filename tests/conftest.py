@@ -4,6 +4,16 @@ from tests.factories import make_company, make_user
 
 
 @pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Assertions read English messages; the Spanish catalogue has its own tests."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs half a second per user; what is tested here is access, not hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
