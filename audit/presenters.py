@@ -198,6 +198,27 @@ def entry_view(row: dict, company: Company, zone: zoneinfo.ZoneInfo) -> EntryVie
     )
 
 
+def labelled_versions(versions: list[dict], zone: zoneinfo.ZoneInfo) -> list[dict]:
+    for version in versions:
+        when = timezone.localtime(version["history_date"], zone).strftime("%d/%m/%Y %H:%M")
+        version["label"] = f"{version['number']} · {when} · {(version['history_change_reason'] or '—')[:40]}"
+    return versions
+
+
+def with_versions(entries: list[EntryView], versions: list[dict]) -> list[EntryView]:
+    """Number the timeline's version entries and point each at the version before it."""
+    position = {version["history_id"]: index for index, version in enumerate(versions)}
+    for entry in entries:
+        index = position.get(entry.source_id) if entry.source == "invoice" else None
+        if index is None:
+            continue
+        entry.version_number = versions[index]["number"]
+        entry.is_current_version = index == 0
+        if index + 1 < len(versions):
+            entry.previous_version = versions[index + 1]["history_id"]
+    return entries
+
+
 def version_options(versions: list[dict], chosen) -> str:
     """The <option>s of a version picker: hundreds of them, so built here rather than in a loop of tags."""
     chosen = str(chosen or "")

@@ -139,22 +139,11 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     cursor = queries.decode_cursor(request.GET.get("after", "")) if request.GET.get("after") else None
     if request.GET.get("after") and cursor is None:
         messages.error(request, _("This page link is not valid; start again from the first page."))
-    versions = queries.versions(invoice)
-    for version in versions:
-        when = timezone.localtime(version["history_date"], zone).strftime("%d/%m/%Y %H:%M")
-        version["label"] = f"{version['number']} · {when} · {(version['history_change_reason'] or '—')[:40]}"
+    versions = presenters.labelled_versions(queries.versions(invoice), zone)
     compare_form, diff_view = _compare(request, invoice, versions)
     chosen = compare_form.data if compare_form.is_bound else {}
     page = queries.timeline_page(invoice, cursor)
-    entries = presenters.entry_views(page.rows, company, zone)
-    position = {v["history_id"]: index for index, v in enumerate(versions)}
-    for entry in entries:
-        index = position.get(entry.source_id) if entry.source == "invoice" else None
-        if index is not None:
-            entry.version_number = versions[index]["number"]
-            entry.is_current_version = index == 0
-            if index + 1 < len(versions):
-                entry.previous_version = versions[index + 1]["history_id"]
+    entries = presenters.with_versions(presenters.entry_views(page.rows, company, zone), versions)
     context = {
         "company": company, "membership": membership, "invoice": invoice, "versions": versions,
         "entries": entries, "page": page,
