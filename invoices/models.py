@@ -50,9 +50,11 @@ class Invoice(MirroredDocument):
     legal_status = models.CharField(max_length=60, blank=True, default="")
     line_count = models.PositiveIntegerField(default=0)
 
+    # The change reason carries a request's whole reason (source `push`), not only a source name.
     history = HistoricalRecords(
         excluded_fields=["first_seen_at"],
         cascade_delete_history=False,
+        history_change_reason_field=models.TextField(null=True),
     )
 
     class Meta:

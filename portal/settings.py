@@ -250,7 +250,17 @@ LOGGING = {
 for _folder in (VAR_DIR, _BROKER_DIR / "out", _BROKER_DIR / "processed", _BROKER_DIR / "control"):
     _folder.mkdir(parents=True, exist_ok=True)
 
+from celery.schedules import crontab  # noqa: E402
+
+PUSH_MAX_ATTEMPTS = env_int("PUSH_MAX_ATTEMPTS", 8, minimum=1)
+PUSH_RETRY_BASE_SECONDS = env_int("PUSH_RETRY_BASE_SECONDS", 2, minimum=1)
+# Below the broker's visibility timeout, so a waiting retry is never delivered twice.
+PUSH_RETRY_MAX_SECONDS = env_int("PUSH_RETRY_MAX_SECONDS", 900, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
+    "sweep-pushes": {"task": "approvals.tasks.sweep_pushes", "schedule": 60},
+    "remind-pending-requests": {"task": "approvals.tasks.remind_pending_requests",
+                                "schedule": crontab(hour=8, minute=0)},
     "sync-recent": {"task": "invoices.tasks.sync_recent_all", "schedule": SYNC_RECENT_EVERY_MINUTES * 60},
     "sync-full": {"task": "invoices.tasks.sync_full_all", "schedule": SYNC_FULL_EVERY_HOURS * 3600},
     "ensure-webhooks": {"task": "invoices.tasks.ensure_webhooks_all", "schedule": 3600},
