@@ -259,6 +259,7 @@ PUSH_RETRY_MAX_SECONDS = env_int("PUSH_RETRY_MAX_SECONDS", 900, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-pushes": {"task": "approvals.tasks.sweep_pushes", "schedule": 60},
+    "verify-audit": {"task": "audit.tasks.verify_all", "schedule": crontab(hour=3, minute=30)},
     "remind-pending-requests": {"task": "approvals.tasks.remind_pending_requests",
                                 "schedule": crontab(hour=8, minute=0)},
     "sync-recent": {"task": "invoices.tasks.sync_recent_all", "schedule": SYNC_RECENT_EVERY_MINUTES * 60},
