@@ -63,3 +63,15 @@ def test_log_lines_are_redacted():
     RedactSecretsFilter().filter(record)
     message = record.getMessage()
     assert "YWxhZGRpbjpvcGVuc2VzYW1l" not in message and "abc123" not in message
+
+
+def test_setup_demo_configures_the_company_named_by_the_environment(settings, capsys):
+    settings.ALEGRA_BASE_URL = "https://api.alegra.com/api/v1"
+    settings.ALEGRA_EMAIL = "contabilidad@propia.test"
+    settings.ALEGRA_TOKEN = "propio-token-321"
+    call_command("setup_demo")
+    company = Company.objects.get(api_email="contabilidad@propia.test")
+    assert company.base_url == "https://api.alegra.com/api/v1" and company.token == "propio-token-321"
+    assert "propio-token-321" not in capsys.readouterr().out
+    call_command("setup_demo")
+    assert Company.objects.filter(api_email="contabilidad@propia.test").count() == 1

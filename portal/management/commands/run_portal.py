@@ -61,6 +61,9 @@ class Command(BaseCommand):
         from invoices.models import SyncRun
         from invoices.tasks import ensure_webhooks_all, sync_company
         from portal.models import Company
+        from portal.services import company_from_environment
+
+        company_from_environment()
 
         synced = set(SyncRun.objects.filter(state=SyncRun.State.SUCCEEDED).values_list("company_id", flat=True))
         for company in Company.objects.exclude(pk__in=synced):

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from portal.models import Company
-from portal.services import company_create, membership_set, user_ensure
+from portal.services import company_create, company_from_environment, membership_set, user_ensure
 
 DEMO_PASSWORD = "enmienda-demo-2026"
 DEMO_COMPANIES = [
@@ -31,6 +31,9 @@ class Command(BaseCommand):
     help = "Seed the sandbox and register the demo companies and users (idempotent)."
 
     def handle(self, *args, **opts):
+        own = company_from_environment()
+        if own is not None:
+            self.stdout.write(f"company '{own.name}' configured from ALEGRA_BASE_URL/ALEGRA_EMAIL/ALEGRA_TOKEN")
         base_url = settings.PORTAL_BASE_URL.rstrip("/") + "/sandbox/api/v1"
         companies = []
         for name, email, token, precision, seed, count in DEMO_COMPANIES:
