@@ -157,6 +157,36 @@ def paced(invoices: int) -> dict:
             "status_429": statuses.count(429), "state": run.state, "busiest_minute": busiest}
 
 
+def fill_mirror(invoices: int):
+    """The mirror of N sandbox invoices written straight from the sandbox's documents (no HTTP)."""
+    from alegra_sandbox import testing
+    from alegra_sandbox.models import SandboxInvoice
+    from alegra_sandbox.services import seed
+    from invoices import mirror
+    from invoices.models import Invoice
+    from portal.services import company_create
+
+    account = testing.make_account(seed=None, email="list@bench.test")
+    seed(account, seed=42, invoices=invoices)
+    company = company_create(name="List", base_url=testing.BASE_URL, api_email=account.email, token=account.token)
+    batch = []
+    for document in SandboxInvoice.objects.filter(account=account).values_list("document", flat=True).iterator(2000):
+        body = mirror.canonical(document)
+        columns = mirror.invoice_columns(body)
+        batch.append(Invoice(company=company, document=body, content_hash=mirror.content_hash(body),
+                             id_sort=mirror.id_sort_key(columns["alegra_id"]), **columns))
+        if len(batch) == 2000:
+            Invoice.objects.bulk_create(batch)
+            batch = []
+    Invoice.objects.bulk_create(batch)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE invoices_invoice")
+    return company
+
+
 def list_pages(company, rounds: int) -> list[tuple[str, float, float]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -199,6 +229,8 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--paced", type=int, default=9_000, help="invoices for the 150/min run (0 to skip)")
     parser.add_argument("--list-pages", action="store_true")
+    parser.add_argument("--list-only", action="store_true",
+                        help="skip (a) and (b): fill the mirror straight from the sandbox, then time the pages")
     parser.add_argument("--rounds", type=int, default=40)
     args = parser.parse_args()
     where = _prepare_database()
@@ -212,6 +244,13 @@ def main() -> None:
     try:
         call_command("migrate", verbosity=0)
         print(f"database: {where}; {os.cpu_count()} cores")
+        if args.list_only:
+            company = fill_mirror(args.invoices)
+            print(f"(c) list pages at {args.invoices:,} invoices, {args.rounds} requests each (ms):")
+            print(f"    {'page':<36} {'median':>8} {'p95':>8}")
+            for label, median, p95 in list_pages(company, args.rounds):
+                print(f"    {label:<36} {median:8.1f} {p95:8.1f}")
+            return
         figures = mirror(args.invoices)
         print(f"(a) full mirror of {args.invoices:,} invoices: {figures['elapsed_s']:.1f} s, "
               f"{figures['per_second']:.0f} invoices/s, {figures['requests']} requests; "
