@@ -305,7 +305,8 @@ def sync_recent(*, company: Company, days: int | None = None, client: AlegraClie
 # --- catalogues ---------------------------------------------------------------
 
 
-def _store_catalogue(model, company: Company, documents: Iterable[dict], columns) -> int:
+def _store_catalogue(model, company: Company, documents: Iterable[dict], columns, *,
+                     reason: str = "sync", user=None) -> int:
     changed = 0
     for document in documents:
         if not isinstance(document, dict) or document.get("id") in (None, ""):
@@ -321,7 +322,9 @@ def _store_catalogue(model, company: Company, documents: Iterable[dict], columns
             setattr(row, name, value)
         row.id_sort = mirror.id_sort_key(key)
         row.document, row.content_hash, row.is_deleted = body, digest, False
-        row._change_reason = "sync"
+        row._change_reason = reason
+        if user is not None:
+            row._history_user = user
         row.save()
         changed += 1
     return changed
@@ -341,7 +344,8 @@ def catalogues_sync(*, company: Company, client: AlegraClient | None = None) -> 
 
 def contact_store(*, company: Company, document: dict, source: str, user=None, reason: str = "") -> Contact:
     with transaction.atomic():
-        _store_catalogue(Contact, company, [document], mirror.contact_columns)
+        _store_catalogue(Contact, company, [document], mirror.contact_columns,
+                         reason=reason or source, user=user)
         contact = Contact.objects.get(company=company, alegra_id=mirror.alegra_id(document["id"]))
     return contact
 

@@ -189,3 +189,14 @@ def test_sync_command_prints_a_one_line_summary(connected, capsys, in_process_ht
     call_command("sync_invoices", company=str(connected.company.pk), full=True)
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1].startswith(connected.company.name) and "90 seen" in out[-1] and "90 new" in out[-1]
+
+
+def test_a_pushed_contact_version_names_its_source_user_and_reason(connected, accountant):
+    sync.catalogues_sync(company=connected.company, client=connected.client())
+    contact = Contact.objects.filter(company=connected.company).first()
+    changed = {**contact.document, "email": "nueva@direccion.test"}
+    sync.contact_store(company=connected.company, document=changed, source="push", user=accountant,
+                       reason="push: el cliente cambió de correo")
+    latest = Contact.objects.get(pk=contact.pk).history.first()
+    assert latest.history_change_reason == "push: el cliente cambió de correo"
+    assert latest.history_user == accountant
