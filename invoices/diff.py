@@ -244,6 +244,22 @@ def _matching_pairs(old: Sequence[str], new: Sequence[str]) -> list[tuple[int, i
     inserted between them shows as two added and one removed), so the exact alignment is used
     for any invoice of ordinary size.
     """
+    # A common head and tail belong to a longest common subsequence: align them directly and
+    # run the quadratic search on the middle only (an edit usually touches a few lines).
+    n, m = len(old), len(new)
+    head = 0
+    while head < min(n, m) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(n, m) - head and old[n - 1 - tail] == new[m - 1 - tail]:
+        tail += 1
+    middle = _middle_pairs(old[head:n - tail], new[head:m - tail])
+    return ([(k, k) for k in range(head)]
+            + [(i + head, j + head) for i, j in middle]
+            + [(n - tail + k, m - tail + k) for k in range(tail)])
+
+
+def _middle_pairs(old: Sequence[str], new: Sequence[str]) -> list[tuple[int, int]]:
     n, m = len(old), len(new)
     if n * m > MAX_ALIGNMENT_CELLS:
         matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
