@@ -35,28 +35,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/enmienda_bench_audit"
 YEAR_START = datetime.datetime(2025, 12, 1, tzinfo=datetime.UTC)
 
 
-def _admin_url(url: str) -> tuple[str, str]:
-    return url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1]
-
-
-def _prepare_database(url: str) -> None:
-    import psycopg
-
-    admin, name = _admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(url: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    import psycopg
-
-    admin, name = _admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+from bench.throwaway_db import create_postgres as _prepare_database  # noqa: E402
+from bench.throwaway_db import drop_postgres as _drop_database  # noqa: E402
 
 
 def _environment(url: str) -> None:
@@ -317,7 +297,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
-        print(f"PostgreSQL {version}, database {_admin_url(url)[1]}; {os.cpu_count()} cores")
+        print(f"PostgreSQL {version}, database {url.rsplit('/', 1)[1]}; {os.cpu_count()} cores")
         world = seed(args.entries, args.invoices, args.busy_every)
         print(f"seeded {args.entries:,} audit entries and {world['versions']:,} invoice versions "
               f"({args.invoices:,} invoices) in {world['seconds']:.0f} s")

@@ -20,7 +20,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,33 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _prepare_database() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        folder = tempfile.mkdtemp(prefix="enmienda-bench-")
-        os.environ["ENMIENDA_VAR_DIR"] = folder
-        return f"SQLite in {folder}"
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"PostgreSQL database {name}"
-
-
-def _drop_database() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url:
-        from django.db import connections
-
-        connections.close_all()
-        import psycopg
-
-        name = url.rsplit("/", 1)[1]
-        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+from bench.throwaway_db import drop as _drop_database  # noqa: E402
+from bench.throwaway_db import prepare as _prepare_database  # noqa: E402
 
 
 class TimedTransport:
