@@ -207,6 +207,15 @@ class SyncRun(models.Model):
         return min(99, int(100 * self.pages_done / self.pages_total))
 
     @property
+    def duration(self) -> str:
+        """How long the run took, to the second ("" while it runs)."""
+        if not self.finished_at:
+            return ""
+        seconds = max(0, int((self.finished_at - self.started_at).total_seconds()))
+        minutes, seconds = divmod(seconds, 60)
+        return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+    @property
     def is_running(self) -> bool:
         return self.state == self.State.RUNNING
 

@@ -59,3 +59,15 @@ def test_who_may_start_a_sync(client, company, role, status, in_process_http):
 def test_outsider_cannot_start_a_sync(client, company, outsider):
     client.force_login(outsider)
     assert client.post(reverse("sync_start", args=[company.pk])).status_code == 404
+
+
+def test_a_finished_run_shows_its_duration_to_the_second(client, company, manager):
+    import datetime
+
+    client.force_login(manager)
+    run = sync.run_start(company=company, kind="full")
+    run.state = "succeeded"
+    run.finished_at = run.started_at + datetime.timedelta(seconds=83)
+    run.save()
+    assert run.duration == "1 min 23 s"
+    assert "1 min 23 s" in client.get(reverse("sync_page", args=[company.pk])).content.decode()
