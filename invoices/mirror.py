@@ -144,6 +144,20 @@ def invoice_columns(document: Any) -> dict:
     }
 
 
+def money_or_zero(value: Any, below: Decimal | None = None) -> Decimal:
+    """An amount for display or analysis: zero where it is not a number (or not under `below`)."""
+    try:
+        amount = money(value)
+    except (ValueError, TypeError, InvalidOperation):
+        return Decimal(0)
+    if below is not None and not (amount.is_finite() and abs(amount) < below):
+        return Decimal(0)
+    return amount
+
+
+LINE_LIMIT = Decimal("1e17")
+
+
 def invoice_lines(document: dict) -> list[dict]:
     """One row per line for analysis; malformed numbers become zero rather than failing the sync."""
     rows = []
@@ -152,21 +166,14 @@ def invoice_lines(document: dict) -> list[dict]:
             continue
 
         def num(key: str) -> Decimal:
-            try:
-                value = money(line.get(key))
-            except (ValueError, TypeError, InvalidOperation):
-                return Decimal(0)
-            return value if value.is_finite() and abs(value) < Decimal("1e17") else Decimal(0)
+            return money_or_zero(line.get(key), below=LINE_LIMIT)
 
         taxes = line.get("tax") or []
         tax_percent = Decimal(0)
         if isinstance(taxes, list):
             for tax in taxes:
                 if isinstance(tax, dict):
-                    try:
-                        tax_percent += money(tax.get("percentage"))
-                    except (ValueError, TypeError, InvalidOperation):
-                        pass
+                    tax_percent += money_or_zero(tax.get("percentage"))
         rows.append({
             "position": position,
             "item_alegra_id": _text(line.get("id"), 36),
@@ -194,15 +201,9 @@ def item_columns(document: dict) -> dict:
     prices = document.get("price") or []
     price = Decimal(0)
     if isinstance(prices, list) and prices and isinstance(prices[0], dict):
-        try:
-            price = money(prices[0].get("price"))
-        except (ValueError, TypeError, InvalidOperation):
-            price = Decimal(0)
+        price = money_or_zero(prices[0].get("price"))
     elif not isinstance(prices, list):
-        try:
-            price = money(prices)
-        except (ValueError, TypeError, InvalidOperation):
-            price = Decimal(0)
+        price = money_or_zero(prices)
     return {
         "name": _text(document.get("name"), 300),
         "reference": _text(document.get("reference") if not isinstance(document.get("reference"), dict)
@@ -212,12 +213,8 @@ def item_columns(document: dict) -> dict:
 
 
 def tax_columns(document: dict) -> dict:
-    try:
-        percentage = money(document.get("percentage"))
-    except (ValueError, TypeError, InvalidOperation):
-        percentage = Decimal(0)
     return {
         "name": _text(document.get("name"), 120),
-        "percentage": percentage,
+        "percentage": money_or_zero(document.get("percentage")),
         "tax_type": _text(document.get("type"), 30),
     }

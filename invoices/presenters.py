@@ -1,16 +1,10 @@
 """Shape a mirrored invoice body for display (parsed, never recomputed)."""
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from .alegra import money
+from .mirror import money_or_zero as _num
 from .models import Invoice
-
-def _num(value) -> Decimal:
-    try:
-        return money(value)
-    except (ValueError, TypeError, InvalidOperation):
-        return Decimal(0)
 
 
 @dataclass
