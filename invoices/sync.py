@@ -150,10 +150,22 @@ def _finish(run: SyncRun, state: str, error: str = "") -> SyncRun:
 
 
 def _pages_total(run: SyncRun, total: int | None) -> int:
+    """Pages this run reads: those done plus those left after `next_start` (a resumed run starts late)."""
     if total is None:
         return run.pages_done
-    first_page = run.next_start // PAGE_SIZE if run.resumed_from_id else 0
-    return max(run.pages_done, -(-total // PAGE_SIZE) - first_page)
+    return run.pages_done + max(0, -(-(total - run.next_start) // PAGE_SIZE))
+
+
+def _page_done(run: SyncRun, *, start: int, count: int, total: int | None, requests: int,
+               progress: Progress | None) -> None:
+    run.next_start = start + count
+    run.pages_done += 1
+    run.pages_total = _pages_total(run, total)
+    run.requests_made = requests
+    run.heartbeat_at = timezone.now()
+    run.save()
+    if progress:
+        progress(run)
 
 
 def _count(run: SyncRun, outcome: str) -> None:
@@ -242,15 +254,9 @@ def sync_full(*, company: Company, client: AlegraClient | None = None, user=None
             last = sorted_ids[-1] if sorted_ids else None
             is_last_page = len(documents) < PAGE_SIZE or (total is not None and start + len(documents) >= total)
             _reconcile_range(run, company, client, run.id_cursor, None if is_last_page else last, seen)
-            run.next_start = start + len(documents)
             run.id_cursor = last or run.id_cursor
-            run.pages_done += 1
-            run.pages_total = _pages_total(run, total)
-            run.requests_made = client.requests_made - requests_before
-            run.heartbeat_at = timezone.now()
-            run.save()
-            if progress:
-                progress(run)
+            _page_done(run, start=start, count=len(documents), total=total,
+                       requests=client.requests_made - requests_before, progress=progress)
         run.requests_made = client.requests_made - requests_before
         return _finish(run, SyncRun.State.SUCCEEDED)
     except AlegraError as exc:
@@ -287,14 +293,8 @@ def sync_recent(*, company: Company, days: int | None = None, client: AlegraClie
         for start, total, documents in client.iter_invoice_pages(date_afterOrNow=since):
             with transaction.atomic():
                 _store_all(run, company, documents, source="sync")
-            run.pages_done += 1
-            run.pages_total = _pages_total(run, total)
-            run.next_start = start + len(documents)
-            run.requests_made = client.requests_made - requests_before
-            run.heartbeat_at = timezone.now()
-            run.save()
-            if progress:
-                progress(run)
+            _page_done(run, start=start, count=len(documents), total=total,
+                       requests=client.requests_made - requests_before, progress=progress)
         run.requests_made = client.requests_made - requests_before
         return _finish(run, SyncRun.State.SUCCEEDED)
     except AlegraError as exc:
