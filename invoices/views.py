@@ -1,13 +1,16 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
-from portal.access import get_membership, remember_company
+from portal.access import EDIT_ROLES, MANAGE_ROLES, get_membership, remember_company
 
-from . import queries
+from . import presenters, queries
 from .forms import InvoiceFilterForm
 from .models import Invoice, SyncRun
+from .tasks import sync_company
 
 
 @login_required
@@ -55,8 +58,6 @@ def invoice_detail(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
               "history_user__username", "history_user__first_name", "history_user__last_name")
         .order_by("-history_date", "-history_id")[:50]
     )
-    from . import presenters
-
     context = {
         "company": invoice.company, "membership": membership, "invoice": invoice,
         "view": presenters.invoice_view(invoice), "versions": versions,
@@ -79,12 +80,6 @@ def sync_page(request: HttpRequest, company_id: int) -> HttpResponse:
 
 @login_required
 def sync_start(request: HttpRequest, company_id: int) -> HttpResponse:
-    from django.contrib import messages
-    from django.shortcuts import redirect
-    from django.utils.translation import gettext as _
-
-    from portal.access import MANAGE_ROLES, EDIT_ROLES
-
     if request.method != "POST":
         return redirect("sync_page", company_id=company_id)
     membership = get_membership(request, company_id, MANAGE_ROLES | EDIT_ROLES)
@@ -92,8 +87,6 @@ def sync_start(request: HttpRequest, company_id: int) -> HttpResponse:
     if SyncRun.objects.filter(company=membership.company, state=SyncRun.State.RUNNING).exists():
         messages.info(request, _("A sync is already running."))
     else:
-        from .tasks import sync_company
-
         sync_company.delay(company_id, kind, request.user.pk)
         messages.success(request, _("Sync queued."))
     return redirect("sync_page", company_id=company_id)
