@@ -11,8 +11,10 @@ ID = r"(?P<{}>[^/]+)"
 
 
 def api(pattern: str, view, name: str):
-    return re_path(rf"^api/v1/{pattern}/?$", view, name=f"sandbox-{name}")
+    return re_path(rf"^api/v1/{pattern}/?$", view, name=name)
 
+
+app_name = "alegra_sandbox"
 
 urlpatterns = [
     api("invoices", invoices.invoices, "invoices"),

@@ -34,10 +34,10 @@ def _absolute(path: str) -> str:
 
 def request_url(change_request: ChangeRequest) -> str:
     try:
-        path = reverse("request_detail", kwargs={"company_id": change_request.company_id,
+        path = reverse("approvals:request_detail", kwargs={"company_id": change_request.company_id,
                                                  "pk": change_request.pk})
     except NoReverseMatch:
-        path = reverse("approval_inbox", kwargs={"company_id": change_request.company_id})
+        path = reverse("approvals:approval_inbox", kwargs={"company_id": change_request.company_id})
     return _absolute(path)
 
 

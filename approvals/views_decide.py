@@ -42,9 +42,9 @@ def _request_for(company_id: int, pk: int) -> ChangeRequest:
 
 def request_url(change_request: ChangeRequest) -> str:
     try:
-        return reverse("request_detail", kwargs={"company_id": change_request.company_id, "pk": change_request.pk})
+        return reverse("approvals:request_detail", kwargs={"company_id": change_request.company_id, "pk": change_request.pk})
     except NoReverseMatch:
-        return reverse("request_conflict", kwargs={"company_id": change_request.company_id, "pk": change_request.pk})
+        return reverse("approvals:request_conflict", kwargs={"company_id": change_request.company_id, "pk": change_request.pk})
 
 
 def _changed(response: HttpResponse) -> HttpResponse:
@@ -163,7 +163,7 @@ def request_decide(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
     else:
         messages.success(request, _("Your decision was recorded."))
     if request.POST.get("from") == "inbox":
-        return redirect("approval_inbox", company_id=company_id)
+        return redirect("approvals:approval_inbox", company_id=company_id)
     return redirect(request_url(change_request))
 
 
@@ -228,7 +228,7 @@ def conflict_rebase(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
         decisions.conflict_rebase(change_request=change_request, user=request.user)
     except DecisionRefused as refused:
         messages.error(request, refused.message)
-        return redirect("request_conflict", company_id=company_id, pk=pk)
+        return redirect("approvals:request_conflict", company_id=company_id, pk=pk)
     messages.success(request, _("The request now stands on Alegra's current version and waits for approval again."))
     return _changed(redirect(request_url(change_request)))
 
@@ -243,7 +243,7 @@ def conflict_cancel(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
                                   comment=request.POST.get("comment", "")[:2000])
     except DecisionRefused as refused:
         messages.error(request, refused.message)
-        return redirect("request_conflict", company_id=company_id, pk=pk)
+        return redirect("approvals:request_conflict", company_id=company_id, pk=pk)
     messages.success(request, _("The request was cancelled; Alegra keeps its version."))
     return _changed(redirect(request_url(change_request)))
 
@@ -333,7 +333,7 @@ def policy_save(request: HttpRequest, company_id: int, pk: int | None = None) ->
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("Policy saved."))
-            return redirect("approval_policies", company_id=company_id)
+            return redirect("approvals:approval_policies", company_id=company_id)
     context = _policies_context(membership, failed=form, failed_target=("policy", getattr(policy, "pk", None)))
     return render(request, "approvals/policies.html", context, status=400)
 
@@ -345,7 +345,7 @@ def policy_delete(request: HttpRequest, company_id: int, pk: int) -> HttpRespons
     policy = _policy_of(company_id, pk)
     decisions.policy_delete(policy=policy, user=request.user)
     messages.success(request, _("Policy deleted."))
-    return redirect("approval_policies", company_id=company_id)
+    return redirect("approvals:approval_policies", company_id=company_id)
 
 
 def _rule_of(company_id: int, pk: int | None):
@@ -374,7 +374,7 @@ def auto_rule_save(request: HttpRequest, company_id: int, pk: int | None = None)
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("Auto-approval rule saved."))
-            return redirect("approval_policies", company_id=company_id)
+            return redirect("approvals:approval_policies", company_id=company_id)
     context = _policies_context(membership, failed=form, failed_target=("rule", getattr(rule, "pk", None)))
     return render(request, "approvals/policies.html", context, status=400)
 
@@ -386,7 +386,7 @@ def auto_rule_delete(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     rule = _rule_of(company_id, pk)
     decisions.auto_rule_delete(rule=rule, user=request.user)
     messages.success(request, _("Auto-approval rule removed."))
-    return redirect("approval_policies", company_id=company_id)
+    return redirect("approvals:approval_policies", company_id=company_id)
 
 
 @login_required
@@ -402,5 +402,5 @@ def approval_settings_save(request: HttpRequest, company_id: int) -> HttpRespons
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("Reminder settings saved."))
-            return redirect("approval_policies", company_id=company_id)
+            return redirect("approvals:approval_policies", company_id=company_id)
     return render(request, "approvals/policies.html", _policies_context(membership, settings_form=form), status=400)

@@ -276,10 +276,10 @@ def _update(request: HttpRequest, invoice: Invoice, situation: Situation, contex
             else:
                 if action == "draft":
                     messages.success(request, _("Draft saved. You can come back to it at any time."))
-                    return redirect("invoice_edit", company_id=invoice.company_id, pk=invoice.pk)
+                    return redirect("approvals:invoice_edit", company_id=invoice.company_id, pk=invoice.pk)
                 messages.success(request, _("Change request #%(number)s submitted for approval.")
                                  % {"number": saved.pk})
-                return redirect("request_detail", company_id=invoice.company_id, pk=saved.pk)
+                return redirect("approvals:request_detail", company_id=invoice.company_id, pk=saved.pk)
     context = _update_context(invoice, context, bound, taxes, violations, extra, notice)
     if partial == "auto" and request.headers.get("HX-Request"):
         template = "approvals/edit.html#editor" if op else "approvals/edit.html#recomputed"
@@ -471,10 +471,10 @@ def _credit_note(request: HttpRequest, invoice: Invoice, situation: Situation, c
             else:
                 if action == "draft":
                     messages.success(request, _("Draft saved. You can come back to it at any time."))
-                    return redirect("invoice_edit", company_id=invoice.company_id, pk=invoice.pk)
+                    return redirect("approvals:invoice_edit", company_id=invoice.company_id, pk=invoice.pk)
                 messages.success(request, _("Change request #%(number)s submitted for approval.")
                                  % {"number": saved.pk})
-                return redirect("request_detail", company_id=invoice.company_id, pk=saved.pk)
+                return redirect("approvals:request_detail", company_id=invoice.company_id, pk=saved.pk)
     preview = None
     if note is not None:
         preview = presenters.present_note(base, note, country=company.country,

@@ -38,7 +38,7 @@ def _request_for_member(request: HttpRequest, company_id: int, pk: int):
 
 
 def edit_url_name(change_request: ChangeRequest) -> str:
-    return "invoice_contact_edit" if change_request.kind == Kind.CONTACT else "invoice_edit"
+    return "approvals:invoice_contact_edit" if change_request.kind == Kind.CONTACT else "approvals:invoice_edit"
 
 
 @login_required
@@ -135,7 +135,7 @@ def _act(request: HttpRequest, company_id: int, pk: int, action) -> HttpResponse
     except services.RequestRefused as exc:
         for violation in exc.violations:
             messages.error(request, violation.message)
-        return redirect("request_detail", company_id=company_id, pk=pk)
+        return redirect("approvals:request_detail", company_id=company_id, pk=pk)
     return result
 
 
@@ -145,7 +145,7 @@ def request_submit_view(request: HttpRequest, company_id: int, pk: int) -> HttpR
     def submit(change_request):
         services.request_submit(change_request=change_request, user=request.user)
         messages.success(request, _("Submitted for approval."))
-        return redirect("request_detail", company_id=company_id, pk=pk)
+        return redirect("approvals:request_detail", company_id=company_id, pk=pk)
     return _act(request, company_id, pk, submit)
 
 
@@ -156,7 +156,7 @@ def request_cancel_view(request: HttpRequest, company_id: int, pk: int) -> HttpR
         services.request_cancel(change_request=change_request, user=request.user,
                                 comment=request.POST.get("comment", "")[:2000])
         messages.success(request, _("The request was cancelled."))
-        return redirect("request_detail", company_id=company_id, pk=pk)
+        return redirect("approvals:request_detail", company_id=company_id, pk=pk)
     return _act(request, company_id, pk, cancel)
 
 
@@ -229,10 +229,10 @@ def invoice_contact_edit(request: HttpRequest, company_id: int, pk: int) -> Http
             else:
                 if action == "draft":
                     messages.success(request, _("Draft saved. You can come back to it at any time."))
-                    return redirect("invoice_contact_edit", company_id=company_id, pk=pk)
+                    return redirect("approvals:invoice_contact_edit", company_id=company_id, pk=pk)
                 messages.success(request, _("Change request #%(number)s submitted for approval.")
                                  % {"number": saved.pk})
-                return redirect("request_detail", company_id=company_id, pk=saved.pk)
+                return redirect("approvals:request_detail", company_id=company_id, pk=saved.pk)
     if proposed is not None:
         known = {(v.field, v.code) for v in violations}
         violations += [v for v in services.validate_proposal(invoice=invoice, kind=Kind.CONTACT,

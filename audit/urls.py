@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views
 
+app_name = "audit"
+
 urlpatterns = [
     path("c/<int:company_id>/audit/", views.audit_log, name="audit_log"),
     path("c/<int:company_id>/audit/export.<str:fmt>", views.audit_export, name="audit_export"),

@@ -94,7 +94,7 @@ def audit_verify(request: HttpRequest, company_id: int) -> HttpResponse:
         messages.error(request, _("The verification could not be started now; try again in a few minutes."))
     else:
         messages.success(request, _("The verification of the audit log has been started."))
-    return redirect("audit_log", company_id=company_id)
+    return redirect("audit:audit_log", company_id=company_id)
 
 
 def _compare(request: HttpRequest, invoice, versions: list[dict]) -> tuple[CompareForm, object | None]:
@@ -175,8 +175,8 @@ def invoice_restore(request: HttpRequest, company_id: int, pk: int, history_id: 
     except RequestRefused as refused:
         for violation in refused.violations:
             messages.error(request, violation.message)
-        return redirect("invoice_timeline", company_id=company_id, pk=pk)
+        return redirect("audit:invoice_timeline", company_id=company_id, pk=pk)
     messages.success(request, _(
         "Draft request #%(number)s restores that version. Review it and submit it for approval.")
         % {"number": change_request.pk})
-    return redirect("request_detail", company_id=company_id, pk=change_request.pk)
+    return redirect("approvals:request_detail", company_id=company_id, pk=change_request.pk)

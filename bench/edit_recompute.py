@@ -63,8 +63,8 @@ def measure(sizes: list[int], rounds: int) -> list[tuple]:
         invoice_store(company=company, document=body, source="sync")
         invoice = Invoice.objects.get(company=company, alegra_id=body["id"])
         args = [company.pk, invoice.pk]
-        edit_url = reverse("invoice_edit", args=args)
-        recompute_url = reverse("invoice_edit_recompute", args=args)
+        edit_url = reverse("approvals:invoice_edit", args=args)
+        recompute_url = reverse("approvals:invoice_edit_recompute", args=args)
         form = edit_forms.form_data(edit_forms.header_initial(invoice.document),
                                     edit_forms.document_lines_raw(invoice.document, origins=True),
                                     {"base_hash": invoice.content_hash, "reason": ""})

@@ -356,7 +356,7 @@ def contact_store(*, company: Company, document: dict, source: str, user=None, r
 def webhook_url(company: Company) -> str:
     from django.urls import reverse
 
-    path = reverse("alegra_webhook", kwargs={"company_id": company.pk, "secret": company.webhook_secret})
+    path = reverse("invoices:alegra_webhook", kwargs={"company_id": company.pk, "secret": company.webhook_secret})
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 

@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views, webhooks
 
+app_name = "invoices"
+
 urlpatterns = [
     path("c/<int:company_id>/invoices/", views.invoice_list, name="invoice_list"),
     path("c/<int:company_id>/invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),

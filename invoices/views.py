@@ -44,7 +44,7 @@ def get_invoice_for_user(request: HttpRequest, company_id: int, pk: int) -> tupl
 def _edit_url(invoice: Invoice) -> str | None:
     # The edit screen lives in approvals; the mirror only knows its URL name.
     try:
-        return reverse("invoice_edit", kwargs={"company_id": invoice.company_id, "pk": invoice.pk})
+        return reverse("approvals:invoice_edit", kwargs={"company_id": invoice.company_id, "pk": invoice.pk})
     except NoReverseMatch:
         return None
 
@@ -81,7 +81,7 @@ def sync_page(request: HttpRequest, company_id: int) -> HttpResponse:
 @login_required
 def sync_start(request: HttpRequest, company_id: int) -> HttpResponse:
     if request.method != "POST":
-        return redirect("sync_page", company_id=company_id)
+        return redirect("invoices:sync_page", company_id=company_id)
     membership = get_membership(request, company_id, MANAGE_ROLES | EDIT_ROLES)
     kind = "recent" if request.POST.get("kind") == "recent" else "full"
     if SyncRun.objects.filter(company=membership.company, state=SyncRun.State.RUNNING).exists():
@@ -89,4 +89,4 @@ def sync_start(request: HttpRequest, company_id: int) -> HttpResponse:
     else:
         sync_company.delay(company_id, kind, request.user.pk)
         messages.success(request, _("Sync queued."))
-    return redirect("sync_page", company_id=company_id)
+    return redirect("invoices:sync_page", company_id=company_id)

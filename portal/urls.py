@@ -4,13 +4,8 @@ from django.urls import include, path
 
 from audit import views_auth as audit_auth
 
-from . import views
-
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
-    path("c/<int:company_id>/", views.company_home, name="company_home"),
-    path("switch/", views.switch_company, name="switch_company"),
+    path("", include("portal.urls_app")),
     path("accounts/login/", audit_auth.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

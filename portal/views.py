@@ -13,7 +13,7 @@ def home(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None:
         return render(request, "portal/no_company.html")
-    return redirect("company_home", company_id=membership.company_id)
+    return redirect("portal:company_home", company_id=membership.company_id)
 
 
 @login_required
@@ -29,13 +29,13 @@ def switch_company(request: HttpRequest) -> HttpResponse:
     try:
         company_id = int(request.POST.get("company_id", ""))
     except ValueError:
-        return redirect("home")
+        return redirect("portal:home")
     get_membership(request, company_id)
     request.session["company_id"] = company_id
     target = request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
-    return redirect(reverse("company_home", kwargs={"company_id": company_id}))
+    return redirect(reverse("portal:company_home", kwargs={"company_id": company_id}))
 
 
 def health(request: HttpRequest) -> HttpResponse:

@@ -51,67 +51,68 @@ MEMBERS_READ = ("login", 200, 200, 200, 404)
 
 MATRIX: dict[str, Row] = {
     # portal
-    "home": row("none", "GET", "login", 302, 302, 302, 302),
-    "health": row("none", "GET", 200, 200, 200, 200, 200),
-    "company_home": row("company", "GET", *MEMBERS_READ),
-    "switch_company": row("none", "POST", "login", 302, 302, 302, 302),
+    "portal:home": row("none", "GET", "login", 302, 302, 302, 302),
+    "portal:health": row("none", "GET", 200, 200, 200, 200, 200),
+    "portal:company_home": row("company", "GET", *MEMBERS_READ),
+    "portal:switch_company": row("none", "POST", "login", 302, 302, 302, 302),
     "login": row("none", "GET", 200, 200, 200, 200, 200),
     "logout": row("none", "POST", 302, 302, 302, 302, 302),
     "password_change": row("none", "GET", "login", 200, 200, 200, 200),
     "password_change_done": row("none", "GET", "login", 200, 200, 200, 200),
     "set_language": row("none", "POST", 302, 302, 302, 302, 302, data={"language": "en"}),
     # the mirror
-    "invoice_list": row("company", "GET", *MEMBERS_READ),
-    "invoice_detail": row("invoice", "GET", *MEMBERS_READ),
-    "sync_page": row("company", "GET", *MEMBERS_READ),
-    "sync_start": row("company", "POST", "login", 302, 403, 302, 404),
-    "alegra_webhook": row("webhook", "POST", 200, 200, 200, 200, 200),
+    "invoices:invoice_list": row("company", "GET", *MEMBERS_READ),
+    "invoices:invoice_detail": row("invoice", "GET", *MEMBERS_READ),
+    "invoices:sync_page": row("company", "GET", *MEMBERS_READ),
+    "invoices:sync_start": row("company", "POST", "login", 302, 403, 302, 404),
+    "invoices:alegra_webhook": row("webhook", "POST", 200, 200, 200, 200, 200),
     # editing and requests
-    "invoice_edit": row("invoice", "GET", "login", 200, 403, 403, 404),
-    "invoice_edit_recompute": row("invoice", "POST", "login", 200, 403, 403, 404),
-    "invoice_edit_items": row("invoice", "GET", "login", 200, 403, 403, 404),
-    "invoice_edit_contacts": row("invoice", "GET", "login", 200, 403, 403, 404),
-    "invoice_contact_edit": row("invoice", "GET", "login", 200, 403, 403, 404),
-    "my_requests": row("company", "GET", *MEMBERS_READ),
-    "request_detail": row("request", "GET", *MEMBERS_READ),
-    "invoice_requests": row("invoice", "GET", *MEMBERS_READ, htmx=True),
-    "request_submit": row("request", "POST", "login", 302, 302, 302, 404),
-    "request_cancel": row("request", "POST", "login", 302, 302, 302, 404),
-    "request_rebase": row("request", "POST", "login", 302, 302, 302, 404),
-    "request_copy": row("request", "POST", "login", 302, 302, 302, 404),
+    "approvals:invoice_edit": row("invoice", "GET", "login", 200, 403, 403, 404),
+    "approvals:invoice_edit_recompute": row("invoice", "POST", "login", 200, 403, 403, 404),
+    "approvals:invoice_edit_items": row("invoice", "GET", "login", 200, 403, 403, 404),
+    "approvals:invoice_edit_contacts": row("invoice", "GET", "login", 200, 403, 403, 404),
+    "approvals:invoice_contact_edit": row("invoice", "GET", "login", 200, 403, 403, 404),
+    "approvals:my_requests": row("company", "GET", *MEMBERS_READ),
+    "approvals:request_detail": row("request", "GET", *MEMBERS_READ),
+    "approvals:invoice_requests": row("invoice", "GET", *MEMBERS_READ, htmx=True),
+    "approvals:request_submit": row("request", "POST", "login", 302, 302, 302, 404),
+    "approvals:request_cancel": row("request", "POST", "login", 302, 302, 302, 404),
+    "approvals:request_rebase": row("request", "POST", "login", 302, 302, 302, 404),
+    "approvals:request_copy": row("request", "POST", "login", 302, 302, 302, 404),
     # approvals
-    "approval_inbox": row("company", "GET", "login", 403, 200, 200, 404),
-    "approval_counters": row("company", "GET", *MEMBERS_READ, htmx=True),
-    "approval_diff": row("request", "GET", *MEMBERS_READ, htmx=True),
-    "request_decide": row("request", "POST", "login", 403, 302, 302, 404),
-    "decision_panel": row("request", "GET", *MEMBERS_READ, htmx=True),
-    "push_retry": row("request", "POST", "login", 302, 302, 302, 404),
-    "request_conflict": row("request", "GET", *MEMBERS_READ),
-    "conflict_rebase": row("request", "POST", "login", 302, 302, 302, 404),
-    "conflict_cancel": row("request", "POST", "login", 302, 302, 302, 404),
-    "approval_policies": row("company", "GET", *MEMBERS_READ),
-    "policy_create": row("company", "POST", "login", 403, 403, 400, 404),
-    "policy_update": row("policy", "POST", "login", 403, 403, 400, 404),
-    "policy_delete": row("policy", "POST", "login", 403, 403, 302, 404),
-    "auto_rule_create": row("company", "POST", "login", 403, 403, 400, 404),
-    "auto_rule_update": row("rule", "POST", "login", 403, 403, 400, 404),
-    "auto_rule_delete": row("rule", "POST", "login", 403, 403, 302, 404),
-    "approval_settings": row("company", "POST", "login", 403, 403, 400, 404),
+    "approvals:approval_inbox": row("company", "GET", "login", 403, 200, 200, 404),
+    "approvals:approval_counters": row("company", "GET", *MEMBERS_READ, htmx=True),
+    "approvals:approval_diff": row("request", "GET", *MEMBERS_READ, htmx=True),
+    "approvals:request_decide": row("request", "POST", "login", 403, 302, 302, 404),
+    "approvals:decision_panel": row("request", "GET", *MEMBERS_READ, htmx=True),
+    "approvals:push_retry": row("request", "POST", "login", 302, 302, 302, 404),
+    "approvals:request_conflict": row("request", "GET", *MEMBERS_READ),
+    "approvals:conflict_rebase": row("request", "POST", "login", 302, 302, 302, 404),
+    "approvals:conflict_cancel": row("request", "POST", "login", 302, 302, 302, 404),
+    "approvals:approval_policies": row("company", "GET", *MEMBERS_READ),
+    "approvals:policy_create": row("company", "POST", "login", 403, 403, 400, 404),
+    "approvals:policy_update": row("policy", "POST", "login", 403, 403, 400, 404),
+    "approvals:policy_delete": row("policy", "POST", "login", 403, 403, 302, 404),
+    "approvals:auto_rule_create": row("company", "POST", "login", 403, 403, 400, 404),
+    "approvals:auto_rule_update": row("rule", "POST", "login", 403, 403, 400, 404),
+    "approvals:auto_rule_delete": row("rule", "POST", "login", 403, 403, 302, 404),
+    "approvals:approval_settings": row("company", "POST", "login", 403, 403, 400, 404),
     # audit
-    "audit_log": row("company", "GET", "login", 403, 403, 200, 404),
-    "audit_export": row("export", "GET", "login", 403, 403, 200, 404),
-    "audit_verify": row("company", "POST", "login", 403, 403, 302, 404),
-    "invoice_timeline": row("invoice", "GET", *MEMBERS_READ),
-    "invoice_restore": row("version", "POST", "login", 302, 403, 403, 404),
+    "audit:audit_log": row("company", "GET", "login", 403, 403, 200, 404),
+    "audit:audit_export": row("export", "GET", "login", 403, 403, 200, 404),
+    "audit:audit_verify": row("company", "POST", "login", 403, 403, 302, 404),
+    "audit:invoice_timeline": row("invoice", "GET", *MEMBERS_READ),
+    "audit:invoice_restore": row("version", "POST", "login", 302, 403, 403, 404),
 }
 
 
-def _walk(patterns, prefix=""):
+def _walk(patterns, prefix="", namespace=""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern.name
+            yield prefix + str(pattern.pattern), pattern.name and namespace + pattern.name
 
 
 def portal_urls() -> dict[str, str]:

@@ -45,7 +45,7 @@ def test_inbox_lists_pending_requests_oldest_first_with_impact_and_age(client, c
     first = submitted(invoice, accountant)
     second = submitted(make_invoice(company, number=2), accountant)
     client.force_login(approver)
-    response = client.get(url("approval_inbox", company_id=company.pk))
+    response = client.get(url("approvals:approval_inbox", company_id=company.pk))
     assert response.status_code == 200
     html = response.content.decode()
     assert html.index(f'data-request="{first.pk}"') < html.index(f'data-request="{second.pk}"')
@@ -56,18 +56,18 @@ def test_inbox_lists_pending_requests_oldest_first_with_impact_and_age(client, c
 def test_inbox_htmx_answers_the_rows_fragment_and_filters(client, company, invoice, accountant, approver):
     submitted(invoice, accountant)
     client.force_login(approver)
-    response = client.get(url("approval_inbox", company_id=company.pk), {"kind": "credit_note"}, **HTMX)
+    response = client.get(url("approvals:approval_inbox", company_id=company.pk), {"kind": "credit_note"}, **HTMX)
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html and 'id="inbox-rows"' in html
     assert 'data-testid="inbox-row"' not in html
-    shown = client.get(url("approval_inbox", company_id=company.pk), {"kind": "update"}, **HTMX)
+    shown = client.get(url("approvals:approval_inbox", company_id=company.pk), {"kind": "update"}, **HTMX)
     assert 'data-testid="inbox-row"' in shown.content.decode()
 
 
 def test_inbox_bad_filters_are_harmless(client, company, invoice, accountant, approver):
     submitted(invoice, accountant)
     client.force_login(approver)
-    response = client.get(url("approval_inbox", company_id=company.pk),
+    response = client.get(url("approvals:approval_inbox", company_id=company.pk),
                           {"min_impact": "mucho", "older_than": "-3", "requester": "x", "kind": "zzz"})
     assert response.status_code == 200
 
@@ -77,18 +77,18 @@ def test_inbox_query_count_does_not_grow_with_rows(client, company, invoice, acc
     client.force_login(approver)
     submitted(invoice, accountant)
     with django_assert_max_num_queries(12) as few:
-        client.get(url("approval_inbox", company_id=company.pk))
+        client.get(url("approvals:approval_inbox", company_id=company.pk))
     for number in range(2, 7):
         submitted(make_invoice(company, number=number), accountant)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(url("approval_inbox", company_id=company.pk))
+        response = client.get(url("approvals:approval_inbox", company_id=company.pk))
     assert response.content.decode().count('data-testid="inbox-row"') == 6
 
 
 def test_the_requester_sees_no_decision_buttons_on_own_request(client, invoice, accountant, manager):
     change_request = submitted(invoice, accountant)
     client.force_login(accountant)
-    html = client.get(url("request_detail", change_request)).content.decode()
+    html = client.get(url("approvals:request_detail", change_request)).content.decode()
     assert 'data-testid="decision-panel"' in html and 'data-testid="approve"' not in html
     assert change_request.routed_by in html
 
@@ -101,7 +101,7 @@ def test_approve_inline_from_the_inbox_answers_the_row_and_fires_the_counter_eve
     change_request = submitted(invoice, accountant)
     client.force_login(approver)
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(url("request_decide", change_request), {"outcome": "approve", "from": "inbox"}, **HTMX)
+        response = client.post(url("approvals:request_decide", change_request), {"outcome": "approve", "from": "inbox"}, **HTMX)
     assert response.status_code == 200
     assert response["HX-Trigger"] == "approvals-changed"
     assert 'data-testid="row-notice"' in response.content.decode()
@@ -112,19 +112,19 @@ def test_approve_inline_from_the_inbox_answers_the_row_and_fires_the_counter_eve
 def test_reject_without_comment_shows_why_and_changes_nothing(client, invoice, accountant, approver):
     change_request = submitted(invoice, accountant)
     client.force_login(approver)
-    response = client.post(url("request_decide", change_request), {"outcome": "reject", "comment": ""}, **HTMX)
+    response = client.post(url("approvals:request_decide", change_request), {"outcome": "reject", "comment": ""}, **HTMX)
     assert response.status_code == 200 and "HX-Trigger" not in response
     assert 'data-testid="decision-error"' in response.content.decode()
     assert not Decision.objects.exists()
-    garbage = client.post(url("request_decide", change_request), {"outcome": "¿?"}, **HTMX)
+    garbage = client.post(url("approvals:request_decide", change_request), {"outcome": "¿?"}, **HTMX)
     assert garbage.status_code == 200 and not Decision.objects.exists()
 
 
 def test_reject_with_a_comment_without_javascript_redirects_with_a_message(client, invoice, accountant, approver):
     change_request = submitted(invoice, accountant)
     client.force_login(approver)
-    response = client.post(url("request_decide", change_request), {"outcome": "reject", "comment": "No procede"})
-    assert response.status_code == 302 and response["Location"] == url("request_detail", change_request)
+    response = client.post(url("approvals:request_decide", change_request), {"outcome": "reject", "comment": "No procede"})
+    assert response.status_code == 302 and response["Location"] == url("approvals:request_detail", change_request)
     change_request.refresh_from_db()
     assert change_request.state == State.REJECTED
 
@@ -135,13 +135,13 @@ def test_the_panel_polls_while_the_push_runs_and_stops_when_it_ends(client, invo
     with django_capture_on_commit_callbacks(execute=False):
         request_decide(change_request=change_request, user=approver, outcome="approve")
     client.force_login(accountant)
-    running = client.get(url("decision_panel", change_request), **HTMX).content.decode()
+    running = client.get(url("approvals:decision_panel", change_request), **HTMX).content.decode()
     assert 'hx-trigger="every 2s"' in running and 'data-push-state="queued"' in running
     Push.objects.filter(change_request=change_request).update(state=Push.State.APPLIED)
     ChangeRequest.objects.filter(pk=change_request.pk).update(state=State.APPLIED)
-    done = client.get(url("decision_panel", change_request), **HTMX).content.decode()
+    done = client.get(url("approvals:decision_panel", change_request), **HTMX).content.decode()
     assert "every 2s" not in done and 'data-push-state="applied"' in done
-    assert client.get(url("decision_panel", change_request)).status_code == 302
+    assert client.get(url("approvals:decision_panel", change_request)).status_code == 302
 
 
 def test_a_failed_push_shows_alegras_answer_and_a_retry_button(client, invoice, accountant, approver,
@@ -154,10 +154,10 @@ def test_a_failed_push_shows_alegras_answer_and_a_retry_button(client, invoice, 
         last_message="La factura no se puede modificar.")
     ChangeRequest.objects.filter(pk=change_request.pk).update(state=State.FAILED)
     client.force_login(approver)
-    html = client.get(url("request_detail", change_request)).content.decode()
+    html = client.get(url("approvals:request_detail", change_request)).content.decode()
     assert "3061" in html and "La factura no se puede modificar." in html and 'data-testid="retry"' in html
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        response = client.post(url("push_retry", change_request), **HTMX)
+        response = client.post(url("approvals:push_retry", change_request), **HTMX)
     assert response["HX-Trigger"] == "approvals-changed" and len(queued) == 1
     assert Push.objects.get(change_request=change_request).state == Push.State.QUEUED
 
@@ -165,10 +165,10 @@ def test_a_failed_push_shows_alegras_answer_and_a_retry_button(client, invoice, 
 def test_counters_count_what_waits_for_the_user(client, company, invoice, accountant, approver):
     submitted(invoice, accountant)
     client.force_login(approver)
-    html = client.get(url("approval_counters", company_id=company.pk), **HTMX).content.decode()
+    html = client.get(url("approvals:approval_counters", company_id=company.pk), **HTMX).content.decode()
     assert 'data-testid="waiting-count">1<' in html
     client.force_login(accountant)
-    html = client.get(url("approval_counters", company_id=company.pk), **HTMX).content.decode()
+    html = client.get(url("approvals:approval_counters", company_id=company.pk), **HTMX).content.decode()
     assert "waiting-count" not in html and "inbox-link" not in html
 
 
@@ -194,9 +194,9 @@ def test_the_conflict_screen_shows_three_columns_and_rebase_returns_to_approval(
         client, invoice, accountant, approver, django_capture_on_commit_callbacks):
     change_request = conflicted(invoice, accountant, approver, django_capture_on_commit_callbacks)
     client.force_login(accountant)
-    html = client.get(url("request_conflict", change_request)).content.decode()
+    html = client.get(url("approvals:request_conflict", change_request)).content.decode()
     assert "2026-12-24" in html and "Nuestra nota" in html and 'data-testid="rebase"' in html
-    response = client.post(url("conflict_rebase", change_request))
+    response = client.post(url("approvals:conflict_rebase", change_request))
     assert response.status_code == 302
     change_request.refresh_from_db()
     assert change_request.state == State.PENDING
@@ -208,11 +208,11 @@ def test_cancel_from_the_conflict_screen_keeps_alegras_version(client, invoice, 
                                                                django_capture_on_commit_callbacks):
     change_request = conflicted(invoice, accountant, approver, django_capture_on_commit_callbacks)
     client.force_login(approver)
-    assert client.post(url("conflict_cancel", change_request)).status_code == 302
+    assert client.post(url("approvals:conflict_cancel", change_request)).status_code == 302
     change_request.refresh_from_db()
     assert change_request.state == State.CONFLICT  # an approver may not cancel it
     client.force_login(manager)
-    client.post(url("conflict_cancel", change_request), {"comment": "Se queda lo de Alegra"})
+    client.post(url("approvals:conflict_cancel", change_request), {"comment": "Se queda lo de Alegra"})
     change_request.refresh_from_db()
     assert change_request.state == State.CANCELLED
 
@@ -222,43 +222,43 @@ def test_cancel_from_the_conflict_screen_keeps_alegras_version(client, invoice, 
 
 def test_the_policies_page_starts_with_defaults_and_managers_edit_them_with_history(client, company, manager, approver):
     client.force_login(approver)
-    page = client.get(url("approval_policies", company_id=company.pk))
+    page = client.get(url("approvals:approval_policies", company_id=company.pk))
     assert page.status_code == 200 and page.content.decode().count('data-testid="policy-row"') == 6
     assert 'data-testid="new-policy"' not in page.content.decode()
-    assert client.post(url("policy_create", company_id=company.pk), {"name": "X"}).status_code == 403
+    assert client.post(url("approvals:policy_create", company_id=company.pk), {"name": "X"}).status_code == 403
 
     client.force_login(manager)
-    response = client.post(url("policy_create", company_id=company.pk), {
+    response = client.post(url("approvals:policy_create", company_id=company.pk), {
         "name": "Notas crédito grandes", "position": "5", "kind": "credit_note", "min_impact": "1000000",
         "approvals_required": "3", "manager_required": "on", "is_active": "on"})
     assert response.status_code == 302
     policy = RoutingPolicy.objects.get(company=company, name="Notas crédito grandes")
     assert policy.approvals_required == 3 and policy.manager_required
-    page = client.get(url("approval_policies", company_id=company.pk)).content.decode()
+    page = client.get(url("approvals:approval_policies", company_id=company.pk)).content.decode()
     assert "Notas crédito grandes" in page and 'data-testid="policy-history"' in page
 
-    bad = client.post(url("policy_update", company_id=company.pk, pk=policy.pk),
+    bad = client.post(url("approvals:policy_update", company_id=company.pk, pk=policy.pk),
                       {f"p{policy.pk}-name": "Otra", f"p{policy.pk}-approvals_required": "9",
                        f"p{policy.pk}-position": "1"})
     assert bad.status_code == 400
     policy.refresh_from_db()
     assert policy.name == "Notas crédito grandes"
-    client.post(url("policy_delete", company_id=company.pk, pk=policy.pk))
+    client.post(url("approvals:policy_delete", company_id=company.pk, pk=policy.pk))
     assert not RoutingPolicy.objects.filter(pk=policy.pk).exists()
     assert RoutingPolicy.history.filter(id=policy.pk, history_type="-").exists()
 
 
 def test_managers_switch_auto_approval_rules_and_reminders(client, company, manager):
     client.force_login(manager)
-    response = client.post(url("auto_rule_create", company_id=company.pk),
+    response = client.post(url("approvals:auto_rule_create", company_id=company.pk),
                            {"name": "Solo notas", "kind": "notes_only", "is_active": "on"})
     assert response.status_code == 302
     assert AutoApprovalRule.objects.get(company=company).is_active
-    missing = client.post(url("auto_rule_create", company_id=company.pk),
+    missing = client.post(url("approvals:auto_rule_create", company_id=company.pk),
                           {"name": "Descuentos", "kind": "small_discount", "max_discount_percent": "5"})
     assert missing.status_code == 400 and AutoApprovalRule.objects.count() == 1
-    assert client.post(url("approval_settings", company_id=company.pk), {"remind_after_hours": "12"}).status_code == 302
-    assert client.post(url("approval_settings", company_id=company.pk), {"remind_after_hours": "0"}).status_code == 400
+    assert client.post(url("approvals:approval_settings", company_id=company.pk), {"remind_after_hours": "12"}).status_code == 302
+    assert client.post(url("approvals:approval_settings", company_id=company.pk), {"remind_after_hours": "0"}).status_code == 400
     assert company.approval_settings.remind_after_hours == 12
 
 
@@ -266,15 +266,15 @@ def test_objects_of_another_company_are_404(client, company, other_company, invo
     change_request = submitted(invoice, accountant)
     make_user("otto", other_company, "approver")
     client.force_login(outsider)
-    for name in ("request_decide", "push_retry", "conflict_rebase", "conflict_cancel"):
+    for name in ("approvals:request_decide", "approvals:push_retry", "approvals:conflict_rebase", "approvals:conflict_cancel"):
         assert client.post(url(name, change_request), {"outcome": "approve"}).status_code == 404
     alien = RoutingPolicy.objects.create(company=company, name="Ajena")
-    response = client.post(url("policy_delete", company_id=other_company.pk, pk=alien.pk))
+    response = client.post(url("approvals:policy_delete", company_id=other_company.pk, pk=alien.pk))
     assert response.status_code == 404 and RoutingPolicy.objects.filter(pk=alien.pk).exists()
 
 
 def test_the_header_carries_the_counters_that_listen_for_the_decision_event(client, company, approver):
     client.force_login(approver)
-    html = client.get(reverse("invoice_list", kwargs={"company_id": company.pk})).content.decode()
+    html = client.get(reverse("invoices:invoice_list", kwargs={"company_id": company.pk})).content.decode()
     assert 'data-testid="approval-counters"' in html
-    assert "approvals-changed from:body" in html and url("approval_counters", company_id=company.pk) in html
+    assert "approvals-changed from:body" in html and url("approvals:approval_counters", company_id=company.pk) in html

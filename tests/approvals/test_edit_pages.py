@@ -99,11 +99,11 @@ def invoice(company):
 def urls(invoice):
     args = [invoice.company_id, invoice.pk]
     return {
-        "edit": reverse("invoice_edit", args=args),
-        "recompute": reverse("invoice_edit_recompute", args=args),
-        "items": reverse("invoice_edit_items", args=args),
-        "contacts": reverse("invoice_edit_contacts", args=args),
-        "contact": reverse("invoice_contact_edit", args=args),
+        "edit": reverse("approvals:invoice_edit", args=args),
+        "recompute": reverse("approvals:invoice_edit_recompute", args=args),
+        "items": reverse("approvals:invoice_edit_items", args=args),
+        "contacts": reverse("approvals:invoice_edit_contacts", args=args),
+        "contact": reverse("approvals:invoice_contact_edit", args=args),
     }
 
 
@@ -122,7 +122,7 @@ def test_outsiders_get_404_and_members_without_the_role_403(client, invoice, app
     for name, url in endpoints.items():
         response = client.post(url) if name == "recompute" else client.get(url)
         assert response.status_code == 404, name
-    assert client.get(reverse("my_requests", args=[invoice.company_id])).status_code == 404
+    assert client.get(reverse("approvals:my_requests", args=[invoice.company_id])).status_code == 404
     client.force_login(approver)
     for name, url in endpoints.items():
         response = client.post(url) if name == "recompute" else client.get(url)
@@ -137,12 +137,12 @@ def test_anonymous_users_are_sent_to_log_in(client, invoice):
 def test_another_companys_invoice_is_not_found(client, invoice, accountant, other_company):
     other = make_invoice(other_company, number=9)
     client.force_login(accountant)
-    assert client.get(reverse("invoice_edit", args=[invoice.company_id, other.pk])).status_code == 404
+    assert client.get(reverse("approvals:invoice_edit", args=[invoice.company_id, other.pk])).status_code == 404
 
 
 def test_the_invoice_page_links_accountants_to_the_editor(client, invoice, accountant):
     client.force_login(accountant)
-    html = client.get(reverse("invoice_detail", args=[invoice.company_id, invoice.pk])).content.decode()
+    html = client.get(reverse("invoices:invoice_detail", args=[invoice.company_id, invoice.pk])).content.decode()
     assert urls(invoice)["edit"] in html
 
 
@@ -262,7 +262,7 @@ def test_save_a_draft_and_come_back_to_it(client, invoice, accountant):
     data = form_of(page)
     data.update({"lines-0-price": "41", "action": "submit"})
     response = client.post(urls(invoice)["edit"], data)
-    assert response["Location"] == reverse("request_detail", args=[invoice.company_id, change_request.pk])
+    assert response["Location"] == reverse("approvals:request_detail", args=[invoice.company_id, change_request.pk])
     change_request.refresh_from_db()
     assert change_request.state == State.PENDING
     assert change_request.proposed_document["items"][0]["price"] == "41"
@@ -301,7 +301,7 @@ def test_a_second_accountant_is_shown_the_open_request(client, invoice, company,
     client.force_login(luis)
     html = client.get(urls(invoice)["edit"]).content.decode()
     assert 'data-testid="blocked"' in html and 'id="edit-form"' not in html
-    assert reverse("request_detail", args=[company.pk, change_request.pk]) in html
+    assert reverse("approvals:request_detail", args=[company.pk, change_request.pk]) in html
     response = client.post(urls(invoice)["edit"], {"action": "submit", "reason": "x"})
     assert 'data-testid="blocked"' in response.content.decode()
     assert ChangeRequest.objects.count() == 1
@@ -462,7 +462,7 @@ def test_a_contact_update_from_the_invoice(client, invoice, accountant):
 
 def test_my_requests_empty_state_then_listed_and_filtered(client, company, invoice, accountant):
     client.force_login(accountant)
-    url = reverse("my_requests", args=[company.pk])
+    url = reverse("approvals:my_requests", args=[company.pk])
     html = client.get(url).content.decode()
     assert 'data-testid="empty"' in html
     pending = services.request_save_and_submit(invoice=invoice, user=accountant, reason="r",
@@ -480,7 +480,7 @@ def test_my_requests_empty_state_then_listed_and_filtered(client, company, invoi
 def test_my_requests_query_count_is_constant(client, company, accountant):
     mirror_catalogue(company)
     client.force_login(accountant)
-    url = reverse("my_requests", args=[company.pk])
+    url = reverse("approvals:my_requests", args=[company.pk])
     client.get(url)
 
     def add(number):
@@ -499,7 +499,7 @@ def test_request_page_shows_state_reason_diff_history_and_decision_panel(client,
         invoice=invoice, user=accountant, reason="Precio de lista equivocado", kind="update",
         proposed={**invoice.document, "items": [{**invoice.document["items"][0], "price": "45"},
                                                  invoice.document["items"][1]]})
-    url = reverse("request_detail", args=[invoice.company_id, change_request.pk])
+    url = reverse("approvals:request_detail", args=[invoice.company_id, change_request.pk])
     client.force_login(approver)
     html = client.get(url).content.decode()
     assert 'data-testid="state"' in html and "Precio de lista equivocado" in html
@@ -514,29 +514,29 @@ def test_request_actions_cancel_rebase_copy(client, invoice, accountant):
                                                  kind="update", proposed={**invoice.document, "anotation": "Nota"})
     client.force_login(accountant)
     args = [invoice.company_id, change_request.pk]
-    assert client.get(reverse("request_cancel", args=args)).status_code == 405
+    assert client.get(reverse("approvals:request_cancel", args=args)).status_code == 405
     change_in_alegra(invoice, observations="Entregado")
-    html = client.get(reverse("request_detail", args=args)).content.decode()
-    assert 'data-testid="stale"' in html and reverse("request_rebase", args=args) in html
-    response = client.post(reverse("request_rebase", args=args))
+    html = client.get(reverse("approvals:request_detail", args=args)).content.decode()
+    assert 'data-testid="stale"' in html and reverse("approvals:request_rebase", args=args) in html
+    response = client.post(reverse("approvals:request_rebase", args=args))
     assert response["Location"] == urls(invoice)["edit"]
     change_request.refresh_from_db()
     assert change_request.base_hash == invoice.content_hash
-    client.post(reverse("request_submit", args=args))
+    client.post(reverse("approvals:request_submit", args=args))
     change_request.refresh_from_db()
     assert change_request.state == State.PENDING
-    client.post(reverse("request_cancel", args=args), {"comment": "ya no"})
+    client.post(reverse("approvals:request_cancel", args=args), {"comment": "ya no"})
     change_request.refresh_from_db()
     assert change_request.state == State.CANCELLED
-    response = client.post(reverse("request_copy", args=args))
+    response = client.post(reverse("approvals:request_copy", args=args))
     assert response["Location"] == urls(invoice)["edit"]
     assert ChangeRequest.objects.filter(state=State.DRAFT).count() == 1
-    response = client.post(reverse("request_copy", args=args), follow=True)
+    response = client.post(reverse("approvals:request_copy", args=args), follow=True)
     assert "is already open for this invoice" in response.content.decode()
 
 
 def test_the_invoice_requests_fragment_lists_every_kind(client, invoice, accountant, approver, outsider):
-    url = reverse("invoice_requests", args=[invoice.company_id, invoice.pk])
+    url = reverse("approvals:invoice_requests", args=[invoice.company_id, invoice.pk])
     client.force_login(accountant)
     html = client.get(url, **HX).content.decode()
     assert "No correction has been proposed" in html and urls(invoice)["contact"] in html

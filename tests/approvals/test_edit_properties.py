@@ -197,8 +197,8 @@ def test_fuzzed_posts_to_the_editor_never_fail(fuzz_setup, data, htmx):
     post = data.draw(posts(start))
     target = data.draw(st.sampled_from([invoice, stamped]))
     args = [target.company_id, target.pk]
-    _never_500(client, reverse("invoice_edit_recompute", args=args), post, htmx=True)
-    _never_500(client, reverse("invoice_edit", args=args), post, htmx=htmx)
+    _never_500(client, reverse("approvals:invoice_edit_recompute", args=args), post, htmx=True)
+    _never_500(client, reverse("approvals:invoice_edit", args=args), post, htmx=htmx)
     ChangeRequest.objects.all().delete()  # each example starts with no open request
 
 
@@ -208,7 +208,7 @@ def test_fuzzed_posts_to_the_editor_never_fail(fuzz_setup, data, htmx):
 def test_fuzzed_posts_to_the_contact_update_never_fail(fuzz_setup, data):
     client, invoice, _stamped, _base_form = fuzz_setup
     post = data.draw(posts())
-    _never_500(client, reverse("invoice_contact_edit", args=[invoice.company_id, invoice.pk]),
+    _never_500(client, reverse("approvals:invoice_contact_edit", args=[invoice.company_id, invoice.pk]),
                post, htmx=data.draw(st.booleans()))
     ChangeRequest.objects.all().delete()
 
@@ -217,7 +217,7 @@ def test_fuzzed_posts_to_the_contact_update_never_fail(fuzz_setup, data):
 def test_the_largest_form_is_answered_not_crashed(fuzz_setup):
     client, invoice, _stamped, base_form = fuzz_setup
     post = {**base_form, "lines-TOTAL_FORMS": "99999999999999999999", "op": "up:1999"}
-    response = client.post(reverse("invoice_edit_recompute", args=[invoice.company_id, invoice.pk]),
+    response = client.post(reverse("approvals:invoice_edit_recompute", args=[invoice.company_id, invoice.pk]),
                            post, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert response.content.decode().count('name="lines-1999-item"') == 1

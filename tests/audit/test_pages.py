@@ -65,7 +65,7 @@ def synthetic(company, count: int, *, people=(), invoices=(), start=None, step=d
 def log_url(company, **params):
     from urllib.parse import urlencode
 
-    return reverse("audit_log", args=[company.pk]) + (f"?{urlencode(params)}" if params else "")
+    return reverse("audit:audit_log", args=[company.pk]) + (f"?{urlencode(params)}" if params else "")
 
 
 def walk(client, company, **params) -> list[int]:
@@ -84,7 +84,7 @@ def walk(client, company, **params) -> list[int]:
 def exported(client, company, fmt: str, **params) -> list[dict]:
     from urllib.parse import urlencode
 
-    url = reverse("audit_export", args=[company.pk, fmt]) + (f"?{urlencode(params)}" if params else "")
+    url = reverse("audit:audit_export", args=[company.pk, fmt]) + (f"?{urlencode(params)}" if params else "")
     response = client.get(url)
     assert response.status_code == 200 and response.streaming
     body = b"".join(response.streaming_content).decode()
@@ -98,9 +98,9 @@ def exported(client, company, fmt: str, **params) -> list[dict]:
 
 def test_managers_see_the_log_members_only_their_invoices_history_outsiders_nothing(
         client, company, people, versioned, other_company):
-    log = reverse("audit_log", args=[company.pk])
-    export = reverse("audit_export", args=[company.pk, "csv"])
-    timeline = reverse("invoice_timeline", args=[company.pk, versioned.pk])
+    log = reverse("audit:audit_log", args=[company.pk])
+    export = reverse("audit:audit_export", args=[company.pk, "csv"])
+    timeline = reverse("audit:invoice_timeline", args=[company.pk, versioned.pk])
     expected = {
         people.manager: {log: 200, export: 200, timeline: 200},
         people.accountant: {log: 403, export: 403, timeline: 200},
@@ -114,19 +114,19 @@ def test_managers_see_the_log_members_only_their_invoices_history_outsiders_noth
     # Another company's invoice through one's own company: 404, not a leak.
     theirs = make_invoice(other_company, number=9)
     client.force_login(people.outsider)
-    assert client.get(reverse("invoice_timeline", args=[company.pk, theirs.pk])).status_code == 404
+    assert client.get(reverse("audit:invoice_timeline", args=[company.pk, theirs.pk])).status_code == 404
     client.force_login(people.manager)
-    assert client.get(reverse("invoice_timeline", args=[company.pk, theirs.pk])).status_code == 404
-    assert client.get(reverse("audit_export", args=[company.pk, "xml"])).status_code == 404
+    assert client.get(reverse("audit:invoice_timeline", args=[company.pk, theirs.pk])).status_code == 404
+    assert client.get(reverse("audit:audit_export", args=[company.pk, "xml"])).status_code == 404
     client.logout()
     assert client.get(log).status_code == 302
 
 
 def test_the_nav_shows_the_audit_to_managers_only(client, company, people):
     client.force_login(people.manager)
-    assert reverse("audit_log", args=[company.pk]) in client.get(reverse("invoice_list", args=[company.pk])).content.decode()
+    assert reverse("audit:audit_log", args=[company.pk]) in client.get(reverse("invoices:invoice_list", args=[company.pk])).content.decode()
     client.force_login(people.accountant)
-    assert reverse("audit_log", args=[company.pk]) not in client.get(reverse("invoice_list", args=[company.pk])).content.decode()
+    assert reverse("audit:audit_log", args=[company.pk]) not in client.get(reverse("invoices:invoice_list", args=[company.pk])).content.decode()
 
 
 # --- the log -------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def test_bad_filters_say_what_is_wrong_and_show_nothing(client, company, people,
     assert response.status_code == 200
     assert response.context["page"] is None and response.context["entries"] == []
     assert response.context["form"].errors
-    export = client.get(reverse("audit_export", args=[company.pk, "csv"]) + "?" + "&".join(
+    export = client.get(reverse("audit:audit_export", args=[company.pk, "csv"]) + "?" + "&".join(
         f"{k}={v}" for k, v in params.items()), HTTP_ACCEPT_LANGUAGE="en")
     assert export.status_code == 400 and "filters are not valid" in export.content.decode()
 
@@ -235,12 +235,12 @@ def test_the_badge_shows_the_last_verification(client, company, people, versione
 
     entry = AuditEntry.objects.get(company=company, seq=2)
     tamper("UPDATE audit_auditentry SET why = %s WHERE id = %s", ["x", entry.pk])
-    response = client.post(reverse("audit_verify", args=[company.pk]))
+    response = client.post(reverse("audit:audit_verify", args=[company.pk]))
     assert response.status_code == 302
     html = client.get(log_url(company)).content.decode()
     assert "audit-badge broken" in html and "#2" in html
     client.force_login(people.accountant)
-    assert client.post(reverse("audit_verify", args=[company.pk])).status_code == 403
+    assert client.post(reverse("audit:audit_verify", args=[company.pk])).status_code == 403
 
 
 def test_times_are_shown_in_the_company_time_zone(client, company, people):
@@ -296,7 +296,7 @@ def test_the_timeline_shows_versions_and_requests_and_compares_any_two(client, c
     request_save_draft(invoice=versioned, user=people.accountant, kind="update", reason="Nota",
                        proposed={**versioned.document, "observations": "Propuesta"})
     client.force_login(people.approver)
-    response = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]))
+    response = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert [e.action for e in response.context["entries"]] == [
@@ -305,17 +305,17 @@ def test_the_timeline_shows_versions_and_requests_and_compares_any_two(client, c
     # By default the last change is compared: the line whose quantity moved, side by side.
     assert 'data-component="diff"' in html and 'data-kind="changed"' in html
     first, _second, third = sorted(versioned.history.values_list("history_id", flat=True))
-    compare = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]),
+    compare = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk]),
                          {"a": first, "b": third}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="compare")
     body = compare.content.decode()
     assert "<html" not in body and body.strip().startswith('<section class="card" id="compare">')
     assert "Cambiada en Alegra" in body and 'data-kind="changed"' in body
     assert "Restore this version" not in html and "Restaurar esta versión" not in html  # approvers do not restore
     client.force_login(people.accountant)
-    mine = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]), {"a": first, "b": third})
-    restore_first = reverse("invoice_restore", args=[company.pk, versioned.pk, first])
+    mine = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk]), {"a": first, "b": third})
+    restore_first = reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first])
     assert 'data-testid="restore-compared"' in mine.content.decode() and restore_first in mine.content.decode()
-    current = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]), {"a": third, "b": first})
+    current = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk]), {"a": third, "b": first})
     assert 'data-testid="restore-compared"' not in current.content.decode()
 
 
@@ -324,17 +324,17 @@ def test_versions_of_another_invoice_cannot_be_compared(client, company, people,
     change_in_alegra(other, observations="x")
     foreign = other.history.order_by("history_id").first().history_id
     client.force_login(people.accountant)
-    response = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]),
+    response = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk]),
                           {"a": foreign, "b": versioned.history.first().history_id})
     assert response.status_code == 200 and response.context["diff"] is None
     assert response.context["compare_form"].errors["a"]
-    bad = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]), {"a": "x", "b": "-1"})
+    bad = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk]), {"a": "x", "b": "-1"})
     assert bad.status_code == 200 and bad.context["diff"] is None and bad.context["compare_form"].errors
 
 
 def test_the_timeline_costs_the_same_queries_at_any_size(client, company, people, invoice):
     client.force_login(people.accountant)
-    url = reverse("invoice_timeline", args=[company.pk, invoice.pk])
+    url = reverse("audit:invoice_timeline", args=[company.pk, invoice.pk])
     client.get(url)
 
     def queries():
@@ -356,10 +356,10 @@ def test_the_timeline_costs_the_same_queries_at_any_size(client, company, people
 def test_an_accountant_restores_an_earlier_version_as_a_draft_request(client, company, people, versioned):
     first = versioned.history.order_by("history_id").first()
     client.force_login(people.accountant)
-    response = client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id]))
+    response = client.post(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first.history_id]))
     change_request = ChangeRequest.objects.get(invoice=versioned)
     assert response.status_code == 302
-    assert response["Location"] == reverse("request_detail", args=[company.pk, change_request.pk])
+    assert response["Location"] == reverse("approvals:request_detail", args=[company.pk, change_request.pk])
     assert change_request.state == "draft" and change_request.requester == people.accountant
     assert change_request.base_hash == versioned.content_hash
     assert change_request.proposed_document["observations"] == first.document["observations"]
@@ -374,24 +374,24 @@ def test_an_accountant_restores_an_earlier_version_as_a_draft_request(client, co
 def test_restore_refusals_change_nothing_and_say_why(client, company, people, versioned):
     current = versioned.history.order_by("-history_id").first()
     first = versioned.history.order_by("history_id").first()
-    url = reverse("invoice_restore", args=[company.pk, versioned.pk, current.history_id])
+    url = reverse("audit:invoice_restore", args=[company.pk, versioned.pk, current.history_id])
     client.force_login(people.accountant)
     before = AuditEntry.objects.count()
     response = client.post(url, follow=True)
     assert "nothing to restore" in response.content.decode() or "nada que restaurar" in response.content.decode()
     assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
-    assert client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, 99999999])).status_code == 302
+    assert client.post(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, 99999999])).status_code == 302
     assert not ChangeRequest.objects.exists()
     # An open request on the invoice: only one at a time.
-    client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id]))
-    second = client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id]), follow=True)
+    client.post(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first.history_id]))
+    second = client.post(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first.history_id]), follow=True)
     assert ChangeRequest.objects.count() == 1 and "#" in second.content.decode()
     # Managers and approvers do not propose changes; outsiders do not even see the invoice.
     client.force_login(people.manager)
-    assert client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 403
+    assert client.post(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 403
     client.force_login(people.outsider)
-    assert client.post(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 404
-    assert client.get(reverse("invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 405
+    assert client.post(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 404
+    assert client.get(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first.history_id])).status_code == 405
 
 
 def test_a_stamped_invoice_is_not_restored_in_place(client, company, people, catalogue):
@@ -399,7 +399,7 @@ def test_a_stamped_invoice_is_not_restored_in_place(client, company, people, cat
     change_in_alegra(stamped, observations="cambio")
     first = stamped.history.order_by("history_id").first()
     client.force_login(people.accountant)
-    response = client.post(reverse("invoice_restore", args=[company.pk, stamped.pk, first.history_id]), follow=True)
+    response = client.post(reverse("audit:invoice_restore", args=[company.pk, stamped.pk, first.history_id]), follow=True)
     assert "credit note" in response.content.decode() or "nota crédito" in response.content.decode()
     assert not ChangeRequest.objects.exists()
 
@@ -407,7 +407,7 @@ def test_a_stamped_invoice_is_not_restored_in_place(client, company, people, cat
 def test_every_recorded_invoice_version_is_on_its_timeline(client, company, people, versioned):
     sync.invoice_mark_deleted(company=company, alegra_id=versioned.alegra_id, source="sync")
     client.force_login(people.manager)
-    response = client.get(reverse("invoice_timeline", args=[company.pk, versioned.pk]))
+    response = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk]))
     versions = Invoice.history.model.objects.filter(id=versioned.pk).count()
     assert sum(1 for e in response.context["entries"] if e.source == "invoice") == versions == 4
     assert "deleted in Alegra" in response.content.decode() or "eliminada en Alegra" in response.content.decode()

@@ -27,7 +27,7 @@ def _queries(client, url) -> int:
 
 def test_list_query_count_is_constant_whatever_the_data_size(client, company, accountant):
     client.force_login(accountant)
-    url = reverse("invoice_list", args=[company.pk])
+    url = reverse("invoices:invoice_list", args=[company.pk])
     _mirror(company, 3)
     client.get(url)  # the first visit stores the current company in the session
     small = _queries(client, url)
@@ -41,7 +41,7 @@ def test_list_query_count_is_constant_whatever_the_data_size(client, company, ac
 def test_list_keyset_pagination_walks_every_invoice_once(client, company, accountant):
     client.force_login(accountant)
     _mirror(company, 120)
-    url = reverse("invoice_list", args=[company.pk])
+    url = reverse("invoices:invoice_list", args=[company.pk])
     for sort in ["-date", "date", "number", "-number", "total", "-total"]:
         seen, next_url, pages = [], f"{url}?sort={sort}", 0
         while next_url:
@@ -58,7 +58,7 @@ def test_number_sort_is_numeric(client, company, accountant):
     client.force_login(accountant)
     for n in (9, 10, 100):
         invoice_store(company=company, document=invoice_doc(n), source="sync")
-    html = client.get(reverse("invoice_list", args=[company.pk]) + "?sort=number").content.decode()
+    html = client.get(reverse("invoices:invoice_list", args=[company.pk]) + "?sort=number").content.decode()
     assert html.index(">FE9<") < html.index(">FE10<") < html.index(">FE100<")
 
 
@@ -66,7 +66,7 @@ def test_filters_and_totals(client, company, accountant):
     client.force_login(accountant)
     _mirror(company, 10)
     invoice_store(company=company, document=invoice_doc(50, status="void"), source="sync")
-    url = reverse("invoice_list", args=[company.pk])
+    url = reverse("invoices:invoice_list", args=[company.pk])
     html = client.get(url + "?status=void").content.decode()
     assert "FE50" in html and "FE1<" not in html
     assert "1 invoice" in html or "1 factura" in html
@@ -77,7 +77,7 @@ def test_filters_and_totals(client, company, accountant):
 def test_htmx_request_gets_only_the_table_fragment(client, company, accountant):
     client.force_login(accountant)
     _mirror(company, 3)
-    response = client.get(reverse("invoice_list", args=[company.pk]) + "?status=open", HTTP_HX_REQUEST="true")
+    response = client.get(reverse("invoices:invoice_list", args=[company.pk]) + "?status=open", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert 'id="invoice-table"' in html and "<html" not in html and "FE1" in html
 
@@ -89,13 +89,13 @@ def test_htmx_request_gets_only_the_table_fragment(client, company, accountant):
 def test_bad_filters_never_break_the_page(client, company, accountant, query):
     client.force_login(accountant)
     _mirror(company, 3)
-    assert client.get(reverse("invoice_list", args=[company.pk]) + "?" + query).status_code == 200
+    assert client.get(reverse("invoices:invoice_list", args=[company.pk]) + "?" + query).status_code == 200
 
 
 def test_empty_state_invites_the_first_sync(client, company, accountant):
     client.force_login(accountant)
-    html = client.get(reverse("invoice_list", args=[company.pk])).content.decode()
-    assert reverse("sync_page", args=[company.pk]) in html
+    html = client.get(reverse("invoices:invoice_list", args=[company.pk])).content.decode()
+    assert reverse("invoices:sync_page", args=[company.pk]) in html
 
 
 def test_detail_shows_lines_totals_client_and_versions(client, company, accountant):
@@ -105,7 +105,7 @@ def test_detail_shows_lines_totals_client_and_versions(client, company, accounta
     from invoices.models import Invoice
 
     invoice = Invoice.objects.get(company=company, alegra_id="1")
-    html = client.get(reverse("invoice_detail", args=[company.pk, invoice.pk])).content.decode()
+    html = client.get(reverse("invoices:invoice_detail", args=[company.pk, invoice.pk])).content.decode()
     assert "Cemento gris 50 kg" in html and "Constructora" not in html or "Cliente 2" in html
     assert "webhook" in html and "sync" in html
     assert "$ 143,80" in html
@@ -117,7 +117,7 @@ def test_detail_query_count_does_not_grow_with_versions(client, company, account
 
     invoice_store(company=company, document=invoice_doc(1), source="sync")
     invoice = Invoice.objects.get(company=company, alegra_id="1")
-    url = reverse("invoice_detail", args=[company.pk, invoice.pk])
+    url = reverse("invoices:invoice_detail", args=[company.pk, invoice.pk])
     client.get(url)
     few = _queries(client, url)
     for i in range(15):
@@ -133,7 +133,7 @@ def test_stamped_invoice_explains_why_it_cannot_be_edited_in_place(client, compa
     invoice_store(company=company, document=doc, source="sync")
     invoice = Invoice.objects.get(company=company, alegra_id="7")
     assert invoice.is_stamped and not invoice.editable_in_place
-    html = client.get(reverse("invoice_detail", args=[company.pk, invoice.pk])).content.decode()
+    html = client.get(reverse("invoices:invoice_detail", args=[company.pk, invoice.pk])).content.decode()
     assert "STAMPED_AND_ACCEPTED" in html and "abc123" in html
 
 
@@ -143,5 +143,5 @@ def test_invoice_of_another_company_is_404_even_with_its_pk(client, company, oth
     from invoices.models import Invoice
 
     foreign = Invoice.objects.get(company=other_company)
-    assert client.get(reverse("invoice_detail", args=[company.pk, foreign.pk])).status_code == 404
-    assert client.get(reverse("invoice_detail", args=[other_company.pk, foreign.pk])).status_code == 404
+    assert client.get(reverse("invoices:invoice_detail", args=[company.pk, foreign.pk])).status_code == 404
+    assert client.get(reverse("invoices:invoice_detail", args=[other_company.pk, foreign.pk])).status_code == 404

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_pages_speak_spanish_by_default_and_english_on_request(client, accountant, company, settings):
     settings.LANGUAGE_CODE = "es"  # the project's default; other tests read English
     client.force_login(accountant)
-    url = reverse("invoice_list", args=[company.pk])
+    url = reverse("invoices:invoice_list", args=[company.pk])
     assert "Facturas" in client.get(url).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": url})
     assert ">Invoices<" in client.get(url).content.decode()

@@ -19,8 +19,8 @@ def test_token_is_encrypted_at_rest(company):
 
 def test_token_never_reaches_a_page(client, company, manager):
     client.force_login(manager)
-    for url in [reverse("company_home", args=[company.pk]), reverse("invoice_list", args=[company.pk]),
-                reverse("sync_page", args=[company.pk])]:
+    for url in [reverse("portal:company_home", args=[company.pk]), reverse("invoices:invoice_list", args=[company.pk]),
+                reverse("invoices:sync_page", args=[company.pk])]:
         body = client.get(url).content.decode()
         assert "tok-secret-123456" not in body
         assert company.token_cipher not in body

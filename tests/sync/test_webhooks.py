@@ -72,7 +72,7 @@ def test_dropped_subscriptions_are_recreated(subscribed, django_capture_on_commi
 
 
 def _post(client, company, body, secret=None, **extra):
-    url = reverse("alegra_webhook", args=[company.pk, secret or company.webhook_secret])
+    url = reverse("invoices:alegra_webhook", args=[company.pk, secret or company.webhook_secret])
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
     return client.post(url, data=data, content_type="application/json", **extra)
 
@@ -82,7 +82,7 @@ def test_webhook_refuses_wrong_or_foreign_secrets(client, company, other_company
                  secret="wrong").status_code == 404
     assert _post(client, company, {"subject": "edit-invoice", "message": {"invoice": {"id": "1"}}},
                  secret=other_company.webhook_secret).status_code == 404
-    url = reverse("alegra_webhook", args=[99999, company.webhook_secret])
+    url = reverse("invoices:alegra_webhook", args=[99999, company.webhook_secret])
     assert client.post(url, data="{}", content_type="application/json").status_code == 404
     assert not WebhookEvent.objects.exists()
 
