@@ -10,7 +10,6 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable
 
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,7 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from portal.models import Company
 
-from . import mirror
+from . import hooks, mirror
 from .alegra import MAX_PAGE_SIZE as PAGE_SIZE
 from .alegra import AlegraClient, AlegraError
 from .models import Contact, Invoice, InvoiceLine, Item, SyncRun, Tax
@@ -66,6 +65,7 @@ def invoice_store(*, company: Company, document: dict, source: str, user=None, r
             invoice._history_user = user
         invoice.save()
         _rebuild_lines(invoice, body)
+        hooks.invoices_changed(company_id=company.pk, invoice_ids=[invoice.pk], source=source)
     return outcome
 
 
@@ -89,6 +89,7 @@ def invoice_mark_deleted(*, company: Company, alegra_id: str, source: str) -> bo
         invoice.is_deleted = True
         invoice._change_reason = f"{source}: deleted in Alegra"
         invoice.save()
+        hooks.invoices_changed(company_id=company.pk, invoice_ids=[invoice.pk], source=source)
     return True
 
 
@@ -207,15 +208,13 @@ def _store_all(run: SyncRun, company: Company, documents: Iterable, source: str)
         created = bulk_create_with_history(new, Invoice, default_change_reason=source)
         if any(invoice.pk is None for invoice in created):
             created = list(Invoice.objects.filter(company=company, alegra_id__in=[i.alegra_id for i in new]))
-        if apps.is_installed("audit"):  # bulk history sends no signal: the audit log is told here
-            from audit.recorder import record_bulk_history
-
-            record_bulk_history(Invoice, created)
+        hooks.bulk_history_written(Invoice, created)  # bulk history sends no signal of its own
         InvoiceLine.objects.bulk_create(
             InvoiceLine(invoice=invoice, company_id=company.pk, **row)
             for invoice in created
             for row in mirror.invoice_lines(invoice.document)
         )
+        hooks.invoices_changed(company_id=company.pk, invoice_ids=[i.pk for i in created], source=source)
     return set(parsed)
 
 

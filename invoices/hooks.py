@@ -1,0 +1,47 @@
+"""What the mirror tells the layers above it, without importing them.
+
+The mirror sits below approvals, findings and audit, so it cannot call them. A
+higher layer registers a function here in its `AppConfig.ready()`; the mirror
+calls every registered function at the documented moment. Registration is
+explicit and idempotent (the same function twice is kept once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+
+# (model, instances) for rows written by a bulk create that simple-history's signal does not see;
+# called inside the transaction that wrote them.
+_bulk_history: list[Callable] = []
+# (company_id, invoice ids, source) once the transaction that changed those invoices has committed.
+_invoices_changed: list[Callable] = []
+
+
+def on_bulk_history(function: Callable) -> None:
+    if function not in _bulk_history:
+        _bulk_history.append(function)
+
+
+def on_invoices_changed(function: Callable) -> None:
+    if function not in _invoices_changed:
+        _invoices_changed.append(function)
+
+
+def bulk_history_written(model, instances: Iterable) -> None:
+    instances = list(instances)
+    for function in _bulk_history:
+        function(model, instances)
+
+
+def invoices_changed(*, company_id: int, invoice_ids: Iterable[int], source: str) -> None:
+    ids = sorted({pk for pk in invoice_ids if pk is not None})
+    if not ids or not _invoices_changed:
+        return
+
+    def tell() -> None:
+        for function in _invoices_changed:
+            function(company_id=company_id, invoice_ids=ids, source=source)
+
+    transaction.on_commit(tell)
