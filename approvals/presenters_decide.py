@@ -18,7 +18,8 @@ from portal.models import Membership
 from . import routing
 from .models import ChangeRequest, Decision, Push, Routing
 from .presenters import EMPTY, HEADER_LABELS, value_text
-from .services.decisions import ApprovalStatus, approval_status, revision_of
+from .services.decisions import ApprovalStatus, approval_status
+from .services.submission import revision_of
 
 ACTIVE_PUSH = frozenset({Push.State.QUEUED, Push.State.PUSHING, Push.State.RETRYING})
 
@@ -193,7 +194,7 @@ def conflict_view(change_request: ChangeRequest, remote: Mapping | None) -> Conf
     remote = remote or {}
     view = ConflictView()
     if change_request.kind == ChangeRequest.Kind.CONTACT:
-        from .push import CONTACT_PATHS
+        from .services.push_writes import CONTACT_PATHS
 
         for name in CONTACT_PATHS:
             b, r, a = (str(_path(doc, name) or "") for doc in (base, remote, approved))

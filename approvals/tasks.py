@@ -11,12 +11,13 @@ import logging
 
 from celery import shared_task
 
-from . import notify, push
+from . import notify
+from .services import push
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
+@shared_task(name=push.PUSH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
 def push_change(self, push_id: int, after_attempt: int | None = None) -> str:
     outcome = push.push_run(push_id=push_id, after_attempt=after_attempt)
     if outcome.retry_in is not None:

@@ -25,8 +25,8 @@ from portal.access import ALL_ROLES, DECIDE_ROLES, MANAGE_ROLES, get_membership
 from . import presenters, presenters_decide
 from .forms_decide import AutoRuleForm, DecisionForm, InboxFilterForm, PolicyForm, SettingsForm
 from .models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Push, RoutingPolicy
-from .services import decisions
-from .services.decisions import DecisionRefused
+from .services import decisions, policies
+from .errors import ApprovalError
 
 CHANGED = "approvals-changed"
 INBOX_LIMIT = 200
@@ -144,7 +144,7 @@ def request_decide(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
         try:
             decisions.request_decide(change_request=change_request, user=request.user,
                                      outcome=form.cleaned_data["outcome"], comment=form.cleaned_data["comment"])
-        except DecisionRefused as refused:
+        except ApprovalError as refused:
             error = refused.message
     change_request.refresh_from_db()
     if request.htmx:
@@ -185,7 +185,7 @@ def push_retry(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     error = ""
     try:
         decisions.push_retry(change_request=change_request, user=request.user)
-    except DecisionRefused as refused:
+    except ApprovalError as refused:
         error = refused.message
     change_request.refresh_from_db()
     if request.htmx:
@@ -226,7 +226,7 @@ def conflict_rebase(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
     change_request = _request_for(company_id, pk)
     try:
         decisions.conflict_rebase(change_request=change_request, user=request.user)
-    except DecisionRefused as refused:
+    except ApprovalError as refused:
         messages.error(request, refused.message)
         return redirect("approvals:request_conflict", company_id=company_id, pk=pk)
     messages.success(request, _("The request now stands on Alegra's current version and waits for approval again."))
@@ -241,7 +241,7 @@ def conflict_cancel(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
     try:
         decisions.conflict_cancel(change_request=change_request, user=request.user,
                                   comment=request.POST.get("comment", "")[:2000])
-    except DecisionRefused as refused:
+    except ApprovalError as refused:
         messages.error(request, refused.message)
         return redirect("approvals:request_conflict", company_id=company_id, pk=pk)
     messages.success(request, _("The request was cancelled; Alegra keeps its version."))
@@ -301,7 +301,7 @@ def _policies_context(membership, *, failed=None, failed_target: tuple = (), set
 @require_GET
 def approval_policies(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id, ALL_ROLES)
-    decisions.policies_ensure_defaults(company=membership.company)
+    policies.policies_ensure_defaults(company=membership.company)
     return render(request, "approvals/policies.html", _policies_context(membership))
 
 
@@ -323,13 +323,13 @@ def policy_save(request: HttpRequest, company_id: int, pk: int | None = None) ->
     if form.is_valid():
         data = form.cleaned_data
         try:
-            decisions.policy_save(
+            policies.policy_save(
                 company=membership.company, user=request.user, policy=policy, name=data["name"],
                 position=data["position"], kind=data["kind"], changes=data["changes"],
                 min_impact=data["min_impact"], requested_by_id=data["requested_by"],
                 approvals_required=data["approvals_required"], manager_required=data["manager_required"],
                 is_active=data["is_active"])
-        except DecisionRefused as refused:
+        except ApprovalError as refused:
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("Policy saved."))
@@ -343,7 +343,7 @@ def policy_save(request: HttpRequest, company_id: int, pk: int | None = None) ->
 def policy_delete(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     get_membership(request, company_id, MANAGE_ROLES)
     policy = _policy_of(company_id, pk)
-    decisions.policy_delete(policy=policy, user=request.user)
+    policies.policy_delete(policy=policy, user=request.user)
     messages.success(request, _("Policy deleted."))
     return redirect("approvals:approval_policies", company_id=company_id)
 
@@ -366,11 +366,11 @@ def auto_rule_save(request: HttpRequest, company_id: int, pk: int | None = None)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            decisions.auto_rule_save(
+            policies.auto_rule_save(
                 company=membership.company, user=request.user, rule=rule, name=data["name"], kind=data["kind"],
                 is_active=data["is_active"], max_discount_percent=data["max_discount_percent"],
                 max_impact=data["max_impact"])
-        except DecisionRefused as refused:
+        except ApprovalError as refused:
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("Auto-approval rule saved."))
@@ -384,7 +384,7 @@ def auto_rule_save(request: HttpRequest, company_id: int, pk: int | None = None)
 def auto_rule_delete(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     get_membership(request, company_id, MANAGE_ROLES)
     rule = _rule_of(company_id, pk)
-    decisions.auto_rule_delete(rule=rule, user=request.user)
+    policies.auto_rule_delete(rule=rule, user=request.user)
     messages.success(request, _("Auto-approval rule removed."))
     return redirect("approvals:approval_policies", company_id=company_id)
 
@@ -396,9 +396,9 @@ def approval_settings_save(request: HttpRequest, company_id: int) -> HttpRespons
     form = SettingsForm(request.POST)
     if form.is_valid():
         try:
-            decisions.approval_settings_save(company=membership.company, user=request.user,
+            policies.approval_settings_save(company=membership.company, user=request.user,
                                              remind_after_hours=form.cleaned_data["remind_after_hours"])
-        except DecisionRefused as refused:
+        except ApprovalError as refused:
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("Reminder settings saved."))

@@ -25,7 +25,9 @@ from portal.access import EDIT_ROLES, get_membership
 
 from . import forms as edit_forms
 from . import presenters
+from .errors import ApprovalError
 from .models import ChangeRequest
+from .services import proposals
 from .services import requests as services
 
 Kind = ChangeRequest.Kind
@@ -62,7 +64,7 @@ def _situation(invoice: Invoice, user, wanted_kind: str | None) -> Situation:
             "This invoice is void: it is read-only. A void invoice cannot be corrected here; "
             "if it was never stamped it can be reopened in Alegra, and it will be editable "
             "after the next sync."))
-    open_request = services.open_request_for(invoice)
+    open_request = proposals.open_request_for(invoice)
     if open_request is not None:
         if (open_request.requester_id != user.pk or open_request.state != ChangeRequest.State.DRAFT
                 or open_request.kind == Kind.CONTACT):
@@ -194,7 +196,7 @@ def _base_for(invoice: Invoice, situation: Situation, base_hash: str) -> tuple[d
         return draft.base_document, draft.base_hash
     if not base_hash:
         return invoice.document, invoice.content_hash
-    return services.base_for_hash(invoice, base_hash), base_hash
+    return proposals.base_for_hash(invoice, base_hash), base_hash
 
 
 def _client_label(invoice: Invoice, base: dict, proposed_client: str) -> str:
@@ -231,7 +233,7 @@ def _bind(invoice: Invoice, situation: Situation, data, taxes: dict) -> Bound:
 def _update(request: HttpRequest, invoice: Invoice, situation: Situation, context: dict,
             partial: str | None) -> HttpResponse:
     company = invoice.company
-    taxes = services.catalogue_taxes(company)
+    taxes = proposals.catalogue_taxes(company)
     posted = request.method == "POST"
     op = (request.POST.get("op") or "")[:80] if posted else ""
     action = request.POST.get("action") if posted else None
@@ -253,8 +255,8 @@ def _update(request: HttpRequest, invoice: Invoice, situation: Situation, contex
             violations.append(RuleViolation("", "fix_first", _("Fix the errors below before re-basing.")))
         else:
             try:
-                rebased = services.rebase_document(bound.base, bound.proposed, invoice.document)
-            except services.RequestRefused as exc:
+                rebased = proposals.rebase_document(bound.base, bound.proposed, invoice.document)
+            except ApprovalError as exc:
                 violations += exc.violations
             else:
                 data = edit_forms.form_data(
@@ -271,7 +273,7 @@ def _update(request: HttpRequest, invoice: Invoice, situation: Situation, contex
                 saved = service(invoice=invoice, user=request.user, proposed=bound.proposed,
                                 reason=bound.header.cleaned_data.get("reason") or "",
                                 kind=Kind.UPDATE, request=situation.draft, base_hash=bound.base_hash)
-            except services.RequestRefused as exc:
+            except ApprovalError as exc:
                 violations += exc.violations
             else:
                 if action == "draft":
@@ -308,7 +310,7 @@ def _update_context(invoice: Invoice, context: dict, bound: Bound, taxes: dict,
     if bound.proposed is not None:
         preview = presenters.diff_of(bound.base, bound.proposed, taxes=taxes, country=company.country,
                                      before_label=_("In Alegra"), after_label=_("Proposed"))
-        found = services.validate_proposal(invoice=invoice, kind=Kind.UPDATE, base=bound.base,
+        found = proposals.validate_proposal(invoice=invoice, kind=Kind.UPDATE, base=bound.base,
                                            proposed=bound.proposed, taxes=taxes)
         known = {(v.field, v.code) for v in rule_violations}
         rule_violations += [v for v in found if v.code != "nothing_to_submit"
@@ -451,7 +453,7 @@ def _credit_note(request: HttpRequest, invoice: Invoice, situation: Situation, c
     if stale and draft is None:
         # Without a draft the note is already checked against the current invoice: the user
         # is told what changed, and the next submission is based on what they now see.
-        old = services.base_for_hash(invoice, posted_hash)
+        old = proposals.base_for_hash(invoice, posted_hash)
         if old is not None:
             meanwhile = presenters.diff_of(old, invoice.document, country=company.country,
                                            before_label=_("When you started"),
@@ -466,7 +468,7 @@ def _credit_note(request: HttpRequest, invoice: Invoice, situation: Situation, c
                 saved = service(invoice=invoice, user=request.user, proposed=note,
                                 reason=form.cleaned_data.get("reason") or "", kind=Kind.CREDIT_NOTE,
                                 request=draft, base_hash=posted_hash or None)
-            except services.RequestRefused as exc:
+            except ApprovalError as exc:
                 violations += exc.violations
             else:
                 if action == "draft":
@@ -478,9 +480,9 @@ def _credit_note(request: HttpRequest, invoice: Invoice, situation: Situation, c
     preview = None
     if note is not None:
         preview = presenters.present_note(base, note, country=company.country,
-                                          taxes=services.catalogue_taxes(company))
+                                          taxes=proposals.catalogue_taxes(company))
         known = {(v.field, v.code) for v in violations}
-        violations += [v for v in services.validate_proposal(invoice=invoice, kind=Kind.CREDIT_NOTE,
+        violations += [v for v in proposals.validate_proposal(invoice=invoice, kind=Kind.CREDIT_NOTE,
                                                              base=base, proposed=note)
                        if (v.field, v.code) not in known]
     precision = invoice.decimal_precision

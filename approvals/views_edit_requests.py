@@ -18,7 +18,9 @@ from portal.models import Role
 
 from . import forms as edit_forms
 from . import presenters
+from .errors import ApprovalError
 from .models import CLOSED_STATES, OPEN_STATES, ChangeRequest
+from .services import proposals, transitions
 from .services import requests as services
 from .views_edit import _invoice_for_editor
 
@@ -94,9 +96,9 @@ def invoice_requests(request: HttpRequest, company_id: int, pk: int) -> HttpResp
 def request_detail(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     change_request, membership = _request_for_member(request, company_id, pk)
     company = change_request.company
-    taxes = services.catalogue_taxes(company)
+    taxes = proposals.catalogue_taxes(company)
     view = presenters.present_request(change_request, taxes=taxes)
-    current = services.current_base(change_request.invoice, change_request.kind)
+    current = proposals.current_base(change_request.invoice, change_request.kind)
     stale = change_request.is_open and current.hash != change_request.base_hash
     meanwhile = None
     if stale:
@@ -121,9 +123,9 @@ def request_detail(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
         "history": history, "edit_url_name": edit_url_name(change_request),
         "can_edit": is_requester and change_request.state == State.DRAFT,
         "can_cancel": (is_requester or membership.role == Role.MANAGER)
-        and change_request.state in services.CANCELLABLE,
-        "can_rebase": is_requester and change_request.state in services.REBASABLE and stale,
-        "can_copy": is_accountant and change_request.state in services.COPYABLE,
+        and change_request.state in transitions.CANCELLABLE,
+        "can_rebase": is_requester and change_request.state in transitions.REBASABLE and stale,
+        "can_copy": is_accountant and change_request.state in transitions.COPYABLE,
     }
     return render(request, "approvals/request_detail.html", context)
 
@@ -132,7 +134,7 @@ def _act(request: HttpRequest, company_id: int, pk: int, action) -> HttpResponse
     change_request, _membership = _request_for_member(request, company_id, pk)
     try:
         result = action(change_request)
-    except services.RequestRefused as exc:
+    except ApprovalError as exc:
         for violation in exc.violations:
             messages.error(request, violation.message)
         return redirect("approvals:request_detail", company_id=company_id, pk=pk)
@@ -192,7 +194,7 @@ def invoice_contact_edit(request: HttpRequest, company_id: int, pk: int) -> Http
     context = {"company": invoice.company, "membership": membership, "invoice": invoice}
     if invoice.is_void or invoice.is_deleted:
         return render(request, "approvals/contact_edit.html", {**context, "readonly": True})
-    open_request = services.open_request_for(invoice)
+    open_request = proposals.open_request_for(invoice)
     draft = None
     if open_request is not None:
         if (open_request.requester_id == request.user.pk and open_request.state == State.DRAFT
@@ -200,7 +202,7 @@ def invoice_contact_edit(request: HttpRequest, company_id: int, pk: int) -> Http
             draft = open_request
         else:
             return render(request, "approvals/contact_edit.html", {**context, "blocked_by": open_request})
-    current = services.current_base(invoice, Kind.CONTACT)
+    current = proposals.current_base(invoice, Kind.CONTACT)
     base, base_hash = (draft.base_document, draft.base_hash) if draft else (current.document, current.hash)
     if request.method == "POST":
         data = request.POST
@@ -224,7 +226,7 @@ def invoice_contact_edit(request: HttpRequest, company_id: int, pk: int) -> Http
                 saved = service(invoice=invoice, user=request.user, proposed=proposed,
                                 reason=form.cleaned_data.get("reason") or "", kind=Kind.CONTACT,
                                 request=draft, base_hash=(form.cleaned_data.get("base_hash") or None))
-            except services.RequestRefused as exc:
+            except ApprovalError as exc:
                 violations += exc.violations
             else:
                 if action == "draft":
@@ -235,12 +237,12 @@ def invoice_contact_edit(request: HttpRequest, company_id: int, pk: int) -> Http
                 return redirect("approvals:request_detail", company_id=company_id, pk=saved.pk)
     if proposed is not None:
         known = {(v.field, v.code) for v in violations}
-        violations += [v for v in services.validate_proposal(invoice=invoice, kind=Kind.CONTACT,
+        violations += [v for v in proposals.validate_proposal(invoice=invoice, kind=Kind.CONTACT,
                                                              base=base, proposed=proposed)
                        if v.code != "nothing_to_submit" and (v.field, v.code) not in known]
     context.update({
         "form": form, "preview": preview, "violations": violations, "draft": draft,
-        "stale": base_hash != current.hash, "client": services.client_block(invoice),
+        "stale": base_hash != current.hash, "client": proposals.client_block(invoice),
         "form_errors": [f"{form.fields[n].label}: {m}" if n in form.fields else m
                         for n, ms in form.errors.items() for m in ms],
     })

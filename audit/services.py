@@ -14,7 +14,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from approvals.models import ChangeRequest
-from approvals.services.requests import RequestRefused, request_save_draft
+from approvals.errors import ApprovalError
+from approvals.services.requests import request_save_draft
 from invoices import editable
 from invoices.models import Invoice
 from invoices.rules import RuleViolation
@@ -47,12 +48,12 @@ def version_restore(*, invoice: Invoice, history_id: int, user) -> ChangeRequest
     version = (invoice.history.filter(history_id=history_id)
                .values("history_id", "history_date", "document", "content_hash").first())
     if version is None:
-        raise RequestRefused([RuleViolation("", "no_such_version", _("This invoice has no such version."))])
+        raise ApprovalError.of([RuleViolation("", "no_such_version", _("This invoice has no such version."))])
     if version["content_hash"] == invoice.content_hash:
-        raise RequestRefused([RuleViolation("", "already_current", _(
+        raise ApprovalError.of([RuleViolation("", "already_current", _(
             "This version is the invoice as it is now: there is nothing to restore."))])
     if not isinstance(version["document"], Mapping) or not isinstance(invoice.document, Mapping):
-        raise RequestRefused([RuleViolation("", "unreadable_version", _(
+        raise ApprovalError.of([RuleViolation("", "unreadable_version", _(
             "This version cannot be read as an invoice, so it cannot be restored."))])
     number = invoice.history.filter(history_id__lte=history_id).count()
     when = timezone.localtime(version["history_date"], queries.company_zone(invoice.company))

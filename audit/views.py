@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.presenters import diff_of
-from approvals.services.requests import RequestRefused, catalogue_taxes
+from approvals.errors import ApprovalError
+from approvals.services.proposals import catalogue_taxes
 from invoices.views import get_invoice_for_user
 from portal.access import EDIT_ROLES, MANAGE_ROLES, get_membership, remember_company
 
@@ -172,7 +173,7 @@ def invoice_restore(request: HttpRequest, company_id: int, pk: int, history_id: 
     invoice, _membership = get_invoice_for_user(request, company_id, pk)
     try:
         change_request = services.version_restore(invoice=invoice, history_id=history_id, user=request.user)
-    except RequestRefused as refused:
+    except ApprovalError as refused:
         for violation in refused.violations:
             messages.error(request, violation.message)
         return redirect("audit:invoice_timeline", company_id=company_id, pk=pk)

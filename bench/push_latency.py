@@ -56,7 +56,8 @@ from alegra_sandbox import services as sandbox  # noqa: E402
 from alegra_sandbox.models import SandboxRequestLog  # noqa: E402
 from alegra_sandbox.testing import make_account  # noqa: E402
 from approvals.models import ChangeRequest, Decision, Push  # noqa: E402
-from approvals.services.decisions import request_decide, request_submitted  # noqa: E402
+from approvals.services.decisions import request_decide
+from approvals.services.submission import request_submitted  # noqa: E402
 from approvals.services.requests import request_save_and_submit  # noqa: E402
 from invoices import mirror  # noqa: E402
 from invoices.alegra import loads  # noqa: E402

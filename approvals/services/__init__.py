@@ -1,15 +1,7 @@
-"""Every write of the approvals app goes through a function here (views, tasks and tests alike)."""
+"""Every write of the approvals app goes through a function in this package.
 
-from .requests import (  # noqa: F401
-    ALLOWED_TRANSITIONS,
-    RequestRefused,
-    StaleBase,
-    request_cancel,
-    request_copy_to_draft,
-    request_rebase,
-    request_save_and_submit,
-    request_save_draft,
-    request_submit,
-    request_transition,
-    validate_proposal,
-)
+By aggregate: `requests` (drafts, submission, cancellation, re-basing), `submission` (routing
+and approval), `decisions` (approvers' answers, retries, conflicts), `policies` (managers'
+rules), `push` and `push_writes` (the outbox and what it sends to Alegra), `transitions` (the
+one way a request's state moves), `proposals` (the reads and checks they share).
+"""

@@ -1,6 +1,6 @@
 """What a change request proposes: the base it starts from, the rules it must meet, and the
 documents carried over when the mirror moves. Reads and pure checks only; every write is in
-`approvals.services.requests`.
+the other services of this package.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from invoices import arithmetic, diff, editable, mirror, rules
 from invoices.models import Contact, Invoice, Item, Tax
 from invoices.rules import RuleViolation
 
+from ..errors import ApprovalError
 from ..models import OPEN_STATES, ChangeRequest
 
 Kind = ChangeRequest.Kind
@@ -33,36 +34,11 @@ PHONE = re.compile(r"^[0-9+()\-. ]{0,30}$")
 CONTACT_FIELDS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.address", "address.city")
 
 
-class RequestRefused(Exception):
-    """A write refused by a rule; `violations` say which and why, in the user's language."""
-
-    def __init__(self, violations: list[RuleViolation]):
-        self.violations = list(violations)
-        super().__init__("; ".join(v.message for v in self.violations))
-
-    @property
-    def codes(self) -> list[str]:
-        return [v.code for v in self.violations]
-
-
-class StaleBase(RequestRefused):
-    """The mirrored document moved since the edit began; the edit must be re-based first."""
-
-    def __init__(self, *, base_hash: str, current_hash: str):
-        self.base_hash, self.current_hash = base_hash, current_hash
-        super().__init__([RuleViolation("", "base_changed", _(
-            "The invoice changed in Alegra after you started editing. Review what changed "
-            "meanwhile and re-base your changes before submitting."))])
-
-
 @dataclass(frozen=True)
 class Base:
     document: dict
     hash: str
 
-
-def _refuse(code: str, message: str, field: str = "") -> RequestRefused:
-    return RequestRefused([RuleViolation(field, code, message)])
 
 # --- reads the rules need ---------------------------------------------------------------
 
@@ -116,7 +92,7 @@ def open_request_for(invoice: Invoice, exclude_pk: int | None = None) -> ChangeR
 # --- the rules --------------------------------------------------------------------------
 
 
-def _reason_violations(reason: str, *, required: bool) -> list[RuleViolation]:
+def reason_violations(reason: str, *, required: bool) -> list[RuleViolation]:
     text = (reason or "").strip()
     if required and not text:
         return [RuleViolation("reason", "reason_required", _(
@@ -299,16 +275,13 @@ def _validate_proposal(*, invoice: Invoice, kind: str, base: Mapping, proposed: 
 def rebase_document(old_base: Mapping, proposed: Mapping, current: Mapping) -> dict:
     """The accountant's changes (old_base → proposed) carried onto `current`.
 
-    Raises RequestRefused when the invoice changed meanwhile in the same places.
+    Raises ApprovalError when the invoice changed meanwhile in the same places.
     """
     changes = diff.diff_documents(old_base, proposed)
     try:
         return diff.apply_diff(current, changes)
     except diff.DiffConflict as exc:
-        raise _refuse("rebase_conflict", _(
-            "Your changes cannot be carried over: the invoice was changed meanwhile in the "
-            "same places (%(fields)s). Cancel this request and start again from the current "
-            "version.") % {"fields": ", ".join(exc.fields)}) from None
+        raise ApprovalError("rebase_conflict", {"variant": "invoice", "fields": ", ".join(exc.fields)}) from None
 
 
 def _rebase_contact(old_base: Mapping, proposed: Mapping, current: Mapping) -> dict:
@@ -322,14 +295,11 @@ def _rebase_contact(old_base: Mapping, proposed: Mapping, current: Mapping) -> d
             clashes.append(name)
         _set(result, name, new)
     if clashes:
-        raise _refuse("rebase_conflict", _(
-            "Your changes cannot be carried over: the contact was changed meanwhile in the "
-            "same places (%(fields)s). Cancel this request and start again from the current "
-            "version.") % {"fields": ", ".join(clashes)})
+        raise ApprovalError("rebase_conflict", {"variant": "contact", "fields": ", ".join(clashes)})
     return result
 
 
-def _carried_over(kind: str, old_base: Mapping, proposed: Mapping, current: Mapping) -> dict:
+def carried_over(kind: str, old_base: Mapping, proposed: Mapping, current: Mapping) -> dict:
     if kind == Kind.UPDATE:
         return rebase_document(old_base, proposed, current)
     if kind == Kind.CONTACT:
@@ -338,7 +308,7 @@ def _carried_over(kind: str, old_base: Mapping, proposed: Mapping, current: Mapp
     return copy.deepcopy(dict(proposed))
 
 
-def _stored(kind: str, proposed: Mapping, taxes: Mapping) -> dict:
+def stored_document(kind: str, proposed: Mapping, taxes: Mapping) -> dict:
     document = copy.deepcopy(dict(proposed))
     if kind == Kind.UPDATE:
         document = arithmetic.with_totals(document, taxes)

@@ -7,7 +7,7 @@ import httpx
 from alegra_sandbox import services as sandbox
 from alegra_sandbox.models import SandboxRequestLog
 from alegra_sandbox.testing import SandboxTransport, make_account
-from approvals.services.decisions import request_submitted
+from approvals.services.submission import request_submitted
 from approvals.services.requests import request_save_and_submit
 from invoices.alegra import AlegraClient
 from invoices.models import Invoice
@@ -124,7 +124,7 @@ from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
 
-from approvals import push as push_module  # noqa: E402
+from approvals.services import push as push_module  # noqa: E402
 from tests.factories import make_user  # noqa: E402
 
 

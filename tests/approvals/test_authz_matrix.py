@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from approvals.models import AutoApprovalRule, RoutingPolicy
 from approvals.services import requests as request_services
-from approvals.services.decisions import request_submitted
+from approvals.services.submission import request_submitted
 from invoices.models import SyncRun
 from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
 from tests.factories import make_user

@@ -11,10 +11,12 @@ from django.utils import timezone
 from approvals.models import AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
 from approvals.notify import reminders_send
 from approvals.services import requests as request_services
-from approvals.services.decisions import (
-    DecisionRefused, approval_settings_save, auto_rule_save, policies_ensure_defaults, policy_save,
-    request_decide, request_submitted, revision_of,
+from approvals.errors import ApprovalError
+from approvals.services.decisions import request_decide
+from approvals.services.policies import (
+    approval_settings_save, auto_rule_save, policies_ensure_defaults, policy_save,
 )
+from approvals.services.submission import request_submitted, revision_of
 from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
 from tests.factories import make_user
 
@@ -85,7 +87,7 @@ def test_one_approval_approves_and_writes_one_outbox_row(invoice, accountant, ap
 def test_nobody_decides_their_own_request_in_the_service(company, invoice, accountant):
     # An accountant who is also… nothing else here; a manager-requester is the realistic case.
     change_request = submitted(invoice, accountant, observations="Nota")
-    with pytest.raises(DecisionRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         decide(change_request, accountant)
     assert refused.value.code in {"not_allowed", "own_request"}
     assert not Decision.objects.exists()
@@ -97,7 +99,7 @@ def test_a_requester_who_is_also_a_decider_elsewhere_cannot_decide_own_request(c
     from portal.services import membership_set
 
     membership_set(user=accountant, company=company, role="manager")
-    with pytest.raises(DecisionRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         decide(change_request, accountant)
     assert refused.value.code == "own_request"
     assert change_request.state == State.PENDING
@@ -123,7 +125,7 @@ def test_the_database_keeps_one_decision_per_approver_and_one_outbox_row_per_app
 
 def test_a_rejection_needs_a_comment_and_nothing_changes_without_one(invoice, accountant, approver, no_tasks, mailoutbox):
     change_request = submitted(invoice, accountant, observations="Nota")
-    with pytest.raises(DecisionRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         decide(change_request, approver, "reject", "   ")
     assert refused.value.code == "comment_required"
     assert change_request.state == State.PENDING and not Decision.objects.exists()
@@ -139,7 +141,7 @@ def test_only_deciders_of_the_company_decide(invoice, accountant, outsider):
     change_request = submitted(invoice, accountant, observations="Nota")
     other_accountant = make_user("otto", invoice.company, "accountant")
     for user in (other_accountant, outsider):
-        with pytest.raises(DecisionRefused) as refused:
+        with pytest.raises(ApprovalError) as refused:
             decide(change_request, user)
         assert refused.value.code == "not_allowed"
 
@@ -147,7 +149,7 @@ def test_only_deciders_of_the_company_decide(invoice, accountant, outsider):
 def test_a_decided_request_takes_no_more_decisions(invoice, accountant, approver, approver2):
     change_request = submitted(invoice, accountant, observations="Nota")
     decide(change_request, approver)
-    with pytest.raises(DecisionRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         decide(change_request, approver2, "reject", "tarde")
     assert refused.value.code == "not_pending"
     assert Decision.objects.count() == 1
@@ -155,9 +157,9 @@ def test_a_decided_request_takes_no_more_decisions(invoice, accountant, approver
 
 def test_bad_outcome_and_long_comment_are_refused(invoice, accountant, approver):
     change_request = submitted(invoice, accountant, observations="Nota")
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(ApprovalError):
         decide(change_request, approver, "maybe")
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(ApprovalError):
         decide(change_request, approver, "approve", "x" * 2001)
     assert not Decision.objects.exists()
 
@@ -171,7 +173,7 @@ def test_two_approvals_by_different_people(company, invoice, accountant, approve
     assert change_request.approvals_required == 2 and "client" in change_request.routing_reason
     decide(change_request, approver)
     assert change_request.state == State.PENDING and not Push.objects.exists()
-    with pytest.raises(DecisionRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         decide(change_request, approver)
     assert refused.value.code == "already_decided"
     decide(change_request, approver2)
@@ -267,12 +269,12 @@ def test_a_daily_reminder_names_requests_pending_past_the_managers_limit(company
 
 
 def test_only_managers_write_policies_and_bad_values_change_nothing(company, approver, manager):
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(ApprovalError):
         policy_save(company=company, user=approver, name="X", approvals_required=1)
     for bad in ({"approvals_required": 9}, {"approvals_required": "dos"}, {"name": " "},
                 {"min_impact": "-5"}, {"min_impact": "abc"}, {"kind": "nope"}):
         values = {"name": "Nueva", "approvals_required": 1, **bad}
-        with pytest.raises(DecisionRefused):
+        with pytest.raises(ApprovalError):
             policy_save(company=company, user=manager, **values)
     assert not RoutingPolicy.objects.filter(company=company).exists()
     saved = policy_save(company=company, user=manager, name="Nueva", approvals_required=2, min_impact="1000,50")
@@ -281,9 +283,9 @@ def test_only_managers_write_policies_and_bad_values_change_nothing(company, app
 
 
 def test_a_discount_rule_needs_its_limits(company, manager):
-    with pytest.raises(DecisionRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         auto_rule_save(company=company, user=manager, name="Desc", kind="small_discount", max_discount_percent="5")
     assert refused.value.code == "limits_required"
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(ApprovalError):
         auto_rule_save(company=company, user=manager, name="Desc", kind="small_discount",
                        max_discount_percent="150", max_impact="10")

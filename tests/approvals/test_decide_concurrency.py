@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 
 from approvals.models import ChangeRequest, Decision, Push, RoutingPolicy
-from approvals.services.decisions import DecisionRefused, request_decide
+from approvals.errors import ApprovalError
+from approvals.services.decisions import request_decide
 from tests.approvals.pushkit import invoice_puts, sandbox_pushes, submit, world  # noqa: F401 (fixtures)
 
 
@@ -24,7 +25,7 @@ def decide_together(change_request_id: int, users) -> dict[str, str]:
             request_decide(change_request=ChangeRequest.objects.get(pk=change_request_id), user=user,
                            outcome="approve")
             results[user.username] = "ok"
-        except DecisionRefused as refused:
+        except ApprovalError as refused:
             results[user.username] = refused.code
         finally:
             connection.close()

@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 
 from approvals.models import AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
+from approvals.services import transitions
 from approvals.services import requests as request_services
-from approvals.services.decisions import request_decide, request_submitted
+from approvals.services.decisions import request_decide
+from approvals.services.submission import request_submitted
 from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
 from tests.factories import make_user
 
@@ -186,7 +188,7 @@ def conflicted(invoice, accountant, approver, capture):
     from invoices.sync import invoice_store
 
     invoice_store(company=invoice.company, document=remote, source="sync")
-    request_services.request_transition(change_request=change_request, to_state=State.CONFLICT, user=None)
+    transitions.request_transition(change_request=change_request, to_state=State.CONFLICT, user=None)
     return change_request
 
 

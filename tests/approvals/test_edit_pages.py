@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals.models import ChangeRequest
+from approvals.services import proposals
 from approvals.services import requests as services
 from invoices import mirror
 from invoices.models import Contact, Item
@@ -540,7 +541,7 @@ def test_the_invoice_requests_fragment_lists_every_kind(client, invoice, account
     client.force_login(accountant)
     html = client.get(url, **HX).content.decode()
     assert "No correction has been proposed" in html and urls(invoice)["contact"] in html
-    base = services.current_base(invoice, "contact").document
+    base = proposals.current_base(invoice, "contact").document
     contact_update = services.request_save_draft(invoice=invoice, user=accountant, reason="Se mudó",
                                                  kind="contact", proposed={**base, "email": "nuevo@losandes.test"})
     client.force_login(approver)

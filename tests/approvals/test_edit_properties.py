@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from approvals import forms as edit_forms
 from approvals.models import ChangeRequest
+from approvals.services import proposals
 from approvals.services import requests as services
 from invoices import arithmetic, diff
 from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a fixture)
@@ -112,7 +113,7 @@ def test_a_saved_draft_carries_alegras_totals(company, accountant, lines):
     mirror_catalogue(company)
     invoice = make_invoice(company)
     ChangeRequest.objects.filter(invoice=invoice).delete()
-    catalogue = services.catalogue_taxes(company)
+    catalogue = proposals.catalogue_taxes(company)
     form = edit_forms.form_data(
         edit_forms.header_initial(invoice.document),
         [{"origin": "", "item": str(n + 1), "name": "x", "description": "", "reference": "",

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from alegra_sandbox import services as sandbox
-from approvals import push as push_module
+from approvals.services import push as push_module
 from approvals.models import ChangeRequest, Push
 from approvals.services.decisions import conflict_rebase, push_retry, request_decide
 from approvals.services.requests import request_save_and_submit
@@ -285,7 +285,7 @@ def credit_note_request(world):
                                      "Devolución de una unidad", "2025-03-20")
     change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, proposed=note,
                                              reason="El cliente devolvió un bulto", kind="credit_note")
-    from approvals.services.decisions import request_submitted
+    from approvals.services.submission import request_submitted
 
     request_submitted(change_request=change_request)
     change_request.refresh_from_db()

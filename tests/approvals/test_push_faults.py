@@ -14,7 +14,7 @@ import pytest
 
 from alegra_sandbox import services as sandbox
 from alegra_sandbox.testing import deliveries_through, frozen_clock
-from approvals import push as push_module
+from approvals.services import push as push_module
 from approvals.models import ChangeRequest, Push
 from approvals.services.decisions import request_decide
 from tests.approvals.pushkit import alegra_client, mirrored_invoice, submit, world  # noqa: F401 (fixtures)

@@ -8,6 +8,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from approvals.models import ChangeRequest
+from approvals.errors import ApprovalError, StaleBase
+from approvals.services import proposals, transitions
 from approvals.services import requests as services
 from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a fixture)
     change_in_alegra,
@@ -80,7 +82,7 @@ def test_submit_turns_the_draft_into_a_pending_request(invoice, accountant):
 
 
 def test_save_and_submit_writes_nothing_when_the_reason_is_missing(invoice, accountant):
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_save_and_submit(invoice=invoice, user=accountant, reason="  ",
                                          proposed=with_line(invoice, 0, price="45"), kind="update")
     assert refused.value.codes == ["reason_required"]
@@ -126,7 +128,7 @@ RULES = [
 
 @pytest.mark.parametrize("code, make, words", RULES, ids=[f"{r[0]}-{i}" for i, r in enumerate(RULES)])
 def test_each_rule_is_refused_with_its_message_and_nothing_is_written(invoice, accountant, code, make, words):
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_save_draft(invoice=invoice, user=accountant, proposed=make(invoice),
                                     reason="motivo", kind="update")
     assert code in refused.value.codes
@@ -140,7 +142,7 @@ def test_a_date_in_a_closed_period_is_refused(company, accountant):
     company.closed_until = datetime.date(2026, 10, 31)
     company.save()
     invoice = make_invoice(company)
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         draft(invoice, accountant)
     assert refused.value.codes == ["date_in_closed_period"]
     assert "closed period" in refused.value.violations[0].message
@@ -150,7 +152,7 @@ def test_a_date_in_a_closed_period_is_refused(company, accountant):
 def test_the_new_total_cannot_go_below_what_was_paid(company, accountant):
     mirror_catalogue(company)
     invoice = make_invoice(company, paid="140")
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         draft(invoice, accountant, with_line(invoice, 1, quantity="0.5"))
     assert refused.value.codes == ["total_below_paid"]
     assert "already been paid" in refused.value.violations[0].message
@@ -160,7 +162,7 @@ def test_the_new_total_cannot_go_below_what_was_paid(company, accountant):
 def test_messages_are_translated(invoice, accountant):
     from django.utils import translation
 
-    with translation.override("en"), pytest.raises(services.RequestRefused) as refused:
+    with translation.override("en"), pytest.raises(ApprovalError) as refused:
         draft(invoice, accountant, with_line(invoice, 0, quantity="0"))
     assert "greater than zero" in refused.value.violations[0].message
 
@@ -168,7 +170,7 @@ def test_messages_are_translated(invoice, accountant):
 def test_a_stamped_invoice_is_not_updated_in_place(company, accountant):
     mirror_catalogue(company)
     invoice = make_invoice(company, stamped=True)
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         draft(invoice, accountant)
     assert refused.value.codes == ["stamped_use_credit_note"]
     nothing_written(invoice)
@@ -179,7 +181,7 @@ def test_a_void_invoice_is_read_only_for_every_kind(company, accountant):
     invoice = make_invoice(company, status="void")
     for kind, proposed in [("update", with_line(invoice, 0, price="1")),
                            ("contact", {**invoice.document["client"], "email": "x@y.co"})]:
-        with pytest.raises(services.RequestRefused) as refused:
+        with pytest.raises(ApprovalError) as refused:
             services.request_save_draft(invoice=invoice, user=accountant, proposed=proposed,
                                         reason="r", kind=kind)
         assert refused.value.codes == ["void_read_only"]
@@ -188,14 +190,14 @@ def test_a_void_invoice_is_read_only_for_every_kind(company, accountant):
 
 def test_only_accountants_of_the_company_propose(invoice, approver, outsider):
     for user in (approver, outsider):
-        with pytest.raises(services.RequestRefused) as refused:
+        with pytest.raises(ApprovalError) as refused:
             draft(invoice, user)
         assert refused.value.codes == ["not_allowed"]
     nothing_written(invoice)
 
 
 def test_an_unknown_kind_is_refused(invoice, accountant):
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         draft(invoice, accountant, kind="delete")
     assert refused.value.codes == ["invalid_kind"]
 
@@ -206,7 +208,7 @@ def test_an_unknown_kind_is_refused(invoice, accountant):
 def test_a_second_accountant_cannot_open_a_competing_request(invoice, company, accountant):
     first = draft(invoice, accountant)
     other = make_user("luis", company, "accountant")
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         draft(invoice, other)
     assert refused.value.codes == ["open_request_exists"]
     assert f"#{first.pk}" in refused.value.violations[0].message
@@ -227,10 +229,10 @@ def test_the_database_holds_one_open_request_per_invoice(invoice, accountant):
 def test_someone_else_cannot_edit_or_submit_my_draft(invoice, company, accountant):
     mine = draft(invoice, accountant)
     other = make_user("luis", company, "accountant")
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_submit(change_request=mine, user=other)
     assert refused.value.codes == ["not_yours"]
-    with pytest.raises(services.RequestRefused):
+    with pytest.raises(ApprovalError):
         services.request_save_draft(invoice=invoice, user=other, request=mine,
                                     proposed=with_line(invoice, 0, price="50"), reason="", kind="update")
     mine.refresh_from_db()
@@ -243,7 +245,7 @@ def test_someone_else_cannot_edit_or_submit_my_draft(invoice, company, accountan
 def test_submit_is_refused_when_the_invoice_changed_in_alegra_meanwhile(invoice, accountant):
     change_request = draft(invoice, accountant)
     change_in_alegra(invoice, observations="Entregado en obra")
-    with pytest.raises(services.StaleBase) as refused:
+    with pytest.raises(StaleBase) as refused:
         services.request_submit(change_request=change_request, user=accountant)
     assert refused.value.codes == ["base_changed"]
     change_request.refresh_from_db()
@@ -264,7 +266,7 @@ def test_rebase_carries_my_change_onto_the_current_version(invoice, accountant):
 def test_rebase_refuses_when_alegra_changed_the_same_field(invoice, accountant):
     change_request = draft(invoice, accountant, edited(invoice, observations="Mía"))
     change_in_alegra(invoice, observations="De Alegra")
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_rebase(change_request=change_request, user=accountant)
     assert refused.value.codes == ["rebase_conflict"]
     assert "observations" in refused.value.violations[0].message
@@ -273,11 +275,11 @@ def test_rebase_refuses_when_alegra_changed_the_same_field(invoice, accountant):
 def test_a_form_based_on_an_older_version_is_refused_on_save(invoice, accountant):
     old_hash = invoice.content_hash
     change_in_alegra(invoice, observations="Entregado")
-    with pytest.raises(services.StaleBase):
+    with pytest.raises(StaleBase):
         services.request_save_draft(invoice=invoice, user=accountant, proposed=with_line(invoice, 0, price="45"),
                                     reason="", kind="update", base_hash=old_hash)
     nothing_written(invoice)
-    assert services.base_for_hash(invoice, old_hash)["observations"] == ""
+    assert proposals.base_for_hash(invoice, old_hash)["observations"] == ""
 
 
 # --- transitions ---------------------------------------------------------------------------
@@ -285,15 +287,15 @@ def test_a_form_based_on_an_older_version_is_refused_on_save(invoice, accountant
 
 def test_transitions_follow_the_table_and_record_who_and_why(invoice, accountant, approver):
     change_request = services.request_submit(change_request=draft(invoice, accountant), user=accountant)
-    services.request_transition(change_request=change_request, to_state=State.APPROVED,
+    transitions.request_transition(change_request=change_request, to_state=State.APPROVED,
                                 user=approver, reason="approved: OK")
     assert change_request.state == State.APPROVED
-    with pytest.raises(services.RequestRefused) as refused:
-        services.request_transition(change_request=change_request, to_state=State.DRAFT,
+    with pytest.raises(ApprovalError) as refused:
+        transitions.request_transition(change_request=change_request, to_state=State.DRAFT,
                                     user=approver, reason="no")
     assert refused.value.codes == ["invalid_transition"]
     for state in (State.PUSHING, State.APPLIED):
-        services.request_transition(change_request=change_request, to_state=state, user=None,
+        transitions.request_transition(change_request=change_request, to_state=state, user=None,
                                     reason=f"push: {state}")
     entries = list(change_request.history.order_by("history_id").exclude(
         history_change_reason__startswith="routed").values_list(
@@ -304,13 +306,13 @@ def test_transitions_follow_the_table_and_record_who_and_why(invoice, accountant
         ("applied", None, "push: applied"),
     ]
     for state in State.values:
-        with pytest.raises(services.RequestRefused):
-            services.request_transition(change_request=change_request, to_state=state, user=None)
+        with pytest.raises(ApprovalError):
+            transitions.request_transition(change_request=change_request, to_state=state, user=None)
 
 
 def test_every_state_appears_in_the_transition_table():
-    assert set(services.ALLOWED_TRANSITIONS) == set(State.values)
-    for targets in services.ALLOWED_TRANSITIONS.values():
+    assert set(transitions.ALLOWED_TRANSITIONS) == set(State.values)
+    for targets in transitions.ALLOWED_TRANSITIONS.values():
         assert targets <= set(State.values)
 
 
@@ -324,16 +326,16 @@ def test_cancel_then_copy_into_a_new_draft(invoice, accountant):
     assert copy_.pk != change_request.pk and copy_.state == State.DRAFT
     assert copy_.proposed_document["items"][0]["price"] == "45"
     assert copy_.reason == change_request.reason
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_copy_to_draft(change_request=change_request, user=accountant)
     assert refused.value.codes == ["open_request_exists"]
 
 
 def test_a_rejected_request_can_be_copied_but_not_cancelled(invoice, accountant, approver):
     change_request = services.request_submit(change_request=draft(invoice, accountant), user=accountant)
-    services.request_transition(change_request=change_request, to_state=State.REJECTED,
+    transitions.request_transition(change_request=change_request, to_state=State.REJECTED,
                                 user=approver, reason="rejected: precio alto")
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_cancel(change_request=change_request, user=accountant)
     assert refused.value.codes == ["not_cancellable"]
     assert services.request_copy_to_draft(change_request=change_request, user=accountant).state == State.DRAFT
@@ -366,7 +368,7 @@ def test_a_credit_note_for_a_stamped_invoice(company, accountant):
 def test_a_credit_note_above_the_balance_is_refused(company, accountant):
     mirror_catalogue(company)
     invoice = make_invoice(company, stamped=True, paid="100")
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_save_draft(invoice=invoice, user=accountant, proposed=note_for(
             invoice, invoices=[{"id": invoice.alegra_id, "amount": "47.60"}]), reason="r", kind="credit_note")
     assert "amount_above_balance" in refused.value.codes
@@ -376,7 +378,7 @@ def test_a_credit_note_above_the_balance_is_refused(company, accountant):
 def test_a_credit_note_needs_type_cause_and_a_returnable_quantity(company, accountant):
     mirror_catalogue(company)
     invoice = make_invoice(company, stamped=True)
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_save_draft(invoice=invoice, user=accountant,
                                     proposed=note_for(invoice, quantity="3", type="", cause=""),
                                     reason="r", kind="credit_note")
@@ -385,7 +387,7 @@ def test_a_credit_note_needs_type_cause_and_a_returnable_quantity(company, accou
 
 
 def test_a_contact_update_is_based_on_the_mirrored_contact(invoice, accountant):
-    base = services.current_base(invoice, "contact")
+    base = proposals.current_base(invoice, "contact")
     proposed = copy.deepcopy(base.document)
     proposed["address"] = {"address": "Avenida 68 # 12-30", "city": "Cali"}
     change_request = services.request_save_draft(invoice=invoice, user=accountant, proposed=proposed,
@@ -400,10 +402,10 @@ def test_a_contact_update_is_based_on_the_mirrored_contact(invoice, accountant):
     ("email", None, "nothing_to_submit"),
 ])
 def test_contact_rules(invoice, accountant, field, value, code):
-    proposed = copy.deepcopy(services.current_base(invoice, "contact").document)
+    proposed = copy.deepcopy(proposals.current_base(invoice, "contact").document)
     if value is not None:
         proposed[field] = value
-    with pytest.raises(services.RequestRefused) as refused:
+    with pytest.raises(ApprovalError) as refused:
         services.request_save_draft(invoice=invoice, user=accountant, proposed=proposed,
                                     reason="r", kind="contact")
     assert code in refused.value.codes

@@ -8,8 +8,8 @@ from django.utils import translation
 
 from approvals import routing
 from approvals.models import AutoApprovalRule, ChangeRequest, RoutingPolicy
-from approvals.services import requests as request_services
-from approvals.services.decisions import policies_ensure_defaults
+from approvals.services import proposals
+from approvals.services.policies import policies_ensure_defaults
 from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
 from tests.factories import make_user
 
@@ -31,15 +31,15 @@ def invoice(company):
 
 def request_for(invoice, user, kind="update", **changes) -> ChangeRequest:
     """A request as a draft would hold it (unsaved: routing only reads it)."""
-    base = request_services.current_base(invoice, kind)
+    base = proposals.current_base(invoice, kind)
     proposed = copy.deepcopy(base.document)
     lines = changes.pop("lines", None)
     if lines:
         for index, values in lines.items():
             proposed["items"][index].update(values)
     proposed.update(changes)
-    old, new = request_services.money_impact(kind, base.document, proposed,
-                                             request_services.catalogue_taxes(invoice.company))
+    old, new = proposals.money_impact(kind, base.document, proposed,
+                                             proposals.catalogue_taxes(invoice.company))
     return ChangeRequest(company=invoice.company, invoice=invoice, kind=kind, requester=user,
                          base_document=base.document, base_hash=base.hash, proposed_document=proposed,
                          old_total=old, new_total=new, reason="Corrección")

@@ -24,7 +24,7 @@ from django.db import connection
 from alegra_sandbox import services as sandbox
 from alegra_sandbox.models import SandboxRequestLog
 from alegra_sandbox.testing import make_account
-from approvals import push as push_module
+from approvals.services import push as push_module
 from approvals.models import ChangeRequest, Push
 from approvals.services.decisions import request_decide
 from tests.approvals.pushkit import FAST_HASHERS, mirrored_invoice, sandbox_company, submit

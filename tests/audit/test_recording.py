@@ -10,11 +10,11 @@ import pytest
 from django.urls import reverse
 
 from alegra_sandbox import services as sandbox
-from approvals import push as push_module
 from approvals.models import AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
-from approvals.services.decisions import (
-    auto_rule_save, policies_ensure_defaults, policy_delete, policy_save, request_decide, request_submitted,
-)
+from approvals.services import push as push_module
+from approvals.services.decisions import request_decide
+from approvals.services.policies import auto_rule_save, policies_ensure_defaults, policy_delete, policy_save
+from approvals.services.submission import request_submitted
 from approvals.services.requests import request_save_and_submit
 from audit.models import Action, AuditEntry
 from invoices import sync

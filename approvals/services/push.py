@@ -22,35 +22,33 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from invoices import arithmetic, diff, editable, mirror
+from invoices import mirror
 from invoices.alegra import AlegraClient, AlegraError
 from invoices.sync import contact_store, invoice_store
+from portal.celery import app as celery_app
 
-from . import notify
-from .models import ChangeRequest, Decision, Push
-from .services.requests import request_transition
+from .. import notify
+from ..models import ChangeRequest, Decision, Push
+from .push_writes import WRITERS, Applied, Conflict
+from .transitions import request_transition
 
 log = logging.getLogger(__name__)
 
 State = Push.State
 CRState = ChangeRequest.State
 
-CREDIT_NOTE_SCAN_PAGES = 5
 HISTORY_REASON_LENGTH = 100  # the mirror's history keeps a short reason
-CONTACT_PATHS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.address", "address.city")
-CONTACT_READ_ONLY = frozenset({"id", "status", "internalContacts"})
-CONTACT_REFERENCES = frozenset({"seller", "priceList", "term"})
+# Sent by name: the task module imports this one, so this one does not import it.
+PUSH_TASK = "approvals.tasks.push_change"
 
 
 def max_attempts() -> int:
@@ -100,23 +98,6 @@ class Outcome:
     attempt: int | None = None  # the attempt that scheduled it
 
 
-class Conflict(Exception):
-    def __init__(self, remote: dict, fields: list[str]):
-        self.remote, self.fields = remote, fields
-        super().__init__("Alegra changed: " + ", ".join(fields))
-
-
-@dataclass
-class Applied:
-    response: dict
-    wrote: bool
-    result_id: str = ""
-    invoice_document: dict | None = None
-    contact_document: dict | None = None
-    expected_total: Decimal | None = None
-    received_total: Decimal | None = None
-
-
 # --- queueing ------------------------------------------------------------------------
 
 
@@ -126,12 +107,11 @@ def enqueue(push: Push) -> None:
     `robust`: a broker that is down must not fail the approval; the sweeper
     sends the row again later.
     """
-    from . import tasks
-
     push_id = push.pk
     # PUSH_QUEUE lets a deployment give pushes their own workers; empty means the default queue.
     queue = getattr(settings, "PUSH_QUEUE", "") or None
-    transaction.on_commit(lambda: tasks.push_change.apply_async((push_id,), queue=queue), robust=True)
+    transaction.on_commit(
+        lambda: celery_app.signature(PUSH_TASK, args=(push_id,)).apply_async(queue=queue), robust=True)
 
 
 @transaction.atomic
@@ -208,12 +188,7 @@ def push_run(*, push_id: int, after_attempt: int | None = None, client: AlegraCl
     own_client = client is None
     client = client or client_for(change_request.company)
     try:
-        if change_request.kind == ChangeRequest.Kind.CREDIT_NOTE:
-            result = _push_credit_note(client, change_request, push)
-        elif change_request.kind == ChangeRequest.Kind.CONTACT:
-            result = _push_contact(client, change_request, push)
-        else:
-            result = _push_update(client, change_request, push)
+        result = WRITERS[change_request.kind](client, change_request, lambda: _write_guard(push))
     except Conflict as conflict:
         return _finish_conflict(push, change_request, conflict)
     except _Superseded:
@@ -233,147 +208,6 @@ class _Superseded(Exception):
 def _write_guard(push: Push) -> None:
     if not _still_ours(push):
         raise _Superseded
-
-
-def _moved(base: Mapping[str, Any], base_hash: str, current: dict) -> list[str]:
-    """The fields in which Alegra's current invoice differs from the edit's base; [] when same."""
-    if mirror.content_hash(mirror.canonical(current)) == base_hash:
-        return []
-    changes = diff.diff_documents(base, current)
-    fields = [change.field for change in changes.header]
-    if changes.lines_changed:
-        fields.append("items")
-    return fields
-
-
-def _total(document: Mapping[str, Any]) -> Decimal | None:
-    try:
-        return arithmetic.to_decimal(document.get("total"))
-    except (ValueError, TypeError):
-        return None
-
-
-def _push_update(client: AlegraClient, change_request: ChangeRequest, push: Push) -> Applied:
-    invoice_id = change_request.invoice.alegra_id
-    proposed = change_request.proposed_document
-    current = client.get_invoice(invoice_id)
-    expected = change_request.new_total
-    if not editable.put_body(current, proposed):
-        return Applied(current, False, invoice_document=current, expected_total=expected,
-                       received_total=_total(current))
-    fields = _moved(change_request.base_document, change_request.base_hash, current)
-    if fields:
-        raise Conflict(current, fields)
-    body = editable.put_body(change_request.base_document, proposed)
-    _write_guard(push)
-    response = client.put_invoice(invoice_id, body)
-    return Applied(response, True, invoice_document=response, expected_total=expected,
-                   received_total=_total(response))
-
-
-def marker(change_request: ChangeRequest) -> str:
-    return f"[enmienda #{change_request.pk}]"
-
-
-def _find_credit_note(client: AlegraClient, change_request: ChangeRequest) -> dict | None:
-    tag = marker(change_request)
-    invoice_id = str(change_request.invoice.alegra_id)
-    for number, page in enumerate(client.iter_pages("/credit-notes")):
-        for note in page.items:
-            if not isinstance(note, dict) or tag not in str(note.get("observations") or ""):
-                continue
-            refs = {str(diff.reference_id(ref)) for ref in note.get("invoices") or () if isinstance(ref, dict)}
-            if not refs or invoice_id in refs:
-                return note
-        if number + 1 >= CREDIT_NOTE_SCAN_PAGES:
-            break
-    return None
-
-
-def _credited(body: Mapping[str, Any]) -> Decimal:
-    amount = Decimal(0)
-    for ref in body.get("invoices") or ():
-        if isinstance(ref, Mapping):
-            try:
-                amount += arithmetic.to_decimal(ref.get("amount"))
-            except (ValueError, TypeError):
-                continue
-    return amount
-
-
-def _push_credit_note(client: AlegraClient, change_request: ChangeRequest, push: Push) -> Applied:
-    body = dict(change_request.proposed_document)
-    expected = _credited(body)
-    existing = _find_credit_note(client, change_request)
-    if existing is None:
-        current = client.get_invoice(change_request.invoice.alegra_id)
-        fields = _moved(change_request.base_document, change_request.base_hash, current)
-        if fields:
-            raise Conflict(current, fields)
-        tag = marker(change_request)
-        notes = str(body.get("observations") or "").strip()
-        body["observations"] = (f"{notes} {tag}" if notes else tag)[-500:]
-        _write_guard(push)
-        note = client.create_credit_note(body)
-        wrote = True
-    else:
-        note, wrote = existing, False
-    invoice_document = None
-    try:  # the note changed the invoice's balance; the mirror follows (a later sync would too)
-        invoice_document = client.get_invoice(change_request.invoice.alegra_id)
-    except AlegraError as error:
-        log.warning("invoice %s not re-read after its credit note: %s", change_request.invoice.alegra_id, error)
-    return Applied(note, wrote, result_id=str(note.get("id") or ""), invoice_document=invoice_document,
-                   expected_total=expected, received_total=_total(note))
-
-
-def _path(document: Mapping[str, Any], path: str) -> str:
-    value: Any = document
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return "" if value is None else str(value)
-
-
-def _with_path(document: dict, path: str, value: str) -> None:
-    *parents, last = path.split(".")
-    target = document
-    for part in parents:
-        if not isinstance(target.get(part), dict):
-            target[part] = {}
-        target = target[part]
-    target[last] = value
-
-
-def contact_body(current: Mapping[str, Any], proposed: Mapping[str, Any]) -> dict:
-    """The whole editable state of the contact (Alegra resets what a PUT leaves out)."""
-    body: dict[str, Any] = {}
-    for key, value in current.items():
-        if key in CONTACT_READ_ONLY:
-            continue
-        if key in CONTACT_REFERENCES:
-            value = diff.reference_id(value)
-            if value is None:
-                continue
-        body[key] = value
-    for path in CONTACT_PATHS:
-        if _path(current, path) != _path(proposed, path):
-            _with_path(body, path, _path(proposed, path))
-    return body
-
-
-def _push_contact(client: AlegraClient, change_request: ChangeRequest, push: Push) -> Applied:
-    contact_id = change_request.contact_alegra_id or change_request.invoice.client_alegra_id
-    base, proposed = change_request.base_document, change_request.proposed_document
-    current = client.get_contact(contact_id)
-    if all(_path(current, p) == _path(proposed, p) for p in CONTACT_PATHS):
-        return Applied(current, False, result_id=str(contact_id), contact_document=current)
-    # Only the fields the request edits can conflict: the rest is sent back as Alegra has it.
-    fields = [p for p in CONTACT_PATHS if _path(current, p) != _path(base, p)]
-    if fields:
-        raise Conflict(current, fields)
-    _write_guard(push)
-    response = client.put_contact(contact_id, contact_body(current, proposed))
-    return Applied(response, True, result_id=str(contact_id), contact_document=response)
 
 
 # --- recording the outcome -----------------------------------------------------------

@@ -1,0 +1,159 @@
+"""Routing and auto-approval policies and the company's approval settings: managers' writes."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.text import capfirst
+
+from portal.access import MANAGE_ROLES
+from portal.models import Company, Membership
+
+from .. import routing
+from ..errors import ApprovalError
+from ..models import ApprovalSettings, AutoApprovalRule, ChangeRequest, RoutingPolicy
+
+
+def _label(model, name: str):
+    return capfirst(model._meta.get_field(name).verbose_name)
+
+
+def _require_manager(user, company: Company) -> None:
+    allowed = (user is not None and user.is_active
+               and Membership.objects.filter(user=user, company=company, role__in=sorted(MANAGE_ROLES)).exists())
+    if not allowed:
+        raise ApprovalError("not_allowed", {"variant": "manage"})
+
+
+@transaction.atomic
+def policies_ensure_defaults(*, company: Company) -> bool:
+    """The default policies, created once per company (a manager who deletes them all keeps none)."""
+    _settings_row, created = ApprovalSettings.objects.get_or_create(company=company)
+    if not created or RoutingPolicy.objects.filter(company=company).exists():
+        return False
+    for values in routing.default_policies(company.currency):
+        policy = RoutingPolicy(company=company, **values)
+        policy._change_reason = "default policy"
+        policy.save()
+    return True
+
+
+def _decimal(value, label: str, *, allow_none: bool = True, maximum: Decimal | None = None) -> Decimal | None:
+    if value in (None, ""):
+        if allow_none:
+            return None
+        raise ApprovalError("required", {"field": label})
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise ApprovalError("invalid_number", {"variant": "field", "field": label}) from None
+    if not number.is_finite() or number < 0 or (maximum is not None and number > maximum) or number >= Decimal("1e17"):
+        raise ApprovalError("out_of_range", {"variant": "field", "field": label})
+    return number
+
+
+@transaction.atomic
+def policy_save(*, company: Company, user, name: str, approvals_required: int, manager_required: bool = False,
+                kind: str = "", changes: str = "", min_impact=None, requested_by_id: int | None = None,
+                position: int = 100, is_active: bool = True, policy: RoutingPolicy | None = None) -> RoutingPolicy:
+    _require_manager(user, company)
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ApprovalError("name_required", {"variant": "policy"})
+    if kind not in ("", *ChangeRequest.Kind.values):
+        raise ApprovalError("invalid_kind", {"variant": "change"})
+    if changes not in RoutingPolicy.Changes.values:
+        raise ApprovalError("invalid_changes")
+    try:
+        approvals_required = int(approvals_required)
+        position = int(position)
+    except (TypeError, ValueError):
+        raise ApprovalError("invalid_number", {"variant": "policy"}) from None
+    if not 1 <= approvals_required <= 5:
+        raise ApprovalError("out_of_range", {"variant": "approvals"})
+    if not 0 <= position <= 32767:
+        raise ApprovalError("out_of_range", {"variant": "position"})
+    if requested_by_id and not Membership.objects.filter(company=company, user_id=requested_by_id).exists():
+        raise ApprovalError("unknown_user")
+    if policy is not None and policy.company_id != company.pk:
+        raise ApprovalError("not_found", {"variant": "policy"})
+    if RoutingPolicy.objects.filter(company=company, name=name).exclude(pk=getattr(policy, "pk", None)).exists():
+        raise ApprovalError("duplicate_name", {"variant": "policy"})
+    policy = policy or RoutingPolicy(company=company)
+    policy.name, policy.kind, policy.changes = name, kind, changes
+    policy.min_impact = _decimal(min_impact, _label(RoutingPolicy, "min_impact"))
+    policy.requested_by_id = requested_by_id or None
+    policy.approvals_required, policy.manager_required = approvals_required, bool(manager_required)
+    policy.position, policy.is_active = position, bool(is_active)
+    policy._history_user = user
+    policy._change_reason = "policy saved"
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def policy_delete(*, policy: RoutingPolicy, user) -> None:
+    _require_manager(user, policy.company)
+    policy._history_user = user
+    policy._change_reason = "policy deleted"
+    policy.delete()
+
+
+@transaction.atomic
+def auto_rule_save(*, company: Company, user, name: str, kind: str, is_active: bool = False,
+                   max_discount_percent=None, max_impact=None,
+                   rule: AutoApprovalRule | None = None) -> AutoApprovalRule:
+    _require_manager(user, company)
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ApprovalError("name_required", {"variant": "rule"})
+    if kind not in AutoApprovalRule.Kind.values:
+        raise ApprovalError("invalid_kind", {"variant": "rule"})
+    if rule is not None and rule.company_id != company.pk:
+        raise ApprovalError("not_found", {"variant": "rule"})
+    discount = _decimal(max_discount_percent, _label(AutoApprovalRule, "max_discount_percent"), maximum=Decimal(100))
+    impact = _decimal(max_impact, _label(AutoApprovalRule, "max_impact"))
+    if kind == AutoApprovalRule.Kind.SMALL_DISCOUNT and (discount is None or impact is None):
+        raise ApprovalError("limits_required")
+    if AutoApprovalRule.objects.filter(company=company, name=name).exclude(pk=getattr(rule, "pk", None)).exists():
+        raise ApprovalError("duplicate_name", {"variant": "rule"})
+    rule = rule or AutoApprovalRule(company=company)
+    rule.name, rule.kind, rule.is_active = name, kind, bool(is_active)
+    rule.max_discount_percent, rule.max_impact = discount, impact
+    rule._history_user = user
+    rule._change_reason = "rule saved"
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def auto_rule_delete(*, rule: AutoApprovalRule, user) -> None:
+    _require_manager(user, rule.company)
+    if rule.decisions.exists():
+        # Decisions name the rule that made them: keep it, switched off.
+        rule.is_active = False
+        rule._history_user = user
+        rule._change_reason = "rule switched off (it has decisions)"
+        rule.save()
+        return
+    rule._history_user = user
+    rule._change_reason = "rule deleted"
+    rule.delete()
+
+
+@transaction.atomic
+def approval_settings_save(*, company: Company, user, remind_after_hours) -> ApprovalSettings:
+    _require_manager(user, company)
+    try:
+        hours = int(str(remind_after_hours).strip())
+    except (TypeError, ValueError):
+        raise ApprovalError("invalid_number", {"variant": "hours"}) from None
+    if not 1 <= hours <= 24 * 60:
+        raise ApprovalError("out_of_range", {"variant": "hours"})
+    settings_row, _created = ApprovalSettings.objects.get_or_create(company=company)
+    settings_row.remind_after_hours = hours
+    settings_row._history_user = user
+    settings_row._change_reason = "settings saved"
+    settings_row.save()
+    return settings_row
