@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from invoices import arithmetic, diff, editable
 from invoices.templatetags.money import format_money
 
-from .forms import CREDIT_NOTE_TYPES
+from .forms.edit import CREDIT_NOTE_TYPES
 from .models import ChangeRequest
 
 HEADER_LABELS: dict[str, Promise] = {

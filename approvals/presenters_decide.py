@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -241,3 +242,35 @@ def _dec(value: Any) -> Decimal | None:
 
 def age_days(when) -> int:
     return max(0, (timezone.now() - when).days) if when else 0
+
+
+# --- what the inbox lists and the header counts ---------------------------------------------
+
+INBOX_LIMIT = 200
+
+
+def inbox_rows(company_id: int, user, data: Mapping[str, Any]) -> list[InboxRow]:
+    """The pending requests the inbox filters ask for, oldest first."""
+    requests = pending_requests(company_id)
+    if data.get("kind"):
+        requests = requests.filter(kind=data["kind"])
+    if data.get("requester"):
+        requests = requests.filter(requester_id=data["requester"])
+    if data.get("older_than"):
+        requests = requests.filter(submitted_at__lt=timezone.now() - timedelta(days=data["older_than"]))
+    rows = [inbox_row(cr, user) for cr in requests[:INBOX_LIMIT]]
+    if data.get("min_impact") is not None:
+        floor = Decimal(data["min_impact"])
+        rows = [row for row in rows if abs(row.change_request.new_total - row.change_request.old_total) >= floor]
+    if data.get("waiting", "mine") in ("", "mine"):
+        rows = [row for row in rows if row.can_decide]
+    return rows
+
+
+def counters_for(membership: Membership, user) -> dict:
+    can_decide = membership.role in DECIDE_ROLES
+    return {
+        "company_id": membership.company_id, "role": membership.role, "can_decide": can_decide,
+        "waiting": waiting_count(membership.company_id, user) if can_decide else 0,
+        "attention": attention_count(membership.company_id, user),
+    }

@@ -44,7 +44,7 @@ def measure(sizes: list[int], rounds: int) -> list[tuple]:
     from django.test import Client
     from django.urls import reverse
 
-    from approvals import forms as edit_forms
+    from approvals.forms import data as form_data
     from invoices.models import Invoice
     from invoices.sync import invoice_store
     from portal.services import company_create, membership_set, user_ensure
@@ -65,8 +65,8 @@ def measure(sizes: list[int], rounds: int) -> list[tuple]:
         args = [company.pk, invoice.pk]
         edit_url = reverse("approvals:invoice_edit", args=args)
         recompute_url = reverse("approvals:invoice_edit_recompute", args=args)
-        form = edit_forms.form_data(edit_forms.header_initial(invoice.document),
-                                    edit_forms.document_lines_raw(invoice.document, origins=True),
+        form = form_data.form_data(form_data.header_initial(invoice.document),
+                                    form_data.document_lines_raw(invoice.document, origins=True),
                                     {"base_hash": invoice.content_hash, "reason": ""})
         client.get(edit_url)  # warm the session and the template cache
 

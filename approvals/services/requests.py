@@ -238,3 +238,14 @@ def request_copy_to_draft(*, change_request: ChangeRequest, user) -> ChangeReque
         contact_alegra_id=change_request.contact_alegra_id,
     )
     return _save(copy_, user, f"draft copied from #{change_request.pk}")
+
+
+SAVE_ACTIONS = ("draft", "submit")
+
+
+def request_save(*, action: str, invoice: Invoice, user, proposed: Mapping, reason: str, kind: str,
+                 request: ChangeRequest | None = None, base_hash: str | None = None) -> ChangeRequest:
+    """What every edit screen's two buttons do: keep a draft, or save and submit it."""
+    service = request_save_draft if action == "draft" else request_save_and_submit
+    return service(invoice=invoice, user=user, proposed=proposed, reason=reason, kind=kind,
+                   request=request, base_hash=base_hash)

@@ -1,6 +1,7 @@
 """The approver's screens: inbox, inline decisions, the request's panel, counters, conflicts, policies."""
 
 import copy
+import json
 
 import pytest
 from django.urls import reverse
@@ -105,7 +106,7 @@ def test_approve_inline_from_the_inbox_answers_the_row_and_fires_the_counter_eve
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(url("approvals:request_decide", change_request), {"outcome": "approve", "from": "inbox"}, **HTMX)
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "approvals-changed"
+    assert json.loads(response["HX-Trigger"]) == {"approvals-changed": {}}
     assert 'data-testid="row-notice"' in response.content.decode()
     change_request.refresh_from_db()
     assert change_request.state == State.APPROVED
@@ -160,7 +161,7 @@ def test_a_failed_push_shows_alegras_answer_and_a_retry_button(client, invoice, 
     assert "3061" in html and "La factura no se puede modificar." in html and 'data-testid="retry"' in html
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(url("approvals:push_retry", change_request), **HTMX)
-    assert response["HX-Trigger"] == "approvals-changed" and len(queued) == 1
+    assert json.loads(response["HX-Trigger"]) == {"approvals-changed": {}} and len(queued) == 1
     assert Push.objects.get(change_request=change_request).state == Push.State.QUEUED
 
 

@@ -10,7 +10,10 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from approvals import forms as edit_forms
+from approvals import documents, lines
+from approvals.forms import data as form_data
+from approvals.forms import edit as edit_forms
+from approvals.forms import fields
 from approvals.models import ChangeRequest
 from approvals.services import proposals
 from approvals.services import requests as services
@@ -33,13 +36,13 @@ def bind(base: dict, data) -> dict:
     lines = edit_forms.LineFormSet(data, prefix=edit_forms.LINE_PREFIX)
     assert header.is_valid(), header.errors
     assert lines.is_valid(), (lines.errors, lines.non_form_errors())
-    return edit_forms.proposed_invoice(base, header.cleaned_data,
+    return documents.proposed_invoice(base, header.cleaned_data,
                                        [form.cleaned_data for form in lines.forms], TAXES)
 
 
 def opened(base: dict):
-    return edit_forms.form_data(edit_forms.header_initial(base),
-                                edit_forms.document_lines_raw(base, origins=True),
+    return form_data.form_data(form_data.header_initial(base),
+                                form_data.document_lines_raw(base, origins=True),
                                 {"base_hash": "h", "reason": ""})
 
 
@@ -84,7 +87,7 @@ def test_an_edit_changes_exactly_what_was_typed(base, data):
 @given(any_invoice(), st.lists(st.tuples(st.sampled_from(["up", "down", "remove"]), st.integers(0, 5)),
                                max_size=6))
 def test_line_operations_move_lines_and_keep_their_values(base, operations):
-    rows = edit_forms.document_lines_raw(base, origins=True)
+    rows = form_data.document_lines_raw(base, origins=True)
     expected = [{k: v for k, v in line.items() if k != "total"} for line in base["items"]]
     for name, index in operations:
         rows, _header = _apply(f"{name}:{index}", rows)
@@ -94,14 +97,13 @@ def test_line_operations_move_lines_and_keep_their_values(base, operations):
             expected[index - 1], expected[index] = expected[index], expected[index - 1]
         elif name == "down" and index < len(expected) - 1:
             expected[index + 1], expected[index] = expected[index], expected[index + 1]
-    data = edit_forms.form_data(edit_forms.header_initial(base), rows, {"base_hash": "h"})
+    data = form_data.form_data(form_data.header_initial(base), rows, {"base_hash": "h"})
     assert bind(base, data)["items"] == expected
 
 
 def _apply(op, rows):
-    from approvals.views_edit import _apply_op
-
-    return _apply_op(op, rows, invoice=None, taxes={})
+    name, arg = lines.parse_op(op)
+    return lines.apply_op(name, arg, rows)
 
 
 @pytest.mark.django_db
@@ -114,8 +116,8 @@ def test_a_saved_draft_carries_alegras_totals(company, accountant, lines):
     invoice = make_invoice(company)
     ChangeRequest.objects.filter(invoice=invoice).delete()
     catalogue = proposals.catalogue_taxes(company)
-    form = edit_forms.form_data(
-        edit_forms.header_initial(invoice.document),
+    form = form_data.form_data(
+        form_data.header_initial(invoice.document),
         [{"origin": "", "item": str(n + 1), "name": "x", "description": "", "reference": "",
           "price": format(price, "f"), "quantity": format(quantity, "f"),
           "discount": format(discount, "f"), "tax": taxes}
@@ -123,7 +125,7 @@ def test_a_saved_draft_carries_alegras_totals(company, accountant, lines):
     header = edit_forms.InvoiceHeaderForm(form, base=invoice.document)
     formset = edit_forms.LineFormSet(form, prefix=edit_forms.LINE_PREFIX)
     assert header.is_valid() and formset.is_valid()
-    proposed = edit_forms.proposed_invoice(invoice.document, header.cleaned_data,
+    proposed = documents.proposed_invoice(invoice.document, header.cleaned_data,
                                            [f.cleaned_data for f in formset.forms], catalogue)
     saved = services.request_save_draft(invoice=invoice, user=accountant, proposed=proposed,
                                         reason="", kind="update")
@@ -225,7 +227,7 @@ def test_the_largest_form_is_answered_not_crashed(fuzz_setup):
 
 
 def test_decimal_text_parses_exactly_and_refuses_what_is_not_a_number():
-    field = edit_forms.DecimalText(required=False)
+    field = fields.DecimalText(required=False)
     assert field.clean("16746.218487") == Decimal("16746.218487")
     assert field.clean(" 12,5 ") == Decimal("12.5")
     assert field.clean("0E-999999") == Decimal(0)

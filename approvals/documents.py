@@ -1,0 +1,173 @@
+"""The documents a proposal produces: the invoice after an edit, a credit note, a contact.
+
+A proposed document starts from the mirrored one and changes only what the form changed,
+keeping every value it did not touch exactly as Alegra wrote it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from invoices import arithmetic, diff, editable
+
+
+def text_of(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return ""
+    return str(value)
+
+
+def _same_text(posted: str, raw: Any) -> bool:
+    """Whether a posted text is the stored one (browsers send CRLF and drop newlines in inputs)."""
+    stored = text_of(raw)
+    posted = posted.replace("\r\n", "\n")
+    stored_lf = stored.replace("\r\n", "\n")
+    return posted == stored_lf or posted == stored_lf.replace("\n", "")
+
+
+def _set_text(document: dict, name: str, posted: str) -> None:
+    if _same_text(posted, document.get(name)):
+        return
+    document[name] = posted.replace("\r\n", "\n")
+
+
+def _same_number(raw: Any, value: Decimal) -> bool:
+    try:
+        return arithmetic.to_decimal(raw) == value
+    except (ValueError, TypeError):
+        return False
+
+
+def _reference(base_value: Any, ident: str) -> Any:
+    if ident == (diff.reference_id(base_value) or ""):
+        return copy.deepcopy(base_value)
+    return {"id": ident} if ident else None
+
+
+CLIENT_KEYS = ("id", "name", "identification", "email", "phonePrimary", "phoneSecondary",
+               "mobile", "address")
+
+
+def client_from_contact(contact_document: Mapping) -> dict:
+    return {key: copy.deepcopy(contact_document[key]) for key in CLIENT_KEYS if key in contact_document}
+
+
+def proposed_header(base: Mapping, data: Mapping, contact_document: Mapping | None) -> dict:
+    document = copy.deepcopy(dict(base))
+    for name in ("date", "dueDate", "paymentForm", "paymentMethod", "observations",
+                 "anotation", "termsConditions"):
+        _set_text(document, name, data.get(name) or "")
+    client = data.get("client") or ""
+    if client != (diff.reference_id(base.get("client")) or ""):
+        document["client"] = (client_from_contact(contact_document) if contact_document
+                              else ({"id": client} if client else None))
+    for name in ("seller", "priceList"):
+        document[name] = _reference(base.get(name), data.get(name) or "")
+        if name not in base and document[name] is None:
+            del document[name]
+    return document
+
+
+def proposed_line(base_items: list, data: Mapping, taxes: Mapping[str, Mapping]) -> dict:
+    origin = data.get("origin")
+    source: Mapping = {}
+    if isinstance(origin, int) and 0 <= origin < len(base_items) and isinstance(base_items[origin], Mapping):
+        if diff.item_id(base_items[origin]) == (data.get("item") or ""):
+            source = base_items[origin]
+    line = copy.deepcopy(dict(source))
+    line["id"] = source["id"] if source else (data.get("item") or None)
+    if data.get("name") and not _same_text(data["name"], source.get("name")):
+        line["name"] = data["name"]
+    for name in ("description", "reference"):
+        posted = data.get(name) or ""
+        if not _same_text(posted, source.get(name)):
+            line[name] = posted.replace("\r\n", "\n")
+        elif not source:
+            line[name] = posted
+    for name in ("price", "quantity", "discount"):
+        value = data.get(name)
+        value = Decimal(0) if value is None else value
+        if name in source and _same_number(source.get(name), value):
+            continue
+        line[name] = editable.decimal_text(value)
+    wanted = list(data.get("tax") or [])
+    existing = [arithmetic.tax_id(tax) for tax in source.get("tax") or ()]
+    if wanted != existing or not source:
+        line["tax"] = [copy.deepcopy(dict(taxes[ident])) if ident in taxes else {"id": ident}
+                       for ident in wanted]
+    line.pop("total", None)
+    return line
+
+
+def proposed_invoice(base: Mapping, header: Mapping, lines: list[Mapping],
+                     taxes: Mapping[str, Mapping], contact_document: Mapping | None = None) -> dict:
+    """The invoice `base` with the header fields and lines of the form."""
+    document = proposed_header(base, header, contact_document)
+    base_items = base.get("items") if isinstance(base.get("items"), list) else []
+    document["items"] = [proposed_line(base_items, data, taxes) for data in lines]
+    return document
+
+
+def net_price(line: Mapping) -> Decimal | None:
+    try:
+        return editable._net_price(line)
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+
+
+def proposed_credit_note(invoice_doc: Mapping, data: Mapping, lines: list[Mapping]) -> dict:
+    """A POST /credit-notes body from the composer; bad values are left for the rules."""
+    items = invoice_doc.get("items") if isinstance(invoice_doc.get("items"), list) else []
+    returned = []
+    for index, row in enumerate(lines[: len(items)]):
+        quantity = row.get("quantity")
+        if quantity is None or quantity == 0:
+            continue
+        price = row.get("price")
+        if price is not None and price == net_price(items[index]):
+            price = None
+        returned.append(editable.ReturnedLine(index=index, quantity=quantity, price=price))
+    note_type, cause, date = data.get("type") or "", (data.get("cause") or "").strip(), data.get("date") or ""
+    try:
+        return editable.credit_note_body(invoice_doc, returned, note_type, cause, date)
+    except (ValueError, TypeError, ArithmeticError):
+        # The invoice itself holds a value the arithmetic cannot use; the rules say which.
+        return {"client": {"id": diff.reference_id(invoice_doc.get("client"))}, "date": date,
+                "type": note_type, "cause": cause, "items": []}
+
+
+def contact_initial(document: Mapping) -> dict:
+    address = document.get("address") if isinstance(document.get("address"), Mapping) else {}
+    return {
+        "email": text_of(document.get("email")), "phonePrimary": text_of(document.get("phonePrimary")),
+        "phoneSecondary": text_of(document.get("phoneSecondary")), "mobile": text_of(document.get("mobile")),
+        "address": text_of(address.get("address")), "city": text_of(address.get("city")),
+    }
+
+
+CONTACT_FORM_PATHS = {
+    "email": "email", "phonePrimary": "phonePrimary", "phoneSecondary": "phoneSecondary",
+    "mobile": "mobile", "address": "address.address", "city": "address.city",
+}
+
+
+def proposed_contact(base: Mapping, data: Mapping) -> dict:
+    document = copy.deepcopy(dict(base))
+    current = contact_initial(base)
+    for name, path in CONTACT_FORM_PATHS.items():
+        posted = (data.get(name) or "").strip()
+        if posted == current[name].strip():
+            continue
+        if "." in path:
+            parent, key = path.split(".")
+            if not isinstance(document.get(parent), dict):
+                document[parent] = {}
+            document[parent][key] = posted
+        else:
+            document[path] = posted
+    return document

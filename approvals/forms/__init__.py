@@ -1,0 +1,1 @@
+"""Forms of the approvals screens: `edit` (proposals), `decide` (inbox, decisions, policies)."""

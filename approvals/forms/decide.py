@@ -1,0 +1,63 @@
+"""Forms of the approval screens: inbox filters, a decision, policies, rules, settings."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Decision, RoutingPolicy
+from ..services.decisions import MAX_COMMENT
+
+
+class InboxFilterForm(forms.Form):
+    WAITING_CHOICES = [("mine", _("Waiting for me")), ("all", _("All pending"))]
+
+    waiting = forms.ChoiceField(label=_("Show"), choices=WAITING_CHOICES, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False,
+                             choices=[("", _("Any kind")), *ChangeRequest.Kind.choices])
+    requester = forms.TypedChoiceField(label=_("Requested by"), required=False, coerce=int,
+                                       empty_value=None, choices=[])
+    min_impact = forms.DecimalField(label=_("Impact at least"), required=False, min_value=Decimal(0),
+                                    max_digits=20, decimal_places=2)
+    older_than = forms.IntegerField(label=_("Pending more than (days)"), required=False, min_value=0,
+                                    max_value=3650)
+
+    def __init__(self, *args, requesters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requester"].choices = [("", _("Anyone"))] + [
+            (user.pk, user.get_full_name() or user.get_username()) for user in requesters]
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Decision.Outcome.choices)
+    comment = forms.CharField(required=False, max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PolicyForm(forms.ModelForm):
+    approvals_required = forms.IntegerField(label=_("Approvals required"), min_value=1, max_value=5, initial=1)
+
+    class Meta:
+        model = RoutingPolicy
+        fields = ["name", "position", "kind", "changes", "min_impact", "requested_by", "approvals_required",
+                  "manager_required", "is_active"]
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["requested_by"]
+        field.queryset = field.queryset.filter(pk__in=[user.pk for user in members])
+        field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        field.empty_label = _("Anyone")
+
+
+class AutoRuleForm(forms.ModelForm):
+    class Meta:
+        model = AutoApprovalRule
+        fields = ["name", "kind", "max_discount_percent", "max_impact", "is_active"]
+
+
+class SettingsForm(forms.ModelForm):
+    remind_after_hours = forms.IntegerField(label=_("Remind approvers after (hours)"), min_value=1, max_value=1440)
+
+    class Meta:
+        model = ApprovalSettings
+        fields = ["remind_after_hours"]

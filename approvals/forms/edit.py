@@ -1,0 +1,117 @@
+"""The forms of the edit screens: they parse what was typed, nothing more.
+
+The business rules live in `approvals.services` and `invoices.rules`, so every caller gets the
+same checks and messages; the documents a proposal produces are built in `approvals.documents`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from invoices import editable
+from invoices.mirror import MAX_LINES
+
+from .fields import DecimalText, IdField, SharedDecimal, SharedId, SharedIdList, SharedInteger, SharedText
+
+LINE_PREFIX = "lines"
+LINE_FIELDS = ("origin", "item", "name", "description", "reference", "price", "quantity",
+               "discount", "tax")
+
+PAYMENT_FORMS = [("CASH", _("Cash")), ("CREDIT", _("Credit"))]
+PAYMENT_METHODS = [
+    ("CASH", _("Cash")), ("DEBIT-CARD", _("Debit card")), ("CREDIT-CARD", _("Credit card")),
+    ("TRANSFER", _("Bank transfer")), ("CHECK", _("Cheque")), ("OTHER", _("Other")),
+]
+CREDIT_NOTE_TYPES = [
+    ("PARTIALL_DEVOLUTION", _("Partial return of goods")),
+    ("VOID_ELECTRONIC_INVOICE", _("Annulment of the electronic invoice")),
+    ("REDUCTION_DISCOUNT_PARTIAL_TOTAL", _("Partial or total discount")),
+    ("PRICE_ADJUSTMENT", _("Price adjustment")),
+    ("OTHER", _("Other")),
+]
+assert [code for code, _label in CREDIT_NOTE_TYPES] == list(editable.CREDIT_NOTE_TYPES)
+
+
+def _with_current(choices: list, current: Any) -> list:
+    """The standard choices, plus the invoice's own value when it is another spelling."""
+    codes = {code for code, _label in choices}
+    extra = [(str(current), str(current))] if current not in (None, "") and str(current) not in codes else []
+    return [("", "—"), *choices, *extra]
+
+
+class InvoiceHeaderForm(forms.Form):
+    base_hash = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    date = forms.CharField(label=_("Date"), max_length=10, required=False,
+                           widget=forms.DateInput(attrs={"type": "date"}))
+    dueDate = forms.CharField(label=_("Due date"), max_length=10, required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    client = IdField(label=_("Client"), widget=forms.HiddenInput)
+    paymentForm = forms.ChoiceField(label=_("Payment form"), required=False)
+    paymentMethod = forms.ChoiceField(label=_("Payment method"), required=False)
+    seller = IdField(label=_("Seller (id)"))
+    priceList = IdField(label=_("Price list (id)"))
+    observations = forms.CharField(label=_("Observations"), required=False, strip=False,
+                                   widget=forms.Textarea(attrs={"rows": 2}))
+    anotation = forms.CharField(label=_("Printed note"), required=False, strip=False,
+                                widget=forms.Textarea(attrs={"rows": 2}))
+    termsConditions = forms.CharField(label=_("Terms and conditions"), required=False,
+                                      strip=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason for the change"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, base: Mapping | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        base = base or {}
+        self.fields["paymentForm"].choices = _with_current(PAYMENT_FORMS, base.get("paymentForm"))
+        self.fields["paymentMethod"].choices = _with_current(PAYMENT_METHODS, base.get("paymentMethod"))
+
+
+class LineForm(forms.Form):
+    origin = SharedInteger(required=False, min_value=0, max_value=MAX_LINES, widget=forms.HiddenInput)
+    item = SharedId(widget=forms.HiddenInput)
+    name = SharedText(required=False, max_length=300, widget=forms.HiddenInput)
+    description = SharedText(label=_("Description"), required=False, strip=False)
+    reference = SharedText(label=_("Reference"), required=False)
+    price = SharedDecimal(label=_("Unit price"),
+                          error_messages={"required": _("Enter the unit price.")})
+    quantity = SharedDecimal(label=_("Quantity"),
+                             error_messages={"required": _("Enter the quantity.")})
+    discount = SharedDecimal(label=_("Discount %"), required=False)
+    tax = SharedIdList(label=_("Taxes"), required=False)
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=0, max_num=MAX_LINES,
+                                    absolute_max=MAX_LINES, validate_max=True)
+
+
+class CreditNoteForm(forms.Form):
+    base_hash = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    date = forms.CharField(label=_("Credit note date"), max_length=10, required=False,
+                           widget=forms.DateInput(attrs={"type": "date"}))
+    type = forms.ChoiceField(label=_("Type"), required=False,
+                             choices=[("", "—"), *CREDIT_NOTE_TYPES])
+    cause = forms.CharField(label=_("Cause (printed on the note)"), required=False,
+                            max_length=500)
+    reason = forms.CharField(label=_("Reason for the change"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CreditLineForm(forms.Form):
+    quantity = DecimalText(label=_("Quantity to credit"), required=False)
+    price = DecimalText(label=_("Unit price credited"), required=False)
+
+
+class ContactForm(forms.Form):
+    base_hash = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    email = forms.CharField(label=_("E-mail"), required=False, max_length=254)
+    phonePrimary = forms.CharField(label=_("Phone"), required=False, max_length=100)
+    phoneSecondary = forms.CharField(label=_("Second phone"), required=False, max_length=100)
+    mobile = forms.CharField(label=_("Mobile"), required=False, max_length=100)
+    address = forms.CharField(label=_("Address"), required=False, max_length=1000)
+    city = forms.CharField(label=_("City"), required=False, max_length=1000)
+    reason = forms.CharField(label=_("Reason for the change"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
