@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from invoices import diff, editable
+from invoices.documents import references, numbers
 from invoices.models import Invoice
 from invoices.rules import RuleViolation
 
@@ -64,7 +64,7 @@ class Composer:
 
 def _net_text(line) -> str:
     net = documents.net_price(line) if isinstance(line, dict) else None
-    return editable.decimal_text(net) if net is not None else ""
+    return numbers.decimal_text(net) if net is not None else ""
 
 
 def _initial(base: dict, base_hash: str, draft: ChangeRequest | None) -> dict:
@@ -101,7 +101,7 @@ def _rows(invoice: Invoice, composer: Composer) -> list[CreditRow]:
     for index, line in enumerate(composer.items):
         line = line if isinstance(line, dict) else {}
         rows.append(CreditRow(
-            index=index, name=str(line.get("name") or f"#{diff.item_id(line)}"),
+            index=index, name=str(line.get("name") or f"#{references.item_id(line)}"),
             invoiced=presenters.number_text(line.get("quantity")),
             price=presenters.price_text(line.get("price"), precision, country),
             net_price=_net_text(line), taxes=presenters.taxes_text(line.get("tax")),

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from invoices import arithmetic, diff, editable
+from invoices import arithmetic, editable
+from invoices.documents import contacts, numbers, references
 
 
 def text_of(value: Any) -> str:
@@ -44,7 +45,7 @@ def _same_number(raw: Any, value: Decimal) -> bool:
 
 
 def _reference(base_value: Any, ident: str) -> Any:
-    if ident == (diff.reference_id(base_value) or ""):
+    if ident == (references.reference_id(base_value) or ""):
         return copy.deepcopy(base_value)
     return {"id": ident} if ident else None
 
@@ -63,7 +64,7 @@ def proposed_header(base: Mapping, data: Mapping, contact_document: Mapping | No
                  "anotation", "termsConditions"):
         _set_text(document, name, data.get(name) or "")
     client = data.get("client") or ""
-    if client != (diff.reference_id(base.get("client")) or ""):
+    if client != (references.reference_id(base.get("client")) or ""):
         document["client"] = (client_from_contact(contact_document) if contact_document
                               else ({"id": client} if client else None))
     for name in ("seller", "priceList"):
@@ -77,7 +78,7 @@ def proposed_line(base_items: list, data: Mapping, taxes: Mapping[str, Mapping])
     origin = data.get("origin")
     source: Mapping = {}
     if isinstance(origin, int) and 0 <= origin < len(base_items) and isinstance(base_items[origin], Mapping):
-        if diff.item_id(base_items[origin]) == (data.get("item") or ""):
+        if references.item_id(base_items[origin]) == (data.get("item") or ""):
             source = base_items[origin]
     line = copy.deepcopy(dict(source))
     line["id"] = source["id"] if source else (data.get("item") or None)
@@ -94,9 +95,9 @@ def proposed_line(base_items: list, data: Mapping, taxes: Mapping[str, Mapping])
         value = Decimal(0) if value is None else value
         if name in source and _same_number(source.get(name), value):
             continue
-        line[name] = editable.decimal_text(value)
+        line[name] = numbers.decimal_text(value)
     wanted = list(data.get("tax") or [])
-    existing = [arithmetic.tax_id(tax) for tax in source.get("tax") or ()]
+    existing = [references.tax_id(tax) for tax in source.get("tax") or ()]
     if wanted != existing or not source:
         line["tax"] = [copy.deepcopy(dict(taxes[ident])) if ident in taxes else {"id": ident}
                        for ident in wanted]
@@ -137,17 +138,8 @@ def proposed_credit_note(invoice_doc: Mapping, data: Mapping, lines: list[Mappin
         return editable.credit_note_body(invoice_doc, returned, note_type, cause, date)
     except (ValueError, TypeError, ArithmeticError):
         # The invoice itself holds a value the arithmetic cannot use; the rules say which.
-        return {"client": {"id": diff.reference_id(invoice_doc.get("client"))}, "date": date,
+        return {"client": {"id": references.reference_id(invoice_doc.get("client"))}, "date": date,
                 "type": note_type, "cause": cause, "items": []}
-
-
-def contact_initial(document: Mapping) -> dict:
-    address = document.get("address") if isinstance(document.get("address"), Mapping) else {}
-    return {
-        "email": text_of(document.get("email")), "phonePrimary": text_of(document.get("phonePrimary")),
-        "phoneSecondary": text_of(document.get("phoneSecondary")), "mobile": text_of(document.get("mobile")),
-        "address": text_of(address.get("address")), "city": text_of(address.get("city")),
-    }
 
 
 CONTACT_FORM_PATHS = {
@@ -156,18 +148,16 @@ CONTACT_FORM_PATHS = {
 }
 
 
+def contact_initial(document: Mapping) -> dict:
+    """The contact form's fields for a contact document."""
+    return {name: text_of(contacts.get_path(document, path)) for name, path in CONTACT_FORM_PATHS.items()}
+
+
 def proposed_contact(base: Mapping, data: Mapping) -> dict:
     document = copy.deepcopy(dict(base))
     current = contact_initial(base)
     for name, path in CONTACT_FORM_PATHS.items():
         posted = (data.get(name) or "").strip()
-        if posted == current[name].strip():
-            continue
-        if "." in path:
-            parent, key = path.split(".")
-            if not isinstance(document.get(parent), dict):
-                document[parent] = {}
-            document[parent][key] = posted
-        else:
-            document[path] = posted
+        if posted != current[name].strip():
+            contacts.set_path(document, path, posted)
     return document

@@ -13,7 +13,8 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from invoices import arithmetic, diff
+from invoices import arithmetic
+from invoices.documents import references
 from invoices.models import Contact, Invoice, Item
 from invoices.rules import RuleViolation
 
@@ -68,7 +69,7 @@ def _base_for(invoice: Invoice, situation: Situation, base_hash: str) -> tuple[d
 
 
 def _contact_document(invoice: Invoice, base: dict, client: str) -> dict | None:
-    if not client or client == (diff.reference_id(base.get("client")) or ""):
+    if not client or client == (references.reference_id(base.get("client")) or ""):
         return None
     contact = Contact.objects.filter(company_id=invoice.company_id, alegra_id=client,
                                      is_deleted=False).only("document").first()
@@ -225,7 +226,7 @@ def _line_rows(data, line_forms, violations, totals, taxes) -> list[LineRow]:
 
 
 def _client_label(invoice: Invoice, base: dict, proposed_client: str) -> str:
-    if proposed_client and proposed_client == (diff.reference_id(base.get("client")) or ""):
+    if proposed_client and proposed_client == (references.reference_id(base.get("client")) or ""):
         return presenters.value_text(base.get("client"))
     if not proposed_client:
         return ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from invoices import arithmetic, editable
+from invoices.documents import references, numbers
 from invoices.mirror import MAX_LINES
 
 MAX_OP = 80
@@ -29,9 +29,9 @@ def row_for_item(alegra_id: str, name: str, reference: str, price: Decimal | Non
     return {
         "origin": "", "item": alegra_id, "name": name,
         "description": str(document.get("description") or "")[:500],
-        "reference": reference, "price": editable.decimal_text(price),
+        "reference": reference, "price": numbers.decimal_text(price),
         "quantity": "1", "discount": "0",
-        "tax": [ident for ident in (arithmetic.tax_id(t) for t in taxes) if ident],
+        "tax": [ident for ident in (references.tax_id(t) for t in taxes) if ident],
     }
 
 

@@ -16,6 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from invoices import arithmetic, diff, editable
+from invoices.documents import contacts, numbers, references
 from invoices.templatetags.money import format_money
 
 from .forms.edit import CREDIT_NOTE_TYPES
@@ -31,8 +32,6 @@ HEADER_LABELS: dict[str, Promise] = {
     "email": _("E-mail"), "phonePrimary": _("Phone"), "phoneSecondary": _("Second phone"),
     "mobile": _("Mobile"), "address.address": _("Address"), "address.city": _("City"),
 }
-CONTACT_FIELDS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.address",
-                  "address.city")
 ITEM_FIELDS = frozenset({"id", "name", "description", "reference"})
 NOTE_TYPE_LABELS = dict(CREDIT_NOTE_TYPES)
 EMPTY = "—"
@@ -153,7 +152,7 @@ def number_text(value: Any) -> str:
     number = _decimal(value)
     if number is None:
         return str(value) if value not in (None, "") else EMPTY
-    return editable.decimal_text(number)
+    return numbers.decimal_text(number)
 
 
 def _printable(number: Decimal | None) -> bool:
@@ -187,7 +186,7 @@ def value_text(value: Any) -> str:
         for key in ("name", "fullNumber", "code"):
             if value.get(key):
                 return str(value[key])
-        ident = diff.reference_id(value)
+        ident = references.reference_id(value)
         return f"#{ident}" if ident else EMPTY
     if isinstance(value, (list, tuple)):
         return ", ".join(value_text(v) for v in value) or EMPTY
@@ -198,9 +197,9 @@ def taxes_text(taxes: Any) -> str:
     parts = []
     for tax in taxes or ():
         if isinstance(tax, Mapping):
-            name = str(tax.get("name") or f"#{arithmetic.tax_id(tax)}")
+            name = str(tax.get("name") or f"#{references.tax_id(tax)}")
             percentage = _decimal(tax.get("percentage")) if tax.get("percentage") not in (None, "") else None
-            parts.append(f"{name} {editable.decimal_text(percentage)} %" if percentage is not None else name)
+            parts.append(f"{name} {numbers.decimal_text(percentage)} %" if percentage is not None else name)
         else:
             parts.append(f"#{tax}")
     return ", ".join(parts) or EMPTY
@@ -212,7 +211,7 @@ def taxes_text(taxes: Any) -> str:
 def _side(line: Mapping, index: int, changed: set[str], total: Any, precision: int,
           country: str) -> Side:
     sub = " · ".join(str(line.get(k)) for k in ("reference", "description") if line.get(k))
-    item = str(line.get("name") or "") or f"#{diff.item_id(line)}"
+    item = str(line.get("name") or "") or f"#{references.item_id(line)}"
     return Side(index + 1, [
         Cell(item, sub, bool(changed & ITEM_FIELDS)),
         Cell(number_text(line.get("quantity")), changed="quantity" in changed, num=True),
@@ -262,7 +261,7 @@ def _totals_rows(before: arithmetic.InvoiceTotals | None,
     for side, totals in ((0, before), (1, after)):
         for tax in totals.taxes:
             entry = taxes.setdefault(tax.id, [f"{tax.name or '#' + tax.id} "
-                                              f"{editable.decimal_text(tax.percentage)} %",
+                                              f"{numbers.decimal_text(tax.percentage)} %",
                                               Decimal(0), Decimal(0)])
             entry[1 + side] = tax.amount
     rows += [TotalsRow(label, old, new) for label, old, new in taxes.values()]
@@ -330,17 +329,10 @@ def diff_of(before: Mapping, after: Mapping, *, taxes: Mapping | None = None,
     return present_diff(document_diff, precision=precision, country=country, **labels)
 
 
-def _path(document: Mapping, path: str) -> str:
-    value: Any = document
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return "" if value is None else str(value)
-
-
 def present_contact_diff(before: Mapping, after: Mapping, **labels) -> DiffView:
-    header = [HeaderRow(name, str(HEADER_LABELS[name]), _path(before, name) or EMPTY,
-                        _path(after, name) or EMPTY)
-              for name in CONTACT_FIELDS if _path(before, name) != _path(after, name)]
+    header = [HeaderRow(name, str(HEADER_LABELS[name]), contacts.text_at(before, name) or EMPTY,
+                        contacts.text_at(after, name) or EMPTY)
+              for name in contacts.changed_paths(before, after)]
     return DiffView(header=header, has_changes=bool(header),
                     before_label=labels.get("before_label") or str(_("Before")),
                     after_label=labels.get("after_label") or str(_("After")))
@@ -357,16 +349,16 @@ def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
     invoiced: dict[str, Decimal] = {}
     for line in items:
         if isinstance(line, Mapping):
-            invoiced[diff.item_id(line)] = invoiced.get(diff.item_id(line), Decimal(0)) + (
+            invoiced[references.item_id(line)] = invoiced.get(references.item_id(line), Decimal(0)) + (
                 _decimal(line.get("quantity")) or Decimal(0))
-    names = {diff.item_id(line): str(line.get("name") or "") for line in items if isinstance(line, Mapping)}
-    known_taxes = {arithmetic.tax_id(t): t for line in items if isinstance(line, Mapping)
+    names = {references.item_id(line): str(line.get("name") or "") for line in items if isinstance(line, Mapping)}
+    known_taxes = {references.tax_id(t): t for line in items if isinstance(line, Mapping)
                    for t in line.get("tax") or () if isinstance(t, Mapping)}
     lines = []
     for index, line in enumerate(note.get("items") or ()):
         if not isinstance(line, Mapping):
             continue
-        ident = diff.item_id(line)
+        ident = references.item_id(line)
         try:
             total = arithmetic.line_totals(line, precision, {**(taxes or {}), **known_taxes}).total
         except (ValueError, TypeError, ArithmeticError):
@@ -374,7 +366,7 @@ def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
         lines.append(NoteLine(
             index + 1, names.get(ident) or f"#{ident}", number_text(line.get("quantity")),
             number_text(invoiced.get(ident, Decimal(0))), price_text(line.get("price"), precision, country),
-            taxes_text([known_taxes.get(arithmetic.tax_id(t), t) for t in line.get("tax") or ()]),
+            taxes_text([known_taxes.get(references.tax_id(t), t) for t in line.get("tax") or ()]),
             money_text(total, precision, country) if total is not None else EMPTY,
         ))
     try:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from invoices import diff
+from invoices.documents import contacts, references
 from portal.access import DECIDE_ROLES
 from portal.models import Membership
 
@@ -161,15 +162,8 @@ class ConflictView:
     totals: list[ConflictRow] = field(default_factory=list)
 
 
-def _path(document: Mapping, path: str) -> Any:
-    value: Any = document
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return value
-
-
 def _line_label(line: Mapping | None, index: int) -> str:
-    name = str((line or {}).get("name") or (line or {}).get("description") or f"#{diff.item_id(line)}")
+    name = str((line or {}).get("name") or (line or {}).get("description") or f"#{references.item_id(line)}")
     return f"{_('Line')} {index + 1} · {name}"
 
 
@@ -195,10 +189,9 @@ def conflict_view(change_request: ChangeRequest, remote: Mapping | None) -> Conf
     remote = remote or {}
     view = ConflictView()
     if change_request.kind == ChangeRequest.Kind.CONTACT:
-        from .services.push_writes import CONTACT_PATHS
 
-        for name in CONTACT_PATHS:
-            b, r, a = (str(_path(doc, name) or "") for doc in (base, remote, approved))
+        for name in contacts.EDITABLE_PATHS:
+            b, r, a = (contacts.text_at(doc, name) for doc in (base, remote, approved))
             if b != r or b != a:
                 view.rows.append(ConflictRow(str(HEADER_LABELS.get(name, name)), b or EMPTY, r or EMPTY,
                                              a or EMPTY, b != r, b != a))

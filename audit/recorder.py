@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Push, RoutingPolicy
 from invoices import diff, mirror
+from invoices.documents import contacts
 from invoices.models import Contact, Invoice
 from portal.models import Membership
 
@@ -32,8 +33,6 @@ from .models import Action, AuditEntry
 CRState = ChangeRequest.State
 MAX_LISTED_FIELDS = 60
 MAX_MESSAGE = 1000
-CONTACT_PATHS = ("name", "identification", "email", "phonePrimary", "phoneSecondary", "mobile",
-                 "address.address", "address.city")
 PUSH_ACTIONS = {
     Push.State.QUEUED: Action.PUSH_QUEUED, Push.State.PUSHING: Action.PUSH_ATTEMPT,
     Push.State.RETRYING: Action.PUSH_RETRYING, Push.State.APPLIED: Action.PUSHED,
@@ -118,19 +117,12 @@ def _document_changes(before: Any, after: Any) -> list[str]:
         return _listed(key for key in set(before) | set(after) if before.get(key) != after.get(key))
 
 
-def _path(document: Any, path: str) -> Any:
-    value = document
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return value
-
-
 def _contact_changes(before: Any, after: Any) -> list[str]:
     if not isinstance(before, Mapping) or not isinstance(after, Mapping):
         return []
-    known = [p for p in CONTACT_PATHS if _path(before, p) != _path(after, p)]
+    known = contacts.changed_paths(before, after, contacts.WATCHED_PATHS)
     others = [k for k in set(before) | set(after)
-              if k not in {"address", *CONTACT_PATHS} and before.get(k) != after.get(k)]
+              if k not in {"address", *contacts.WATCHED_PATHS} and before.get(k) != after.get(k)]
     return _listed([*known, *others])
 
 
@@ -189,7 +181,7 @@ def _contact_push_in_flight(row) -> bool:
                                             contact_alegra_id=row.alegra_id,
                                             pushes__state=Push.State.PUSHING)
                .values_list("proposed_document", flat=True))
-    return any(all(_path(row.document, p) == _path(proposed, p) for p in CONTACT_PATHS[2:])
+    return any(not contacts.changed_paths(row.document, proposed)
                for proposed in pushing)
 
 

@@ -37,6 +37,7 @@ from django.conf import settings
 
 from portal.logging import redact
 
+from .documents.references import alegra_id
 from .ratelimit import RateLimiter, credential_key, limiter_from_settings
 
 log = logging.getLogger(__name__)
@@ -108,73 +109,7 @@ def _is_transient(status: int | None) -> bool:
     return status in (408, 429) or status >= 500
 
 
-# --- value helpers ---------------------------------------------------------------
-
-
-def money(value: Any) -> Decimal:
-    """An amount, quantity or percentage as Decimal: None and "" are 0, garbage is an error."""
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, bool):
-        raise ValueError(f"not an amount: {value!r}")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, (int, float)):
-        # str() first: Decimal(0.1) would carry the float's binary error.
-        result = Decimal(str(value))
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return Decimal(0)
-        try:
-            result = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"not an amount: {value[:40]!r}") from None
-    else:
-        raise ValueError(f"not an amount: {type(value).__name__}")
-    if not result.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
-    return result
-
-
-def alegra_id(value: Any) -> str:
-    """An Alegra id as text: ids arrive as strings, numbers or `{"id": ...}` objects."""
-    if isinstance(value, Mapping):
-        value = value.get("id")
-    if value is None or isinstance(value, bool):
-        raise ValueError(f"not an Alegra id: {value!r}")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (float, Decimal)):
-        if value != int(value):
-            raise ValueError(f"not an Alegra id: {value!r}")
-        return str(int(value))
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    raise ValueError(f"not an Alegra id: {value!r}")
-
-
-def number_template(doc: Mapping[str, Any]) -> dict:
-    """The document's numberTemplate, which is sometimes a list of such objects."""
-    template = doc.get("numberTemplate")
-    if isinstance(template, list):
-        candidates = [t for t in template if isinstance(t, dict)]
-        with_number = [t for t in candidates if t.get("fullNumber") or t.get("number")]
-        return dict((with_number or candidates or [{}])[0])
-    return dict(template) if isinstance(template, dict) else {}
-
-
-def full_number(doc: Mapping[str, Any]) -> str:
-    """The number people know: fullNumber, else prefix + number, else number."""
-    template = number_template(doc)
-    if template.get("fullNumber"):
-        return str(template["fullNumber"])
-    number = template.get("number")
-    if number is None or number == "":
-        number = doc.get("number")
-    if number is None or number == "":
-        return ""
-    return f"{template.get('prefix') or ''}{number}"
+# --- bodies ---------------------------------------------------------------
 
 
 def loads(text: str) -> Any:

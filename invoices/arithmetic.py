@@ -16,8 +16,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
+
+from invoices.documents import references
+from invoices.documents.numbers import parse_decimal
 
 # The 2016 recordings carry no decimalPrecision and their totals are whole pesos.
 DEFAULT_PRECISION = 0
@@ -35,29 +38,10 @@ MAX_DIGITS = 18
 def to_decimal(value: Any) -> Decimal:
     """An exact Decimal from an Alegra value; None and "" mean zero.
 
-    A float or bool raises TypeError (a bug upstream); anything else unusable, ValueError.
+    A float or bool raises TypeError (a bug upstream); anything else unusable, ValueError,
+    including a number too large for any invoice (its products would leave the working precision).
     """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError(f"{type(value).__name__} is not accepted as a money value: {value!r}")
-    if value is None:
-        return ZERO
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return ZERO
-        try:
-            result = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"not a number: {value!r}") from None
-    else:
-        # Garbage from a form or a body, like any malformed text: the caller reports it.
-        raise ValueError(f"not a number: {type(value).__name__} {value!r}"[:80])
-    if not result.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
+    result = parse_decimal(value)
     if result.adjusted() >= MAX_DIGITS:
         raise ValueError(f"not a number of a sane size: {value!r}"[:80])
     return result
@@ -90,12 +74,6 @@ def quantize(amount: Any, precision: int) -> Decimal:
 def format_amount(amount: Any, precision: int) -> str:
     """The string Alegra would send: rounded, fixed-point, never scientific notation."""
     return format(quantize(amount, precision), "f")
-
-
-def tax_id(tax: Any) -> str:
-    """The id of a line tax entry ({"id": ...} or a bare id), as text."""
-    raw = tax.get("id") if isinstance(tax, Mapping) else tax
-    return "" if raw is None else str(raw).strip()
 
 
 @dataclass(frozen=True)
@@ -143,7 +121,7 @@ def _by_text_id(taxes: Mapping[Any, Any] | None) -> dict[str, Any] | None:
 
 def _tax_percentage(tax: Any, catalogue: Mapping[str, Any] | None) -> tuple[str, str, Decimal]:
     """(id, name, percentage) of a line tax; a missing percentage is looked up by id."""
-    ident = tax_id(tax)
+    ident = references.tax_id(tax)
     entry = tax if isinstance(tax, Mapping) else {}
     if entry.get("percentage") in (None, "") and catalogue is not None and ident in catalogue:
         entry = {**catalogue[ident], **{k: v for k, v in entry.items() if v not in (None, "")}}

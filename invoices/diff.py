@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from invoices import arithmetic
+from invoices.documents import references
 
 # Known header fields, in the order a person reads them; other top-level keys follow, sorted.
 HEADER_FIELDS = (
@@ -70,7 +71,7 @@ class LineChange:
 
     @property
     def item_id(self) -> str:
-        return item_id(self.after if self.after is not None else self.before)
+        return references.item_id(self.after if self.after is not None else self.before)
 
     def field_names(self) -> set[str]:
         return {change.field for change in self.fields}
@@ -117,21 +118,6 @@ class DocumentDiff:
         return names
 
 
-def item_id(line: Mapping[str, Any] | None) -> str:
-    if not isinstance(line, Mapping) or line.get("id") is None:
-        return ""
-    return str(line["id"]).strip()
-
-
-def reference_id(value: Any) -> str | None:
-    """The id of a small object ({"id": ...}), or of a bare id; None for none."""
-    if isinstance(value, Mapping):
-        value = value.get("id")
-    if value is None or value == "":
-        return None
-    return str(value).strip()
-
-
 def _number(value: Any) -> Any:
     # A malformed number stays as text so it still shows as a change; rules report it.
     try:
@@ -157,7 +143,7 @@ def _generic(value: Any) -> Any:
 def normalise_header(name: str, value: Any) -> Any:
     """The comparable form of a top-level value."""
     if name in REFERENCE_FIELDS:
-        ident = reference_id(value)
+        ident = references.reference_id(value)
         if ident is None and isinstance(value, Mapping) and value.get("name"):
             return ("name", str(value["name"]))
         return ident
@@ -166,10 +152,10 @@ def normalise_header(name: str, value: Any) -> Any:
     if name in NUMBER_FIELDS:
         return _number(value)
     if name == "id":
-        return reference_id(value)
+        return references.reference_id(value)
     if name == "currency":
         if not isinstance(value, Mapping):
-            return reference_id(value)
+            return references.reference_id(value)
         return (_text(value.get("code")), _number(value.get("exchangeRate")))
     return _generic(value)
 
@@ -180,7 +166,7 @@ def normalise_line_field(name: str, value: Any) -> Any:
     if name == "tax":
         if not isinstance(value, (list, tuple)):
             return ("?", _text(value)) if value else ()
-        return tuple(sorted(arithmetic.tax_id(tax) for tax in value))
+        return tuple(sorted(references.tax_id(tax) for tax in value))
     return _text(value)
 
 
@@ -295,7 +281,7 @@ def align_lines(
     """
     before_totals = before_totals or [None] * len(before)
     after_totals = after_totals or [None] * len(after)
-    pairs = _matching_pairs([item_id(line) for line in before], [item_id(line) for line in after])
+    pairs = _matching_pairs([references.item_id(line) for line in before], [references.item_id(line) for line in after])
     result: list[LineChange] = []
     i = j = 0
     for pair_i, pair_j in [*pairs, (len(before), len(after))]:
@@ -355,7 +341,7 @@ def _apply_lines(target: Sequence[Mapping], lines: Sequence[LineChange], conflic
             result.append(copy.deepcopy(line.after))
             continue
         current = target[line.before_index]
-        if item_id(current) != item_id(line.before):
+        if references.item_id(current) != references.item_id(line.before):
             conflicts.append(f"items[{line.before_index}]")
             continue
         if line.kind == "removed":

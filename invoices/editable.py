@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from invoices import arithmetic, diff
+from invoices.documents import numbers, references, status
 
 EDITABLE_HEADER_FIELDS = (
     "date", "dueDate", "client", "seller", "priceList", "paymentForm", "paymentMethod",
@@ -35,35 +36,12 @@ CREDIT_NOTE_TYPES = (
 )
 
 
-def is_stamped(doc: Mapping[str, Any]) -> bool:
-    """Sent to the tax authority (CO CUFE, MX CFDI uuid, a STAMPED_* legal status)."""
-    stamp = doc.get("stamp")
-    if not isinstance(stamp, Mapping):
-        return False
-    if stamp.get("cufe") or stamp.get("uuid"):
-        return True
-    return str(stamp.get("legalStatus") or "").upper().startswith("STAMPED")
-
-
-def is_void(doc: Mapping[str, Any]) -> bool:
-    return str(doc.get("status") or "").lower() == "void"
-
-
-def decimal_text(value: Any) -> str:
-    """An exact number as fixed-point text: "40", "16746.218487", "0.5"."""
-    number = arithmetic.to_decimal(value)
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
-
-
 def line_body(line: Mapping[str, Any]) -> dict:
     body = {
         "id": line.get("id"),
-        "price": decimal_text(line.get("price")),
-        "quantity": decimal_text(line.get("quantity")),
-        "discount": decimal_text(line.get("discount")),
+        "price": numbers.decimal_text(line.get("price")),
+        "quantity": numbers.decimal_text(line.get("quantity")),
+        "discount": numbers.decimal_text(line.get("discount")),
         "tax": [{"id": tax.get("id") if isinstance(tax, Mapping) else tax}
                 for tax in line.get("tax") or ()],
     }
@@ -76,7 +54,7 @@ def line_body(line: Mapping[str, Any]) -> dict:
 def _header_value(name: str, value: Any) -> Any:
     if name == "client":
         raw = value.get("id") if isinstance(value, Mapping) else value
-        return None if diff.reference_id(value) is None else {"id": raw}
+        return None if references.reference_id(value) is None else {"id": raw}
     if name in ID_FIELDS:
         if isinstance(value, Mapping):
             return value.get("id")
@@ -132,8 +110,8 @@ def credit_note_lines(
         price = net_price(line) if returned.price is None else returned.price
         lines.append({
             "id": line.get("id"),
-            "price": decimal_text(price),
-            "quantity": decimal_text(returned.quantity),
+            "price": numbers.decimal_text(price),
+            "quantity": numbers.decimal_text(returned.quantity),
             "tax": [{"id": tax.get("id") if isinstance(tax, Mapping) else tax}
                     for tax in line.get("tax") or ()],
         })
@@ -147,7 +125,7 @@ def credit_note_amount(invoice_doc: Mapping[str, Any], note: Mapping[str, Any],
     for line in invoice_doc.get("items") or ():
         for tax in line.get("tax") or ():
             if isinstance(tax, Mapping) and tax.get("percentage") not in (None, ""):
-                known.setdefault(arithmetic.tax_id(tax), tax)
+                known.setdefault(references.tax_id(tax), tax)
     as_doc = {"decimalPrecision": invoice_doc.get("decimalPrecision"), "items": note.get("items")}
     return arithmetic.invoice_totals(as_doc, known).total
 
@@ -161,7 +139,7 @@ def credit_note_body(
 ) -> dict:
     """The body of POST /credit-notes crediting `returned_lines` of the invoice."""
     body: dict[str, Any] = {
-        "client": {"id": diff.reference_id(invoice_doc.get("client"))},
+        "client": {"id": references.reference_id(invoice_doc.get("client"))},
         "date": date,
         "items": credit_note_lines(invoice_doc, returned_lines),
         "type": type,
@@ -171,6 +149,6 @@ def credit_note_body(
     precision = arithmetic.precision_of(invoice_doc)
     body["invoices"] = [{"id": invoice_doc.get("id"),
                          "amount": arithmetic.format_amount(amount, precision)}]
-    if is_stamped(invoice_doc):
+    if status.is_stamped(invoice_doc):
         body["stamp"] = {"generateStamp": True}
     return body

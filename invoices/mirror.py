@@ -11,7 +11,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .alegra import alegra_id, full_number, money
+from .documents.numbers import parse_decimal
+from .documents.references import alegra_id, full_number
+from .documents.status import is_stamped
 
 MAX_DOCUMENT_BYTES = 2_000_000
 MAX_LINES = 2_000
@@ -68,7 +70,7 @@ def _required_date(document: dict) -> datetime.date:
 
 def _money(document: dict, field: str) -> Decimal:
     try:
-        value = money(document.get(field))
+        value = parse_decimal(document.get(field), allow_float=True)
     except (ValueError, TypeError, InvalidOperation):
         raise BadDocument(f"{field} is not a number") from None
     if not value.is_finite() or abs(value) >= Decimal("1e18"):
@@ -112,7 +114,7 @@ def invoice_columns(document: Any) -> dict:
         stamp = {}
     currency = document.get("currency") or {}
     precision = _precision(document)
-    stamped = bool(stamp.get("cufe") or stamp.get("uuid") or stamp.get("legalStatus"))
+    stamped = is_stamped(document)
     try:
         client_id = alegra_id(client.get("id")) if client.get("id") not in (None, "") else ""
         number = full_number(document)
@@ -147,7 +149,7 @@ def invoice_columns(document: Any) -> dict:
 def money_or_zero(value: Any, below: Decimal | None = None) -> Decimal:
     """An amount for display or analysis: zero where it is not a number (or not under `below`)."""
     try:
-        amount = money(value)
+        amount = parse_decimal(value, allow_float=True)
     except (ValueError, TypeError, InvalidOperation):
         return Decimal(0)
     if below is not None and not (amount.is_finite() and abs(amount) < below):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from invoices import arithmetic, diff, editable
+from invoices.documents import references, status, numbers
 
 MAX_TEXT = 500
 MAX_PRICE_DECIMALS = editable.PRICE_DECIMALS
@@ -65,7 +66,7 @@ def _line_violations(index: int, line: Any, taxes: Taxes | None) -> list[RuleVio
     at = f"items[{index}]"
     n = index + 1
     found = []
-    if not diff.item_id(line):
+    if not references.item_id(line):
         found.append(RuleViolation(f"{at}.id", "item_required",
                                    _("Line %(line)s has no item.") % {"line": n}))
     quantity = _number(line.get("quantity"))
@@ -104,7 +105,7 @@ def _line_violations(index: int, line: Any, taxes: Taxes | None) -> list[RuleVio
         known = _tax_ids(taxes)
         line_taxes = line.get("tax") or ()
         for tax in line_taxes if isinstance(line_taxes, (list, tuple)) else [line_taxes]:
-            ident = arithmetic.tax_id(tax)
+            ident = references.tax_id(tax)
             if ident not in known:
                 found.append(RuleViolation(f"{at}.tax", "unknown_tax", _(
                     "Line %(line)s: the tax “%(tax)s” is not one of the company's taxes."
@@ -167,10 +168,10 @@ def validate_document(
 
 def editing_refusal(base: Mapping[str, Any]) -> RuleViolation | None:
     """Why an invoice cannot be changed in place at all, if it cannot."""
-    if editable.is_void(base):
+    if status.is_void(base):
         return RuleViolation("status", "void_read_only", _(
             "This invoice is void: it is read-only and cannot be changed."))
-    if editable.is_stamped(base):
+    if status.is_stamped(base):
         return RuleViolation("stamp", "stamped_use_credit_note", _(
             "This invoice has been stamped electronically and cannot be changed in place; "
             "issue a credit note instead."))
@@ -220,7 +221,7 @@ def validate_update(
 def _invoiced_quantities(invoice_doc: Mapping[str, Any]) -> dict[str, Decimal]:
     quantities: dict[str, Decimal] = {}
     for line in diff.document_lines(invoice_doc):
-        ident = diff.item_id(line)
+        ident = references.item_id(line)
         quantities[ident] = quantities.get(ident, Decimal(0)) + (
             _number(line.get("quantity")) or Decimal(0))
     return quantities
@@ -232,7 +233,7 @@ def _note_lines(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> list
     returned: dict[str, Decimal] = {}
     for index, line in enumerate(diff.document_lines(note)):
         found += _line_violations(index, line, None)
-        ident = diff.item_id(line)
+        ident = references.item_id(line)
         if ident and ident not in invoiced:
             found.append(RuleViolation(f"items[{index}].id", "item_not_on_invoice", _(
                 "Line %(line)s: the item %(item)s is not on the invoice."
@@ -244,8 +245,8 @@ def _note_lines(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> list
         if ident in invoiced and quantity > invoiced[ident]:
             found.append(RuleViolation("items", "quantity_above_invoiced", _(
                 "Item %(item)s: %(returned)s credited, but only %(invoiced)s invoiced."
-            ) % {"item": ident, "returned": editable.decimal_text(quantity),
-                 "invoiced": editable.decimal_text(invoiced[ident])}))
+            ) % {"item": ident, "returned": numbers.decimal_text(quantity),
+                 "invoiced": numbers.decimal_text(invoiced[ident])}))
     return found
 
 
@@ -260,7 +261,7 @@ def _note_amounts(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> li
     recorded = invoice_doc.get("balance")
     balance = (invoice.balance if recorded in (None, "") or _number(recorded) is None
                else arithmetic.quantize(recorded, precision))
-    invoice_id = diff.reference_id(invoice_doc.get("id"))
+    invoice_id = references.reference_id(invoice_doc.get("id"))
     applied = [entry for entry in note.get("invoices") or () if isinstance(entry, Mapping)]
     amounts = [_number(entry.get("amount")) for entry in applied]
     found = []
@@ -278,7 +279,7 @@ def _note_amounts(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> li
             "total (%(total)s)."
         ) % {"applied": fmt(sum(amounts, Decimal(0))), "total": fmt(total)}))
     on_invoice = sum((amount for entry, amount in zip(applied, amounts)
-                      if diff.reference_id(entry.get("id")) == invoice_id), Decimal(0))
+                      if references.reference_id(entry.get("id")) == invoice_id), Decimal(0))
     amount = on_invoice if applied else total
     if amount > balance:
         found.append(RuleViolation("invoices", "amount_above_balance", _(
@@ -295,7 +296,7 @@ def validate_credit_note(
     closed_until: date | None = None,
 ) -> list[RuleViolation]:
     """Every reason `note` (a POST /credit-notes body) cannot correct `invoice_doc`."""
-    if editable.is_void(invoice_doc):
+    if status.is_void(invoice_doc):
         return [RuleViolation("status", "invoice_void",
                               _("A void invoice cannot be corrected with a credit note."))]
     found = []

@@ -18,6 +18,7 @@ from simple_history.utils import bulk_create_with_history
 from portal.models import Company
 
 from . import hooks, mirror
+from .documents import references
 from .alegra import MAX_PAGE_SIZE as PAGE_SIZE
 from .alegra import AlegraClient, AlegraError
 from .models import Contact, Invoice, InvoiceLine, Item, SyncRun, Tax
@@ -248,7 +249,7 @@ def sync_full(*, company: Company, client: AlegraClient | None = None, user=None
             # out every other writer (the sandbox itself, in the demo).
             with transaction.atomic():
                 seen = _store_all(run, company, documents, source="sync")
-            sorted_ids = sorted(mirror.id_sort_key(mirror.alegra_id(d["id"])) for d in documents
+            sorted_ids = sorted(mirror.id_sort_key(references.alegra_id(d["id"])) for d in documents
                                 if isinstance(d, dict) and d.get("id") not in (None, ""))
             last = sorted_ids[-1] if sorted_ids else None
             is_last_page = len(documents) < PAGE_SIZE or (total is not None and start + len(documents) >= total)
@@ -312,7 +313,7 @@ def _store_catalogue(model, company: Company, documents: Iterable[dict], columns
             continue
         body = mirror.canonical(document)
         digest = mirror.content_hash(body)
-        key = mirror.alegra_id(document["id"])
+        key = references.alegra_id(document["id"])
         row = model.objects.filter(company=company, alegra_id=key).first()
         if row and row.content_hash == digest and not row.is_deleted:
             continue
@@ -345,7 +346,7 @@ def contact_store(*, company: Company, document: dict, source: str, user=None, r
     with transaction.atomic():
         _store_catalogue(Contact, company, [document], mirror.contact_columns,
                          reason=reason or source, user=user)
-        contact = Contact.objects.get(company=company, alegra_id=mirror.alegra_id(document["id"]))
+        contact = Contact.objects.get(company=company, alegra_id=references.alegra_id(document["id"]))
     return contact
 
 

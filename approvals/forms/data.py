@@ -7,7 +7,8 @@ from typing import Any
 
 from django.http import QueryDict
 
-from invoices import arithmetic, diff, editable
+from invoices import diff
+from invoices.documents import references, numbers
 from invoices.mirror import MAX_LINES
 
 from ..documents import text_of
@@ -17,7 +18,7 @@ from .fields import MAX_TAXES_PER_LINE
 
 def _number_text(value: Any) -> str:
     try:
-        return editable.decimal_text(value)
+        return numbers.decimal_text(value)
     except (ValueError, TypeError):
         return text_of(value)
 
@@ -26,11 +27,11 @@ def header_initial(document: Mapping) -> dict:
     return {
         "date": text_of(document.get("date"))[:10],
         "dueDate": text_of(document.get("dueDate"))[:10],
-        "client": diff.reference_id(document.get("client")) or "",
+        "client": references.reference_id(document.get("client")) or "",
         "paymentForm": text_of(document.get("paymentForm")),
         "paymentMethod": text_of(document.get("paymentMethod")),
-        "seller": diff.reference_id(document.get("seller")) or "",
-        "priceList": diff.reference_id(document.get("priceList")) or "",
+        "seller": references.reference_id(document.get("seller")) or "",
+        "priceList": references.reference_id(document.get("priceList")) or "",
         "observations": text_of(document.get("observations")),
         "anotation": text_of(document.get("anotation")),
         "termsConditions": text_of(document.get("termsConditions")),
@@ -41,14 +42,14 @@ def line_raw(line: Mapping, origin: int | None) -> dict:
     """One line as the form posts it."""
     return {
         "origin": "" if origin is None else str(origin),
-        "item": diff.item_id(line),
+        "item": references.item_id(line),
         "name": text_of(line.get("name")),
         "description": text_of(line.get("description")),
         "reference": text_of(line.get("reference")),
         "price": _number_text(line.get("price")),
         "quantity": _number_text(line.get("quantity")),
         "discount": _number_text(line.get("discount")),
-        "tax": [arithmetic.tax_id(tax) for tax in line.get("tax") or () if arithmetic.tax_id(tax)],
+        "tax": [references.tax_id(tax) for tax in line.get("tax") or () if references.tax_id(tax)],
     }
 
 
@@ -121,7 +122,7 @@ def credit_lines_initial(invoice_doc: Mapping, note: Mapping) -> dict[int, dict]
         if not isinstance(note_line, Mapping):
             continue
         for index in range(start, len(items)):
-            if isinstance(items[index], Mapping) and diff.item_id(items[index]) == diff.item_id(note_line):
+            if isinstance(items[index], Mapping) and references.item_id(items[index]) == references.item_id(note_line):
                 initial[index] = {"quantity": _number_text(note_line.get("quantity")),
                                   "price": _number_text(note_line.get("price"))}
                 start = index + 1

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from invoices import arithmetic, diff, editable, mirror, rules
+from invoices.documents import contacts, numbers, references
+from invoices.documents.status import is_void
 from invoices.models import Contact, Invoice, Item, Tax
 from invoices.rules import RuleViolation
 
@@ -31,7 +33,6 @@ MAX_AMOUNT = Decimal("1e15")
 MAX_REFERENCE = rules.MAX_TEXT
 MAX_CITY = 100
 PHONE = re.compile(r"^[0-9+()\-. ]{0,30}$")
-CONTACT_FIELDS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.address", "address.city")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def catalogue_taxes(company) -> dict[str, dict]:
     rows = (Tax.objects.filter(company=company, is_deleted=False)
             .order_by("name", "id").values_list("alegra_id", "name", "percentage", "tax_type"))
     return {
-        ident: {"id": ident, "name": name, "percentage": editable.decimal_text(percentage),
+        ident: {"id": ident, "name": name, "percentage": numbers.decimal_text(percentage),
                 "type": tax_type}
         for ident, name, percentage, tax_type in rows
     }
@@ -119,10 +120,10 @@ def _update_extras(company, base: Mapping, proposed: Mapping) -> list[RuleViolat
                 "Line %(line)s: the reference can have at most %(max)s characters "
                 "(it has %(length)s)."
             ) % {"line": index + 1, "max": MAX_REFERENCE, "length": len(str(reference))}))
-    known_items = {diff.item_id(line) for line in _lines(base)}
+    known_items = {references.item_id(line) for line in _lines(base)}
     new_items = {}
     for index, line in enumerate(_lines(proposed)):
-        ident = diff.item_id(line)
+        ident = references.item_id(line)
         if ident and ident not in known_items:
             new_items.setdefault(ident, index)
     if new_items:
@@ -134,8 +135,8 @@ def _update_extras(company, base: Mapping, proposed: Mapping) -> list[RuleViolat
                 found.append(RuleViolation(f"items[{index}].id", "unknown_item", _(
                     "Line %(line)s: the item %(item)s is not in the company's catalogue."
                 ) % {"line": index + 1, "item": ident}))
-    old_client = diff.reference_id(base.get("client"))
-    new_client = diff.reference_id(proposed.get("client"))
+    old_client = references.reference_id(base.get("client"))
+    new_client = references.reference_id(proposed.get("client"))
     if new_client is None:
         found.append(RuleViolation("client", "client_required", _("Choose the client.")))
     elif new_client != old_client and not Contact.objects.filter(
@@ -144,23 +145,6 @@ def _update_extras(company, base: Mapping, proposed: Mapping) -> list[RuleViolat
             "The client %(client)s is not among the company's contacts."
         ) % {"client": new_client}))
     return found
-
-
-def _get(document: Mapping, path: str) -> str:
-    value: Any = document
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return "" if value is None else str(value)
-
-
-def _set(document: dict, path: str, value: str) -> None:
-    *parents, last = path.split(".")
-    target = document
-    for part in parents:
-        if not isinstance(target.get(part), dict):
-            target[part] = {}
-        target = target[part]
-    target[last] = value
 
 
 CONTACT_LABELS = {
@@ -172,7 +156,7 @@ CONTACT_LABELS = {
 
 def contact_violations(base: Mapping, proposed: Mapping) -> list[RuleViolation]:
     found = []
-    email = _get(proposed, "email").strip()
+    email = contacts.text_at(proposed, "email").strip()
     if email:
         try:
             validate_email(email)
@@ -180,18 +164,18 @@ def contact_violations(base: Mapping, proposed: Mapping) -> list[RuleViolation]:
             found.append(RuleViolation("email", "invalid_email", _(
                 "The e-mail “%(value)s” is not a valid address.") % {"value": email[:80]}))
     for name in ("phonePrimary", "phoneSecondary", "mobile"):
-        value = _get(proposed, name)
+        value = contacts.text_at(proposed, name)
         if not PHONE.match(value):
             found.append(RuleViolation(name, "invalid_phone", _(
                 "“%(value)s” is not a phone number: use digits, spaces and + ( ) - only, "
                 "at most 30 characters.") % {"value": value[:40]}))
     for name, limit in (("address.address", rules.MAX_TEXT), ("address.city", MAX_CITY)):
-        value = _get(proposed, name)
+        value = contacts.text_at(proposed, name)
         if len(value) > limit:
             found.append(RuleViolation(name, "text_too_long", _(
                 "%(field)s can have at most %(max)s characters (it has %(length)s)."
             ) % {"field": CONTACT_LABELS[name], "max": limit, "length": len(value)}))
-    if all(_get(base, name) == _get(proposed, name) for name in CONTACT_FIELDS):
+    if all(contacts.text_at(base, name) == contacts.text_at(proposed, name) for name in contacts.EDITABLE_PATHS):
         found.append(RuleViolation("", "nothing_to_submit",
                                    _("Nothing has changed: there is nothing to submit.")))
     return found
@@ -262,7 +246,7 @@ def _validate_proposal(*, invoice: Invoice, kind: str, base: Mapping, proposed: 
                     "The credit note total cannot be computed from these lines.")))
         return found
     if kind == Kind.CONTACT:
-        if editable.is_void(invoice.document if isinstance(invoice.document, dict) else {}):
+        if is_void(invoice.document if isinstance(invoice.document, dict) else {}):
             return [RuleViolation("status", "void_read_only", _(
                 "This invoice is void: it is read-only and cannot be changed."))]
         return contact_violations(base, proposed)
@@ -287,13 +271,13 @@ def rebase_document(old_base: Mapping, proposed: Mapping, current: Mapping) -> d
 def _rebase_contact(old_base: Mapping, proposed: Mapping, current: Mapping) -> dict:
     result = copy.deepcopy(dict(current))
     clashes = []
-    for name in CONTACT_FIELDS:
-        old, new, now = _get(old_base, name), _get(proposed, name), _get(current, name)
+    for name in contacts.EDITABLE_PATHS:
+        old, new, now = contacts.text_at(old_base, name), contacts.text_at(proposed, name), contacts.text_at(current, name)
         if old == new:
             continue
         if now not in (old, new):
             clashes.append(name)
-        _set(result, name, new)
+        contacts.set_path(result, name, new)
     if clashes:
         raise ApprovalError("rebase_conflict", {"variant": "contact", "fields": ", ".join(clashes)})
     return result

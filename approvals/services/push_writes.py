@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from invoices import arithmetic, diff, editable, mirror
+from invoices.documents import contacts, references
 from invoices.alegra import AlegraClient, AlegraError
 
 from ..models import ChangeRequest
@@ -25,9 +26,6 @@ from ..models import ChangeRequest
 log = logging.getLogger(__name__)
 
 CREDIT_NOTE_SCAN_PAGES = 5
-CONTACT_PATHS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.address", "address.city")
-CONTACT_READ_ONLY = frozenset({"id", "status", "internalContacts"})
-CONTACT_REFERENCES = frozenset({"seller", "priceList", "term"})
 
 Guard = Callable[[], None]
 
@@ -96,7 +94,7 @@ def _find_credit_note(client: AlegraClient, change_request: ChangeRequest) -> di
         for note in page.items:
             if not isinstance(note, dict) or tag not in str(note.get("observations") or ""):
                 continue
-            refs = {str(diff.reference_id(ref)) for ref in note.get("invoices") or () if isinstance(ref, dict)}
+            refs = {str(references.reference_id(ref)) for ref in note.get("invoices") or () if isinstance(ref, dict)}
             if not refs or invoice_id in refs:
                 return note
         if number + 1 >= CREDIT_NOTE_SCAN_PAGES:
@@ -141,52 +139,18 @@ def write_credit_note(client: AlegraClient, change_request: ChangeRequest, guard
                    expected_total=expected, received_total=_total(note))
 
 
-def _path(document: Mapping[str, Any], path: str) -> str:
-    value: Any = document
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return "" if value is None else str(value)
-
-
-def _with_path(document: dict, path: str, value: str) -> None:
-    *parents, last = path.split(".")
-    target = document
-    for part in parents:
-        if not isinstance(target.get(part), dict):
-            target[part] = {}
-        target = target[part]
-    target[last] = value
-
-
-def contact_body(current: Mapping[str, Any], proposed: Mapping[str, Any]) -> dict:
-    """The whole editable state of the contact (Alegra resets what a PUT leaves out)."""
-    body: dict[str, Any] = {}
-    for key, value in current.items():
-        if key in CONTACT_READ_ONLY:
-            continue
-        if key in CONTACT_REFERENCES:
-            value = diff.reference_id(value)
-            if value is None:
-                continue
-        body[key] = value
-    for path in CONTACT_PATHS:
-        if _path(current, path) != _path(proposed, path):
-            _with_path(body, path, _path(proposed, path))
-    return body
-
-
 def write_contact(client: AlegraClient, change_request: ChangeRequest, guard: Guard) -> Applied:
     contact_id = change_request.contact_alegra_id or change_request.invoice.client_alegra_id
     base, proposed = change_request.base_document, change_request.proposed_document
     current = client.get_contact(contact_id)
-    if all(_path(current, p) == _path(proposed, p) for p in CONTACT_PATHS):
+    if not contacts.changed_paths(current, proposed):
         return Applied(current, False, result_id=str(contact_id), contact_document=current)
     # Only the fields the request edits can conflict: the rest is sent back as Alegra has it.
-    fields = [p for p in CONTACT_PATHS if _path(current, p) != _path(base, p)]
+    fields = contacts.changed_paths(base, current)
     if fields:
         raise Conflict(current, fields)
     guard()
-    response = client.put_contact(contact_id, contact_body(current, proposed))
+    response = client.put_contact(contact_id, contacts.put_body(current, proposed))
     return Applied(response, True, result_id=str(contact_id), contact_document=response)
 
 

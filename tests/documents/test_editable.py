@@ -8,15 +8,9 @@ from hypothesis import strategies as st
 
 from invoices.arithmetic import invoice_totals
 from invoices.diff import diff_documents
-from invoices.editable import (
-    EDITABLE_FIELDS,
-    ReturnedLine,
-    credit_note_body,
-    decimal_text,
-    is_stamped,
-    is_void,
-    put_body,
-)
+from invoices.documents.numbers import decimal_text
+from invoices.documents.status import is_stamped, is_void
+from invoices.editable import EDITABLE_FIELDS, ReturnedLine, credit_note_body, put_body
 from tests.documents import fixtures
 from tests.documents.strategies import edits, invoices
 
@@ -161,3 +155,14 @@ def test_credit_note_price_adjustment_and_no_stamp_for_paper_invoices():
 def test_credit_note_for_a_line_the_invoice_lacks_is_a_value_error():
     with pytest.raises(ValueError, match="no line 3"):
         credit_note_body(_invoice(), [ReturnedLine(2, "1")], "OTHER", "x", "2016-10-20")
+
+
+@pytest.mark.parametrize("stamp", [
+    None, {}, {"cufe": "abc"}, {"uuid": "u-1"}, {"legalStatus": "STAMPED_AND_ACCEPTED"},
+    {"legalStatus": "STAMPED_AND_WAITING_RESPONSE"}, {"legalStatus": "PENDING"}, {"legalStatus": ""}, "odd",
+])
+def test_the_mirror_and_the_editor_agree_on_what_is_stamped(stamp):
+    from invoices.mirror import invoice_columns
+
+    doc = {"id": "7", "date": "2026-10-01", "status": "open", "items": [], "stamp": stamp}
+    assert invoice_columns(doc)["is_stamped"] == is_stamped(doc)

@@ -18,18 +18,18 @@ import httpx
 import pytest
 from django.conf import settings
 
-from invoices.alegra import (
-    AlegraClient,
-    AlegraError,
-    alegra_id,
-    dumps,
-    full_number,
-    money,
-    number_template,
-)
+from invoices.alegra import AlegraClient, AlegraError, dumps
+from invoices.documents.numbers import parse_decimal
+from invoices.documents.references import alegra_id, full_number, number_template
 from invoices.ratelimit import MemoryStore, RateLimiter
 
 BASE = "https://api.alegra.example/api/v1"
+
+
+def money(value):
+    """How the mirror reads an amount of a body that may not have come through the client."""
+    return parse_decimal(value, allow_float=True)
+
 EMAIL = "api@empresa.example"
 TOKEN = "s3cr3t-t0ken-4f9a"
 BASIC = base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
@@ -543,10 +543,21 @@ def test_money(raw, expected):
     assert money(raw) == expected and isinstance(money(raw), Decimal)
 
 
-@pytest.mark.parametrize("garbage", ["abc", "1,234.56", "NaN", "Infinity", True, [1], {"a": 1}])
+def test_floats_are_refused_unless_asked_for():
+    with pytest.raises(TypeError, match="float"):
+        parse_decimal(0.1)
+    assert parse_decimal(0.1, allow_float=True) == Decimal("0.1")
+
+
+@pytest.mark.parametrize("garbage", ["abc", "1,234.56", "NaN", "Infinity", [1], {"a": 1}])
 def test_money_rejects_garbage_clearly(garbage):
-    with pytest.raises(ValueError, match="not an amount"):
+    with pytest.raises(ValueError, match="not a"):
         money(garbage)
+
+
+def test_a_bool_is_not_a_number():
+    with pytest.raises(TypeError, match="bool"):
+        money(True)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

@@ -13,7 +13,9 @@ import pytest
 
 from alegra_sandbox import testing
 from alegra_sandbox.services import faults_set
-from invoices.alegra import AlegraClient, AlegraError, alegra_id, full_number, money
+from invoices.alegra import AlegraClient, AlegraError
+from invoices.documents.numbers import parse_decimal as money
+from invoices.documents.references import alegra_id, full_number
 from invoices.ratelimit import MemoryStore, RateLimiter
 from tests.invoices.test_client import FakeClock
 
