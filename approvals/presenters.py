@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices import arithmetic, diff, editable
 from invoices.documents import contacts, numbers, references
-from invoices.templatetags.money import format_money
+from portal import formats
 
 from .forms.edit import CREDIT_NOTE_TYPES
 from .models import ChangeRequest
@@ -142,17 +142,14 @@ class DiffView:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    try:
-        return arithmetic.to_decimal(value)
-    except (ValueError, TypeError):
-        return None
+    return numbers.decimal_or_none(value)
 
 
-def number_text(value: Any) -> str:
+def number_text(value: Any, country: str | None = None) -> str:
     number = _decimal(value)
     if number is None:
         return str(value) if value not in (None, "") else EMPTY
-    return numbers.decimal_text(number)
+    return formats.number(number, country)
 
 
 def _printable(number: Decimal | None) -> bool:
@@ -165,7 +162,7 @@ def money_text(value: Any, precision: int, country: str = "CO") -> str:
         return str(value) if value not in (None, "") else EMPTY
     if not _printable(number):
         return EMPTY
-    return format_money(number, precision, country)
+    return formats.money(number, precision, country)
 
 
 def price_text(value: Any, precision: int, country: str = "CO") -> str:
@@ -175,8 +172,7 @@ def price_text(value: Any, precision: int, country: str = "CO") -> str:
         return str(value) if value not in (None, "") else EMPTY
     if not _printable(number):
         return EMPTY
-    places = max(precision, min(6, max(0, -number.normalize().as_tuple().exponent)))
-    return format_money(number, places, country, symbol="")
+    return formats.price(number, precision, country)
 
 
 def value_text(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from invoices import arithmetic, diff
-from invoices.templatetags.money import format_money
+from portal import formats
 
 from .models import AutoApprovalRule, ChangeRequest, RoutingPolicy
 
@@ -90,7 +90,7 @@ def changed_fields(change_request: ChangeRequest) -> set[str]:
 
 
 def _money(amount: Decimal, company) -> str:
-    return f"{format_money(amount, company.decimal_precision, company.country)} {company.currency}"
+    return f"{formats.money(amount, company.decimal_precision, company.country)} {company.currency}"
 
 
 def policy_reasons(policy: RoutingPolicy, change_request: ChangeRequest, impact: Decimal,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from approvals.models import ChangeRequest, Decision, Push
 from approvals.presenters import HEADER_LABELS
-from invoices.templatetags.money import format_money
+from portal import formats
 from portal.models import Company
 
 from .models import Action
@@ -77,7 +77,7 @@ def _short(text: Any) -> str:
 
 def _version_facts(what: dict, company: Company) -> list[str]:
     def money(value):
-        return format_money(value, company.decimal_precision, company.country)
+        return formats.money(value, company.decimal_precision, company.country)
 
     facts = []
     if what.get("contact"):
@@ -107,8 +107,8 @@ def _request_facts(action: str, what: dict, company: Company) -> list[str]:
         facts.append(_("changes: %(fields)s") % {"fields": ", ".join(field_label(f) for f in what["changes"])})
     if action in (Action.CREATED, Action.SUBMITTED) and what.get("old_total") != what.get("new_total"):
         facts.append(_("total %(before)s → %(after)s") % {
-            "before": format_money(what.get("old_total"), company.decimal_precision, company.country),
-            "after": format_money(what.get("new_total"), company.decimal_precision, company.country)})
+            "before": formats.money(what.get("old_total"), company.decimal_precision, company.country),
+            "after": formats.money(what.get("new_total"), company.decimal_precision, company.country)})
     if what.get("reason"):
         facts.append(_("reason: %(reason)s") % {"reason": _short(what["reason"])})
     if action == Action.ROUTED:
