@@ -20,6 +20,7 @@ run: install
 	$(PY) manage.py run_portal
 
 test: install
+	@out=$$($(VENV)/bin/lint-imports --no-cache 2>&1) || { echo "$$out"; exit 1; }; echo "$$out" | tail -n 1
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean-var:

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from approvals.presenters import diff_of
 from approvals.errors import ApprovalError
@@ -31,6 +32,7 @@ def _fragment(request: HttpRequest, target: str) -> bool:
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def audit_log(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id, MANAGE_ROLES)
     company = membership.company
@@ -133,6 +135,7 @@ def _compare(request: HttpRequest, invoice, versions: list[dict]) -> tuple[Compa
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     invoice, membership = get_invoice_for_user(request, company_id, pk)
     company = invoice.company

@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.vary import vary_on_headers
 
 from portal.access import EDIT_ROLES, MANAGE_ROLES, get_membership, remember_company
 
@@ -14,6 +15,7 @@ from .tasks import sync_company
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id)
     company = membership.company
@@ -67,6 +69,7 @@ def invoice_detail(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def sync_page(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id)
     company = membership.company

@@ -256,6 +256,14 @@ PUSH_MAX_ATTEMPTS = env_int("PUSH_MAX_ATTEMPTS", 8, minimum=1)
 PUSH_RETRY_BASE_SECONDS = env_int("PUSH_RETRY_BASE_SECONDS", 2, minimum=1)
 # Below the broker's visibility timeout, so a waiting retry is never delivered twice.
 PUSH_RETRY_MAX_SECONDS = env_int("PUSH_RETRY_MAX_SECONDS", 900, minimum=1)
+# Crash recovery: the sweeper (every minute, on the scheduler) hands a push whose worker
+# showed no life for this long to another worker...
+PUSH_STALE_AFTER_SECONDS = env_int("PUSH_STALE_AFTER_SECONDS", 300, minimum=30)
+# ...and sends again a queued push nobody picked up; long enough that a backlog draining
+# under Alegra's rate limit is not sent twice over.
+PUSH_REQUEUE_AFTER_SECONDS = env_int("PUSH_REQUEUE_AFTER_SECONDS", 600, minimum=60)
+# A queue of their own for pushes (workers started with `-Q`); empty: the default queue.
+PUSH_QUEUE = env_str("PUSH_QUEUE", "")
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-pushes": {"task": "approvals.tasks.sweep_pushes", "schedule": 60},

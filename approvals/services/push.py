@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,43 +51,28 @@ PUSH_TASK = "approvals.tasks.push_change"
 
 
 def max_attempts() -> int:
-    return getattr(settings, "PUSH_MAX_ATTEMPTS", 8)
+    return settings.PUSH_MAX_ATTEMPTS
 
 
 def retry_base_seconds() -> float:
-    return float(getattr(settings, "PUSH_RETRY_BASE_SECONDS", 2.0))
+    return float(settings.PUSH_RETRY_BASE_SECONDS)
 
 
 def retry_max_seconds() -> float:
-    # Must stay below the broker's visibility timeout, or a waiting retry is delivered twice.
-    return float(getattr(settings, "PUSH_RETRY_MAX_SECONDS", 900.0))
+    return float(settings.PUSH_RETRY_MAX_SECONDS)
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "PUSH_STALE_AFTER_SECONDS", 300))
+    return timedelta(seconds=settings.PUSH_STALE_AFTER_SECONDS)
 
 
 def requeue_after() -> timedelta:
-    # Long enough that a backlog draining under the rate limit is not sent twice over.
-    return timedelta(seconds=getattr(settings, "PUSH_REQUEUE_AFTER_SECONDS", 600))
-
-
-def _default_client(company) -> AlegraClient:
-    # One try per call: the push itself retries, and always reads before writing again.
-    return AlegraClient.for_company(company, max_attempts=1, max_wait=10.0)
-
-
-# Tests hand the push a client onto the in-process sandbox; everything else uses the default.
-_client_factory: Callable[..., AlegraClient] = _default_client
-
-
-def set_client_factory(factory: Callable[..., AlegraClient] | None) -> None:
-    global _client_factory
-    _client_factory = factory or _default_client
+    return timedelta(seconds=settings.PUSH_REQUEUE_AFTER_SECONDS)
 
 
 def client_for(company) -> AlegraClient:
-    return _client_factory(company)
+    # One try per call: the push itself retries, and always reads before writing again.
+    return AlegraClient.for_company(company, max_attempts=1, max_wait=10.0)
 
 
 @dataclass(frozen=True)
@@ -109,7 +93,7 @@ def enqueue(push: Push) -> None:
     """
     push_id = push.pk
     # PUSH_QUEUE lets a deployment give pushes their own workers; empty means the default queue.
-    queue = getattr(settings, "PUSH_QUEUE", "") or None
+    queue = settings.PUSH_QUEUE or None
     transaction.on_commit(
         lambda: celery_app.signature(PUSH_TASK, args=(push_id,)).apply_async(queue=queue), robust=True)
 

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from .. import contact_editor, workflow
 from ..models import ChangeRequest
@@ -14,6 +15,7 @@ from .common import invoice_for_editor, save_proposal, wanted_action
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def invoice_contact_edit(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     invoice, membership = invoice_for_editor(request, company_id, pk)
     situation = workflow.contact_situation(invoice, request.user)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from portal.access import ALL_ROLES, DECIDE_ROLES, MANAGE_ROLES, get_membership
 
@@ -26,6 +27,7 @@ from .common import changed, request_for, request_url
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def approval_inbox(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id, DECIDE_ROLES)
     requesters = get_user_model().objects.filter(
@@ -109,6 +111,7 @@ def request_decide(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def decision_panel(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     membership = get_membership(request, company_id, ALL_ROLES)
     change_request = request_for(company_id, pk)

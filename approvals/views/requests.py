@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from invoices.models import Invoice
 from portal.access import get_membership
@@ -22,6 +23,7 @@ from .common import request_for_member
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def my_requests(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id)
     context = {"company": membership.company, "membership": membership,

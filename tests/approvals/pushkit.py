@@ -124,7 +124,6 @@ from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
 
-from approvals.services import push as push_module  # noqa: E402
 from tests.factories import make_user  # noqa: E402
 
 
@@ -147,11 +146,14 @@ def world(db, settings):
 
 
 @pytest.fixture
-def sandbox_pushes():
-    """Pushes run by tasks (eagerly) reach the in-process sandbox."""
-    push_module.set_client_factory(lambda company: alegra_client(company))
+def sandbox_pushes(in_process_http, settings):
+    """Pushes run by tasks (eagerly) reach the in-process sandbox (the HTTP transport is the edge).
+
+    Each client gets a budget of its own: the sandbox enforces Alegra's limit, and the tests
+    that are about the limit share a budget explicitly.
+    """
+    settings.ALEGRA_RATE_LIMIT_STORE = "memory://"
     yield
-    push_module.set_client_factory(None)
 
 
 class ScriptedTransport(httpx.BaseTransport):

@@ -281,3 +281,9 @@ def test_the_header_carries_the_counters_that_listen_for_the_decision_event(clie
     html = client.get(reverse("invoices:invoice_list", kwargs={"company_id": company.pk})).content.decode()
     assert 'data-testid="approval-counters"' in html
     assert "approvals-changed from:body" in html and url("approvals:approval_counters", company_id=company.pk) in html
+
+
+def test_pages_that_answer_htmx_with_a_fragment_say_so_to_caches(client, invoice, accountant, approver):
+    client.force_login(approver)
+    response = client.get(reverse("approvals:approval_inbox", args=[invoice.company_id]))
+    assert "HX-Request" in response["Vary"]

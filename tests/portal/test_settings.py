@@ -24,6 +24,8 @@ def _check(env_overrides: dict) -> subprocess.CompletedProcess:
     ("DATABASE_URL", "mysql://x@y/z"),
     ("CELERY_BROKER_URL", "carrier-pigeon://nest"),
     ("ALEGRA_BASE_URL", "ftp://alegra"),
+    ("PUSH_STALE_AFTER_SECONDS", "5"),
+    ("PUSH_REQUEUE_AFTER_SECONDS", "soon"),
 ])
 def test_bad_value_stops_startup_naming_the_variable(name, value):
     result = _check({name: value})
@@ -61,3 +63,13 @@ def test_celery_delivery_settings_protect_against_lost_tasks():
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.broker_transport_options["visibility_timeout"] >= 3600
+
+
+def test_the_sweepers_thresholds_come_from_the_environment():
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env.update({"PUSH_STALE_AFTER_SECONDS": "120", "PUSH_REQUEUE_AFTER_SECONDS": "900"})
+    code = ("import django; django.setup(); from approvals.services import push; "
+            "print(push.stale_after().total_seconds(), push.requeue_after().total_seconds())")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["120.0", "900.0"], result.stderr
