@@ -76,3 +76,21 @@ def save_proposal(request: HttpRequest, *, invoice: Invoice, action: str, propos
         return redirect(edit_url, company_id=invoice.company_id, pk=invoice.pk)
     messages.success(request, _("Change request #%(number)s submitted for approval.") % {"number": saved.pk})
     return redirect("approvals:request_detail", company_id=invoice.company_id, pk=saved.pk)
+
+
+def act_on_request(request: HttpRequest, company_id: int, pk: int, act, done: str, *, refused_to: str,
+                   done_to=None) -> HttpResponse:
+    """Run one service on a member's request: a message and a redirect, whatever the outcome.
+
+    `refused_to` names the page a refusal goes back to; `done_to(change_request)` gives where a
+    success goes (the request's page by default).
+    """
+    change_request, _membership = request_for_member(request, company_id, pk)
+    try:
+        act(change_request)
+    except ApprovalError as refused:
+        for violation in refused.violations:
+            messages.error(request, violation.message)
+        return redirect(refused_to, company_id=company_id, pk=pk)
+    messages.success(request, done)
+    return changed(redirect(done_to(change_request) if done_to else request_url(change_request)))

@@ -22,7 +22,7 @@ from ..errors import ApprovalError
 from ..forms.decide import DecisionForm, InboxFilterForm
 from ..models import ChangeRequest, Push
 from ..services import decisions
-from .common import changed, request_for, request_url
+from .common import act_on_request, changed, request_for, request_url
 
 
 @login_required
@@ -164,14 +164,7 @@ def request_conflict(request: HttpRequest, company_id: int, pk: int) -> HttpResp
 
 def _resolve(request: HttpRequest, company_id: int, pk: int, act, done: str) -> HttpResponse:
     get_membership(request, company_id, ALL_ROLES)
-    change_request = request_for(company_id, pk)
-    try:
-        act(change_request)
-    except ApprovalError as refused:
-        messages.error(request, refused.message)
-        return redirect("approvals:request_conflict", company_id=company_id, pk=pk)
-    messages.success(request, done)
-    return changed(redirect(request_url(change_request)))
+    return act_on_request(request, company_id, pk, act, done, refused_to="approvals:request_conflict")
 
 
 @login_required

@@ -97,13 +97,18 @@ def policy_save(request: HttpRequest, company_id: int, pk: int | None = None) ->
     return _saved_or_page(request, membership, form, ("policy", pk), save, _("Policy saved."))
 
 
+def _deleted(request: HttpRequest, company_id: int, delete, done: str) -> HttpResponse:
+    get_membership(request, company_id, MANAGE_ROLES)
+    delete()
+    messages.success(request, done)
+    return redirect("approvals:approval_policies", company_id=company_id)
+
+
 @login_required
 @require_POST
 def policy_delete(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
-    get_membership(request, company_id, MANAGE_ROLES)
-    policies.policy_delete(policy=_owned(RoutingPolicy, company_id, pk), user=request.user)
-    messages.success(request, _("Policy deleted."))
-    return redirect("approvals:approval_policies", company_id=company_id)
+    return _deleted(request, company_id, lambda: policies.policy_delete(
+        policy=_owned(RoutingPolicy, company_id, pk), user=request.user), _("Policy deleted."))
 
 
 @login_required
@@ -122,10 +127,8 @@ def auto_rule_save(request: HttpRequest, company_id: int, pk: int | None = None)
 @login_required
 @require_POST
 def auto_rule_delete(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
-    get_membership(request, company_id, MANAGE_ROLES)
-    policies.auto_rule_delete(rule=_owned(AutoApprovalRule, company_id, pk), user=request.user)
-    messages.success(request, _("Auto-approval rule removed."))
-    return redirect("approvals:approval_policies", company_id=company_id)
+    return _deleted(request, company_id, lambda: policies.auto_rule_delete(
+        rule=_owned(AutoApprovalRule, company_id, pk), user=request.user), _("Auto-approval rule removed."))
 
 
 @login_required

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -15,10 +15,9 @@ from portal.access import get_membership
 from portal.models import Role
 
 from .. import request_pages
-from ..errors import ApprovalError
 from ..services import requests as request_services
 from ..request_pages import edit_url_name
-from .common import request_for_member
+from .common import act_on_request, request_for_member
 
 
 @login_required
@@ -57,17 +56,10 @@ def request_detail(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
 
 
 def _act(request: HttpRequest, company_id: int, pk: int, act, done: str, to_editor: bool = False) -> HttpResponse:
-    change_request, _membership = request_for_member(request, company_id, pk)
-    try:
-        act(change_request)
-    except ApprovalError as refused:
-        for violation in refused.violations:
-            messages.error(request, violation.message)
-        return redirect("approvals:request_detail", company_id=company_id, pk=pk)
-    messages.success(request, done)
-    if to_editor:
-        return redirect(edit_url_name(change_request), company_id=company_id, pk=change_request.invoice_id)
-    return redirect("approvals:request_detail", company_id=company_id, pk=pk)
+    def editor(change_request):
+        return reverse(edit_url_name(change_request), args=[company_id, change_request.invoice_id])
+    return act_on_request(request, company_id, pk, act, done, refused_to="approvals:request_detail",
+                          done_to=editor if to_editor else None)
 
 
 @login_required
