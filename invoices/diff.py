@@ -140,8 +140,22 @@ def _generic(value: Any) -> Any:
     return value
 
 
+def _template(value: Any) -> Any:
+    """A numbering, compared by what it says: one object, or an array in any order."""
+    templates = value if isinstance(value, (list, tuple)) else [value]
+    keyed = []
+    for template in templates:
+        if isinstance(template, Mapping):
+            keyed.append(tuple(sorted((str(k), repr(_generic(v))) for k, v in template.items())))
+        elif template not in (None, ""):
+            keyed.append((("id", repr(str(template).strip())),))
+    return tuple(sorted(keyed))
+
+
 def normalise_header(name: str, value: Any) -> Any:
     """The comparable form of a top-level value."""
+    if name == "numberTemplate":
+        return _template(value)
     if name in REFERENCE_FIELDS:
         ident = references.reference_id(value)
         if ident is None and isinstance(value, Mapping) and value.get("name"):

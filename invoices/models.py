@@ -79,6 +79,11 @@ class Invoice(MirroredDocument):
         return self.status == "void"
 
     @property
+    def owes(self) -> bool:
+        """Only an open invoice owes money; a void or draft one keeps a balance it does not owe."""
+        return self.status == "open" and self.balance > 0
+
+    @property
     def editable_in_place(self) -> bool:
         return not self.is_stamped and self.status in {"draft", "open"} and not self.is_deleted
 

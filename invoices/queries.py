@@ -15,6 +15,7 @@ from .models import Invoice, SyncRun
 
 PAGE_SIZE = 50
 SORT_FIELDS = {"date": "date", "number": "number_sort", "total": "total"}
+OWING = Q(status="open", balance__gt=0)
 
 
 @dataclass
@@ -39,16 +40,17 @@ def filtered(company: Company, data: dict) -> QuerySet[Invoice]:
     if data.get("date_to"):
         qs = qs.filter(date__lte=data["date_to"])
     today = timezone.localdate()
+    # Only an open invoice owes money: a void or draft one keeps a balance figure but is not due.
     if data.get("due") == "overdue":
-        qs = qs.filter(due_date__lt=today, balance__gt=0)
+        qs = qs.filter(OWING, due_date__lt=today)
     elif data.get("due") == "week":
-        qs = qs.filter(due_date__gte=today, due_date__lte=today + datetime.timedelta(days=7), balance__gt=0)
+        qs = qs.filter(OWING, due_date__gte=today, due_date__lte=today + datetime.timedelta(days=7))
     if data.get("stamped") in ("yes", "no"):
         qs = qs.filter(is_stamped=data["stamped"] == "yes")
     if data.get("balance") == "yes":
-        qs = qs.filter(balance__gt=0)
+        qs = qs.filter(OWING)
     elif data.get("balance") == "no":
-        qs = qs.filter(balance__lte=0)
+        qs = qs.exclude(OWING)
     return qs
 
 
@@ -78,7 +80,7 @@ def decode_cursor(cursor: str, field: str):
 
 def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE) -> InvoicePage:
     qs = filtered(company, data)
-    summary = qs.aggregate(n=Count("id"), total=Sum("total"), balance=Sum("balance"))
+    summary = qs.aggregate(n=Count("id"), total=Sum("total"), balance=Sum("balance", filter=OWING))
     sort = data.get("sort") or "-date"
     descending = sort.startswith("-")
     key = sort.lstrip("-") if sort.lstrip("-") in SORT_FIELDS else "date"

@@ -265,3 +265,15 @@ def test_very_long_invoices_still_align():
     after = _doc(*range(300), 9999, *range(300, 600))
     kinds = [line.kind for line in diff_documents(before, after).lines]
     assert kinds.count("added") == 1 and kinds.count("same") == 600
+
+
+def test_a_numbering_array_in_another_order_or_with_keys_reordered_is_not_a_change():
+    first = {"id": "1", "prefix": "FE", "number": "5", "fullNumber": "FE5"}
+    second = {"id": "2", "prefix": None}
+    base = {"numberTemplate": [first, second], "items": []}
+    same = [{"prefix": None, "id": "2"}, {"fullNumber": "FE5", "number": "5", "prefix": "FE", "id": "1"}]
+    assert diff_documents(base, {**base, "numberTemplate": same}).changed_fields == set()
+    assert diff_documents({"numberTemplate": first, "items": []},
+                          {"numberTemplate": dict(reversed(list(first.items()))), "items": []}).changed_fields == set()
+    moved = [second, {**first, "number": "6", "fullNumber": "FE6"}]
+    assert diff_documents(base, {**base, "numberTemplate": moved}).changed_fields == {"numberTemplate"}

@@ -1,12 +1,14 @@
 """Invoice list and detail pages: filters, keyset pagination, htmx fragments, constant query counts."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from invoices.models import Invoice
 from invoices.sync import invoice_store
 from tests.invoices.docs import invoice_doc
 
@@ -145,3 +147,20 @@ def test_invoice_of_another_company_is_404_even_with_its_pk(client, company, oth
     foreign = Invoice.objects.get(company=other_company)
     assert client.get(reverse("invoices:invoice_detail", args=[company.pk, foreign.pk])).status_code == 404
     assert client.get(reverse("invoices:invoice_detail", args=[other_company.pk, foreign.pk])).status_code == 404
+
+
+def test_only_open_invoices_owe_money(client, company, accountant):
+    client.force_login(accountant)
+    invoice_store(company=company, document=invoice_doc(1, dueDate="2020-01-31"), source="sync")
+    invoice_store(company=company, document=invoice_doc(2, dueDate="2020-01-31", status="void"), source="sync")
+    invoice_store(company=company, document=invoice_doc(3, dueDate="2020-01-31", status="draft"), source="sync")
+    url = reverse("invoices:invoice_list", args=[company.pk])
+    overdue = client.get(url + "?due=overdue").content.decode()
+    assert ">FE1<" in overdue and ">FE2<" not in overdue and ">FE3<" not in overdue
+    owing = client.get(url + "?balance=yes").content.decode()
+    assert ">FE1<" in owing and ">FE2<" not in owing
+    page = client.get(url).context["page"]
+    assert page.sum_balance == Decimal("143.80")  # the open invoice's balance alone
+    void = Invoice.objects.get(company=company, alegra_id="2")
+    html = client.get(reverse("invoices:invoice_detail", args=[company.pk, void.pk])).content.decode()
+    assert re.search(r"<dt>(Balance|Saldo)</dt><dd[^>]*>—</dd>", html)
