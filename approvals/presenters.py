@@ -31,6 +31,7 @@ HEADER_LABELS: dict[str, Promise] = {
     "termsConditions": _("Terms and conditions"), "totalPaid": _("Paid"),
     "email": _("E-mail"), "phonePrimary": _("Phone"), "phoneSecondary": _("Second phone"),
     "mobile": _("Mobile"), "address.address": _("Address"), "address.city": _("City"),
+    "retentions": _("Withholdings"),
 }
 ITEM_FIELDS = frozenset({"id", "name", "description", "reference"})
 NOTE_TYPE_LABELS = dict(CREDIT_NOTE_TYPES)
@@ -264,7 +265,19 @@ def _totals_rows(before: arithmetic.InvoiceTotals | None,
     rows += [TotalsRow(str(_("Total")), before.total, after.total, strong=True),
              TotalsRow(str(_("Paid")), before.total_paid, after.total_paid),
              TotalsRow(str(_("Balance")), before.balance, after.balance, strong=True)]
-    return rows
+    return rows + _retention_rows(before, after)
+
+
+def _retention_rows(before: arithmetic.InvoiceTotals, after: arithmetic.InvoiceTotals) -> list[TotalsRow]:
+    """What the client withholds: outside the total, but money the approver must see move."""
+    found: dict[str, list] = {}
+    for side, totals in ((0, before), (1, after)):
+        for retention in totals.retentions:
+            label = _("Withholding %(name)s %(percentage)s %%") % {
+                "name": retention.name or "#" + retention.id,
+                "percentage": numbers.decimal_text(retention.percentage)}
+            found.setdefault(retention.id, [label, Decimal(0), Decimal(0)])[1 + side] = retention.amount
+    return [TotalsRow(label, old, new) for label, old, new in found.values()]
 
 
 def present_diff(document_diff: diff.DocumentDiff, *, precision: int | None = None,

@@ -103,6 +103,14 @@ class TaxTotal:
 
 
 @dataclass(frozen=True)
+class RetentionTotal:
+    id: str
+    name: str
+    percentage: Decimal
+    amount: Decimal  # rounded; withheld by the client, it does not change the total
+
+
+@dataclass(frozen=True)
 class InvoiceTotals:
     lines: tuple[LineTotals, ...]
     subtotal: Decimal
@@ -113,6 +121,20 @@ class InvoiceTotals:
     total_paid: Decimal
     balance: Decimal
     precision: int
+    retentions: tuple[RetentionTotal, ...] = ()
+
+
+def _retentions(doc: Mapping[str, Any], taxable: Decimal, tax: Decimal, precision: int) -> tuple:
+    """Each retention on its base: the tax for a retention on VAT (ReteIVA), else the taxable amount."""
+    found = []
+    for retention in doc.get("retentions") or ():
+        if not isinstance(retention, Mapping):
+            continue
+        percentage = to_decimal(retention.get("percentage"))
+        base = tax if str(retention.get("type") or "").upper() == "IVA" else taxable
+        found.append(RetentionTotal(references.tax_id(retention), str(retention.get("name") or ""),
+                                    percentage, quantize(base * percentage / HUNDRED, precision)))
+    return tuple(found)
 
 
 def _by_text_id(taxes: Mapping[Any, Any] | None) -> dict[str, Any] | None:
@@ -199,6 +221,7 @@ def _invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None) -> 
         total_paid=total_paid,
         balance=total - total_paid,
         precision=precision,
+        retentions=_retentions(doc, subtotal - discount, tax, precision),
     )
 
 
@@ -214,4 +237,7 @@ def with_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None = None) 
     result["tax"] = format_amount(totals.tax, p)
     result["total"] = format_amount(totals.total, p)
     result["balance"] = format_amount(totals.balance, p)
+    for retention, computed in zip([r for r in result.get("retentions") or () if isinstance(r, dict)],
+                                   totals.retentions):
+        retention["amount"] = format_amount(computed.amount, p)
     return result

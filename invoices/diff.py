@@ -156,6 +156,11 @@ def normalise_header(name: str, value: Any) -> Any:
     """The comparable form of a top-level value."""
     if name == "numberTemplate":
         return _template(value)
+    if name == "retentions":
+        # Which retentions apply; their amounts follow the lines and show in the totals.
+        entries = value if isinstance(value, (list, tuple)) else []
+        return tuple(sorted((references.tax_id(r), repr(_number(r.get("percentage"))))
+                            for r in entries if isinstance(r, Mapping)))
     if name in REFERENCE_FIELDS:
         ident = references.reference_id(value)
         if ident is None and isinstance(value, Mapping) and value.get("name"):

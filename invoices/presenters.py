@@ -29,6 +29,7 @@ class InvoiceView:
     stamp: dict
     texts: dict
     extra: dict = field(default_factory=dict)
+    retentions: list[dict] = field(default_factory=list)
     stamp_code: str = ""
     locked_reason: str = ""
 
@@ -79,6 +80,9 @@ def invoice_view(invoice: Invoice) -> InvoiceView:
             "seller": (doc.get("seller") or {}).get("name", "") if isinstance(doc.get("seller"), dict) else "",
             "priceList": (doc.get("priceList") or {}).get("name", "") if isinstance(doc.get("priceList"), dict) else "",
         },
+        retentions=[{"name": r.get("name") or "", "percentage": _num(r.get("percentage")),
+                     "amount": _num(r.get("amount"))}
+                    for r in doc.get("retentions") or [] if isinstance(r, dict)],
         locked_reason=locked,
         stamp_code=str(stamp.get("cufe") or stamp.get("uuid") or ""),
     )

@@ -236,3 +236,15 @@ def test_decimal_text_parses_exactly_and_refuses_what_is_not_a_number():
             field.clean(bad)
         assert refused.type.__name__ == "ValidationError"
     assert copy.deepcopy(field.clean("")) is None
+
+
+def test_the_approver_sees_a_withholding_move_with_the_lines():
+    from approvals.presenters import diff_of
+
+    base = {"decimalPrecision": "2", "items": [{"id": 1, "price": "1000", "quantity": "1", "discount": "0", "tax": []}],
+            "retentions": [{"id": "1", "name": "Retefuente", "percentage": "2.5", "type": "FUENTE", "amount": "25.00"}]}
+    proposed = {**base, "items": [{**base["items"][0], "price": "2000"}]}
+    view = diff_of(base, proposed)
+    rows = {row.label: (row.before, row.after) for row in view.totals}
+    assert rows["Withholding Retefuente 2.5 %"] == (Decimal("25.00"), Decimal("50.00"))
+    assert "retentions" not in {row.field for row in view.header}  # the same retention, a new amount

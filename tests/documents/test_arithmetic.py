@@ -280,3 +280,18 @@ def test_the_largest_figures_still_round_exactly():
     assert Fraction(totals.total) == _oracle_total({"decimalPrecision": 10, "items": [
         {**line, "tax": [TAXES["4"], TAXES["3"]]}]})
     assert format_amount(totals.total, 10) == format(totals.total, "f")
+
+
+def test_retentions_are_computed_on_their_base_and_written_with_the_totals():
+    from invoices.arithmetic import with_totals
+
+    doc = {"decimalPrecision": "0", "items": [
+        {"id": 1, "price": "1000", "quantity": "3", "discount": "10",
+         "tax": [{"id": "3", "name": "IVA", "percentage": "19", "type": "IVA"}]}],
+        "retentions": [{"id": "1", "name": "Retefuente", "percentage": "2.5", "type": "FUENTE", "amount": "0"},
+                       {"id": "4", "name": "ReteIVA", "percentage": "15", "type": "IVA", "amount": "0"}]}
+    totals = invoice_totals(doc)
+    # taxable 2,700; IVA 513; ReteFuente 2.5 % of 2,700 = 67.5 → 68; ReteIVA 15 % of 513 = 76.95 → 77
+    assert [(r.id, r.amount) for r in totals.retentions] == [("1", Decimal("68")), ("4", Decimal("77"))]
+    assert totals.total == Decimal("3213")  # withholdings do not change the total
+    assert [r["amount"] for r in with_totals(doc)["retentions"]] == ["68", "77"]
