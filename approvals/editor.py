@@ -94,7 +94,7 @@ class Bound:
 
 def bind(invoice: Invoice, situation: Situation, data, taxes: dict) -> Bound:
     base, base_hash = _base_for(invoice, situation, (data.get("base_hash") or "")[:64])
-    header = InvoiceHeaderForm(data, base=base or invoice.document)
+    header = InvoiceHeaderForm(data, base=base or invoice.document, **proposals.named_choices(invoice.company))
     line_forms = LineFormSet(data, prefix=LINE_PREFIX)
     valid = header.is_valid() & line_forms.is_valid()
     proposed = None

@@ -220,3 +220,11 @@ def tax_columns(document: dict) -> dict:
         "percentage": money_or_zero(document.get("percentage")),
         "tax_type": _text(document.get("type"), 30),
     }
+
+
+def named_columns(document: dict) -> dict:
+    """A seller or a price list: its name, and whether it may still be chosen."""
+    return {
+        "name": _text(document.get("name"), 300),
+        "is_active": str(document.get("status") or "active").lower() != "inactive",
+    }

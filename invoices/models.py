@@ -156,6 +156,30 @@ class Tax(MirroredDocument):
         return f"{self.name} ({self.percentage:g} %)"
 
 
+class NamedEntry(MirroredDocument):
+    """A small catalogue's entry the edit screen offers as a choice (sellers, price lists)."""
+
+    name = models.CharField(max_length=300, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Seller(NamedEntry):
+    class Meta(NamedEntry.Meta):
+        constraints = [models.UniqueConstraint(fields=["company", "alegra_id"], name="seller_unique_alegra_id")]
+
+
+class PriceList(NamedEntry):
+    class Meta(NamedEntry.Meta):
+        constraints = [models.UniqueConstraint(fields=["company", "alegra_id"], name="price_list_unique_alegra_id")]
+
+
 class SyncRun(models.Model):
     class Kind(models.TextChoices):
         FULL = "full", _("Full")

@@ -21,7 +21,7 @@ from . import hooks, mirror
 from .documents import references
 from .alegra import MAX_PAGE_SIZE as PAGE_SIZE
 from .alegra import AlegraClient, AlegraError
-from .models import Contact, Invoice, InvoiceLine, Item, SyncRun, Tax
+from .models import Contact, Invoice, InvoiceLine, Item, PriceList, Seller, SyncRun, Tax
 
 log = logging.getLogger(__name__)
 
@@ -331,12 +331,15 @@ def _store_catalogue(model, company: Company, documents: Iterable[dict], columns
 
 
 def catalogues_sync(*, company: Company, client: AlegraClient | None = None) -> dict[str, int]:
-    """Contacts, items and taxes the edit screen picks from."""
+    """Contacts, items, taxes, sellers and price lists the edit screen picks from."""
     client = client or AlegraClient.for_company(company)
     taxes, items, contacts = client.list_taxes(), list(client.iter_items()), list(client.iter_contacts())
+    sellers, price_lists = client.list_sellers(), client.list_price_lists()
     with transaction.atomic():
         return {
             "taxes": _store_catalogue(Tax, company, taxes, mirror.tax_columns),
+            "sellers": _store_catalogue(Seller, company, sellers, mirror.named_columns),
+            "price_lists": _store_catalogue(PriceList, company, price_lists, mirror.named_columns),
             "items": _store_catalogue(Item, company, items, mirror.item_columns),
             "contacts": _store_catalogue(Contact, company, contacts, mirror.contact_columns),
         }

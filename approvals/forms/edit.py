@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from invoices import editable
+from invoices.documents import references
 from invoices.mirror import MAX_LINES
 
 from .fields import DecimalText, IdField, SharedDecimal, SharedId, SharedIdList, SharedInteger, SharedText
@@ -43,6 +44,15 @@ def _with_current(choices: list, current: Any) -> list:
     return [("", "—"), *choices, *extra]
 
 
+def _with_reference(choices: list, current: Any) -> list:
+    """The catalogue's entries, plus the invoice's own one when the catalogue no longer has it."""
+    ident = references.reference_id(current)
+    if ident and ident not in {code for code, _label in choices}:
+        name = current.get("name") if isinstance(current, Mapping) else ""
+        choices = [*choices, (ident, name or f"#{ident}")]
+    return [("", "—"), *choices]
+
+
 class InvoiceHeaderForm(forms.Form):
     base_hash = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
     date = forms.CharField(label=_("Date"), max_length=10, required=False,
@@ -52,8 +62,8 @@ class InvoiceHeaderForm(forms.Form):
     client = IdField(label=_("Client"), widget=forms.HiddenInput)
     paymentForm = forms.ChoiceField(label=_("Payment form"), required=False)
     paymentMethod = forms.ChoiceField(label=_("Payment method"), required=False)
-    seller = IdField(label=_("Seller (id)"))
-    priceList = IdField(label=_("Price list (id)"))
+    seller = forms.ChoiceField(label=_("Seller"), required=False)
+    priceList = forms.ChoiceField(label=_("Price list"), required=False)
     observations = forms.CharField(label=_("Observations"), required=False, strip=False,
                                    widget=forms.Textarea(attrs={"rows": 2}))
     anotation = forms.CharField(label=_("Printed note"), required=False, strip=False,
@@ -63,11 +73,14 @@ class InvoiceHeaderForm(forms.Form):
     reason = forms.CharField(label=_("Reason for the change"), required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, base: Mapping | None = None, **kwargs):
+    def __init__(self, *args, base: Mapping | None = None, sellers=(), price_lists=(), **kwargs):
+        """`sellers` and `price_lists`: (id, name) of the mirrored catalogues the invoice may name."""
         super().__init__(*args, **kwargs)
         base = base or {}
         self.fields["paymentForm"].choices = _with_current(PAYMENT_FORMS, base.get("paymentForm"))
         self.fields["paymentMethod"].choices = _with_current(PAYMENT_METHODS, base.get("paymentMethod"))
+        self.fields["seller"].choices = _with_reference(list(sellers), base.get("seller"))
+        self.fields["priceList"].choices = _with_reference(list(price_lists), base.get("priceList"))
 
 
 class LineForm(forms.Form):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from invoices import arithmetic, diff, editable, mirror, rules
 from invoices.documents import contacts, numbers, references
 from invoices.documents.status import is_void
-from invoices.models import Contact, Invoice, Item, Tax
+from invoices.models import Contact, Invoice, Item, PriceList, Seller, Tax
 from invoices.rules import RuleViolation
 
 from ..errors import ApprovalError
@@ -52,6 +52,16 @@ def catalogue_taxes(company) -> dict[str, dict]:
         ident: {"id": ident, "name": name, "percentage": numbers.decimal_text(percentage),
                 "type": tax_type}
         for ident, name, percentage, tax_type in rows
+    }
+
+
+def named_choices(company) -> dict[str, list[tuple[str, str]]]:
+    """The active sellers and price lists an invoice may name, as (id, name)."""
+    return {
+        "sellers": list(Seller.objects.filter(company=company, is_deleted=False, is_active=True)
+                        .order_by("name", "id").values_list("alegra_id", "name")),
+        "price_lists": list(PriceList.objects.filter(company=company, is_deleted=False, is_active=True)
+                            .order_by("name", "id").values_list("alegra_id", "name")),
     }
 
 
@@ -135,6 +145,7 @@ def _update_extras(company, base: Mapping, proposed: Mapping) -> list[RuleViolat
                 found.append(RuleViolation(f"items[{index}].id", "unknown_item", _(
                     "Line %(line)s: the item %(item)s is not in the company's catalogue."
                 ) % {"line": index + 1, "item": ident}))
+    found += _named_violations(company, base, proposed)
     old_client = references.reference_id(base.get("client"))
     new_client = references.reference_id(proposed.get("client"))
     if new_client is None:
@@ -152,6 +163,23 @@ CONTACT_LABELS = {
     "phoneSecondary": gettext_lazy("Second phone"), "mobile": gettext_lazy("Mobile"),
     "address.address": gettext_lazy("Address"), "address.city": gettext_lazy("City"),
 }
+
+
+NAMED = (("seller", Seller, "unknown_seller", gettext_lazy("The seller %(id)s is not among the company's sellers.")),
+         ("priceList", PriceList, "unknown_price_list",
+          gettext_lazy("The price list %(id)s is not among the company's price lists.")))
+
+
+def _named_violations(company, base: Mapping, proposed: Mapping) -> list[RuleViolation]:
+    """A seller or price list the proposal changes must be one Alegra has (else its PUT is refused)."""
+    found = []
+    for name, model, code, message in NAMED:
+        ident = references.reference_id(proposed.get(name))
+        if not ident or ident == references.reference_id(base.get(name)):
+            continue
+        if not model.objects.filter(company=company, alegra_id=ident, is_deleted=False, is_active=True).exists():
+            found.append(RuleViolation(name, code, str(message) % {"id": ident[:36]}))
+    return found
 
 
 def contact_violations(base: Mapping, proposed: Mapping) -> list[RuleViolation]:

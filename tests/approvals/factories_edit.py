@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from invoices import arithmetic, mirror
-from invoices.models import Contact, Invoice, Item, Tax
+from invoices.models import Contact, Invoice, Item, PriceList, Seller, Tax
 from invoices.sync import _store_catalogue, invoice_store
 
 TAXES = [
@@ -43,8 +43,17 @@ def contact_doc(n: int) -> dict:
             "address": {"address": f"Carrera {n} # 1-2", "city": "Medellín"}, "type": ["client"]}
 
 
+SELLERS = [{"id": "1", "name": "Carolina Restrepo", "status": "active"},
+           {"id": "2", "name": "Mercedes Sosa", "status": "inactive"},
+           {"id": "3", "name": "Julián Ortiz", "status": "active"}]
+PRICE_LISTS = [{"id": "1", "name": "General", "status": "active"},
+               {"id": "2", "name": "Mayoristas", "status": "active", "type": "percentage", "percentage": "10.00"}]
+
+
 def mirror_catalogue(company, items: int = 8, contacts: int = 5) -> None:
     _store_catalogue(Tax, company, copy.deepcopy(TAXES), mirror.tax_columns)
+    _store_catalogue(Seller, company, copy.deepcopy(SELLERS), mirror.named_columns)
+    _store_catalogue(PriceList, company, copy.deepcopy(PRICE_LISTS), mirror.named_columns)
     _store_catalogue(Item, company, [item_doc(n) for n in range(1, items + 1)], mirror.item_columns)
     _store_catalogue(Contact, company, [contact_doc(n) for n in range(1, contacts + 1)],
                      mirror.contact_columns)

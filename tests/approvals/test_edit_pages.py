@@ -563,3 +563,39 @@ def test_a_note_composed_on_an_older_version_is_reviewed_then_submitted(client, 
     again = form_of(html, "note-form")
     assert again["base_hash"] == stamped.content_hash
     assert client.post(urls(stamped)["edit"], {**again, "action": "submit"}).status_code == 302
+
+
+def test_seller_and_price_list_are_chosen_from_the_mirrored_catalogues(client, invoice, accountant):
+    client.force_login(accountant)
+    page = client.get(urls(invoice)["edit"]).content.decode()
+    assert "Carolina Restrepo" in page and "Mayoristas" in page
+    assert "Mercedes Sosa" not in page  # an inactive seller is not offered
+    data = form_of(page)
+    data.update({"seller": "3", "priceList": "2", "reason": "Venta del vendedor correcto", "action": "submit"})
+    response = client.post(urls(invoice)["edit"], data)
+    assert response.status_code == 302
+    saved = ChangeRequest.objects.get(invoice=invoice)
+    assert saved.proposed_document["seller"] == {"id": "3"}
+    assert saved.proposed_document["priceList"] == {"id": "2"}
+
+
+def test_an_unknown_seller_is_refused_on_its_field_and_nothing_is_saved(client, invoice, accountant):
+    client.force_login(accountant)
+    data = form_of(client.get(urls(invoice)["edit"]).content.decode())
+    data.update({"seller": "99", "reason": "x", "action": "submit"})
+    response = client.post(urls(invoice)["edit"], data)
+    assert response.status_code == 200 and not ChangeRequest.objects.filter(invoice=invoice).exists()
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_service_refuses_a_seller_or_price_list_alegra_does_not_have(invoice, accountant):
+    from approvals.errors import ApprovalError
+
+    proposed = {**invoice.document, "seller": {"id": "99"}, "priceList": {"id": "2"}}
+    with pytest.raises(ApprovalError) as refused:
+        services.request_save_draft(invoice=invoice, user=accountant, proposed=proposed, reason="", kind="update")
+    assert refused.value.codes == ["unknown_seller"]
+    inactive = {**invoice.document, "seller": {"id": "2"}}
+    with pytest.raises(ApprovalError):
+        services.request_save_draft(invoice=invoice, user=accountant, proposed=inactive, reason="", kind="update")
+    assert not ChangeRequest.objects.filter(invoice=invoice).exists()

@@ -11,7 +11,7 @@ from alegra_sandbox.models import SandboxRequestLog
 from alegra_sandbox.services import faults_set
 from alegra_sandbox.services.invoices import invoice_delete, invoice_get, invoice_update
 from invoices import sync
-from invoices.models import Contact, Invoice, InvoiceLine, Item, SyncRun, Tax
+from invoices.models import Contact, Invoice, InvoiceLine, Item, PriceList, Seller, SyncRun, Tax
 from tests.sync.conftest import connect
 from tests.sync.helpers import mirror_state, sandbox_state
 
@@ -170,8 +170,10 @@ def test_catalogues_are_mirrored(connected):
     assert counts["taxes"] == Tax.objects.filter(company=connected.company).count() > 0
     assert counts["items"] == Item.objects.filter(company=connected.company).count() > 0
     assert counts["contacts"] == Contact.objects.filter(company=connected.company).count() > 0
+    assert counts["sellers"] == Seller.objects.filter(company=connected.company).count() > 0
+    assert counts["price_lists"] == PriceList.objects.filter(company=connected.company).count() > 0
     assert sync.catalogues_sync(company=connected.company, client=connected.client()) == {
-        "taxes": 0, "items": 0, "contacts": 0}
+        "taxes": 0, "items": 0, "contacts": 0, "sellers": 0, "price_lists": 0}
 
 
 def test_a_malformed_invoice_is_skipped_and_never_corrupts_the_mirror(connected):
