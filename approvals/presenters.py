@@ -114,6 +114,8 @@ class NoteView:
     amount: Decimal | None
     balance_before: Decimal | None
     balance_after: Decimal | None
+    # What the note does not settle on the invoice stays as the client's credit.
+    client_credit: Decimal | None = None
 
 
 @dataclass
@@ -384,17 +386,21 @@ def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
         amount = None
     if not _printable(amount):
         amount = None
-    recorded = _decimal(invoice_doc.get("balance"))
-    if recorded is None:
-        recorded = (_decimal(invoice_doc.get("total")) or Decimal(0)) - (
-            _decimal(invoice_doc.get("totalPaid")) or Decimal(0))
-    before = arithmetic.quantize(recorded, precision)
+    try:
+        before = editable.invoice_balance(invoice_doc)
+    except (ValueError, TypeError, ArithmeticError):
+        before = Decimal(0)
+    try:
+        applied = editable.applied_amount(invoice_doc, note) if amount is not None else None
+    except (ValueError, TypeError):
+        applied = None
     total = _decimal(invoice_doc.get("total")) or Decimal(0)
     view = NoteView(
         type_label=str(NOTE_TYPE_LABELS.get(note.get("type"), note.get("type") or EMPTY)),
         cause=str(note.get("cause") or ""), date=str(note.get("date") or ""), lines=lines,
         amount=amount, balance_before=before,
-        balance_after=before - amount if amount is not None else None,
+        balance_after=before - applied if applied is not None else None,
+        client_credit=amount - applied if applied is not None else None,
     )
     return DiffView(
         impact=Impact(total, total - amount, -amount) if amount is not None else None,

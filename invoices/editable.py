@@ -130,6 +130,26 @@ def credit_note_amount(invoice_doc: Mapping[str, Any], note: Mapping[str, Any],
     return arithmetic.invoice_totals(as_doc, known).total
 
 
+def invoice_balance(invoice_doc: Mapping[str, Any]) -> Decimal:
+    """What the invoice still owes: Alegra's recorded balance (it reflects earlier credit notes)."""
+    precision = arithmetic.precision_of(invoice_doc)
+    recorded = invoice_doc.get("balance")
+    try:
+        if recorded not in (None, ""):
+            return arithmetic.quantize(recorded, precision)
+    except (ValueError, TypeError):
+        pass
+    return arithmetic.invoice_totals(invoice_doc).balance
+
+
+def applied_amount(invoice_doc: Mapping[str, Any], note: Mapping[str, Any]) -> Decimal:
+    """What the note settles on this invoice (the rest of it stays as the client's credit)."""
+    invoice_id = references.reference_id(invoice_doc.get("id"))
+    return sum((arithmetic.to_decimal(entry.get("amount")) for entry in note.get("invoices") or ()
+                if isinstance(entry, Mapping) and references.reference_id(entry.get("id")) == invoice_id),
+               arithmetic.ZERO)
+
+
 def credit_note_body(
     invoice_doc: Mapping[str, Any],
     returned_lines: Sequence[ReturnedLine],
@@ -147,8 +167,11 @@ def credit_note_body(
     }
     amount = credit_note_amount(invoice_doc, body)
     precision = arithmetic.precision_of(invoice_doc)
+    # The note settles what the invoice still owes; the rest (all of it, on a paid invoice) stays
+    # as the client's credit. The invoice is always named: the note's legal link to it.
+    applied = max(arithmetic.ZERO, min(amount, invoice_balance(invoice_doc)))
     body["invoices"] = [{"id": invoice_doc.get("id"),
-                         "amount": arithmetic.format_amount(amount, precision)}]
+                         "amount": arithmetic.format_amount(applied, precision)}]
     if status.is_stamped(invoice_doc):
         body["stamp"] = {"generateStamp": True}
     return body

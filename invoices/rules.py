@@ -254,13 +254,9 @@ def _note_amounts(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> li
     try:
         precision = arithmetic.precision_of(invoice_doc)
         total = editable.credit_note_amount(invoice_doc, note)
-        invoice = arithmetic.invoice_totals(invoice_doc)
+        balance = editable.invoice_balance(invoice_doc)
     except ValueError:
         return []  # the malformed value is reported by the line rules
-    # Alegra's recorded balance also reflects earlier credit notes; the computed one cannot.
-    recorded = invoice_doc.get("balance")
-    balance = (invoice.balance if recorded in (None, "") or _number(recorded) is None
-               else arithmetic.quantize(recorded, precision))
     invoice_id = references.reference_id(invoice_doc.get("id"))
     applied = [entry for entry in note.get("invoices") or () if isinstance(entry, Mapping)]
     amounts = [_number(entry.get("amount")) for entry in applied]
@@ -273,14 +269,18 @@ def _note_amounts(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> li
     def fmt(value: Decimal) -> str:
         return arithmetic.format_amount(value, precision)
 
-    if applied and arithmetic.quantize(sum(amounts, Decimal(0)), precision) != total:
+    # What is not applied to an invoice stays as the client's credit; more than the note is not.
+    if applied and arithmetic.quantize(sum(amounts, Decimal(0)), precision) > total:
         found.append(RuleViolation("invoices", "amount_mismatch", _(
-            "The amounts applied to invoices (%(applied)s) must add up to the credit note "
-            "total (%(total)s)."
+            "The amounts applied to invoices (%(applied)s) cannot add up to more than the credit "
+            "note total (%(total)s)."
         ) % {"applied": fmt(sum(amounts, Decimal(0))), "total": fmt(total)}))
+    if any(amount < 0 for amount in amounts):
+        found.append(RuleViolation("invoices", "invalid_amount",
+                                   _("The amount applied to the invoice cannot be negative.")))
     on_invoice = sum((amount for entry, amount in zip(applied, amounts)
                       if references.reference_id(entry.get("id")) == invoice_id), Decimal(0))
-    amount = on_invoice if applied else total
+    amount = on_invoice if applied else min(total, balance)
     if amount > balance:
         found.append(RuleViolation("invoices", "amount_above_balance", _(
             "The credit note amount (%(amount)s) is greater than the invoice balance "

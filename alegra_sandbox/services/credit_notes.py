@@ -124,7 +124,9 @@ def _apply_to_invoice(account, ref: dict, amount, client_number: int, position: 
         raise bad_request(Code.BAD_STATE,
                           f"La factura {number} debe estar abierta para aplicarle una nota crédito.")
     balance = ar.to_decimal(doc["balance"])
-    if amount <= 0 or amount > balance:
+    # Zero names the invoice (the note's legal link) and applies nothing: on a paid invoice the
+    # whole note stays as the client's credit (the note's own open balance).
+    if amount < 0 or amount > balance:
         raise bad_request(Code.AMOUNT_ABOVE_BALANCE,
                           f"El valor aplicado a la factura {number} ({amount}) supera su saldo ({doc['balance']}).")
     precision = int(doc["decimalPrecision"])

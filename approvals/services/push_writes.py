@@ -102,20 +102,10 @@ def _find_credit_note(client: AlegraClient, change_request: ChangeRequest) -> di
     return None
 
 
-def _credited(body: Mapping[str, Any]) -> Decimal:
-    amount = Decimal(0)
-    for ref in body.get("invoices") or ():
-        if isinstance(ref, Mapping):
-            try:
-                amount += arithmetic.to_decimal(ref.get("amount"))
-            except (ValueError, TypeError):
-                continue
-    return amount
-
-
 def write_credit_note(client: AlegraClient, change_request: ChangeRequest, guard: Guard) -> Applied:
     body = dict(change_request.proposed_document)
-    expected = _credited(body)
+    # The note's own total, whatever part of it settles the invoice (the rest is the client's credit).
+    expected = change_request.old_total - change_request.new_total
     existing = _find_credit_note(client, change_request)
     if existing is None:
         current = client.get_invoice(change_request.invoice.alegra_id)

@@ -410,15 +410,33 @@ def test_the_composer_shows_the_balance_after_the_note_and_submits(client, stamp
         {"id": 2, "price": "80", "quantity": "1", "tax": [{"id": "3"}]}]
 
 
-def test_a_note_above_the_balance_is_refused(client, company, accountant):
+def test_a_note_above_the_balance_settles_it_and_leaves_the_rest_as_the_clients_credit(
+        client, company, accountant):
     mirror_catalogue(company)
-    invoice = make_invoice(company, number=6, stamped=True, paid="100")
+    invoice = make_invoice(company, number=6, stamped=True, paid="100")  # 142.80 total, 42.80 owed
     client.force_login(accountant)
     data = form_of(client.get(urls(invoice)["edit"]).content.decode(), "note-form")
-    data.update({"credit-1-quantity": "1", "cause": "c", "reason": "r", "action": "draft"})
-    html = client.post(urls(invoice)["edit"], data).content.decode()
-    assert 'data-code="amount_above_balance"' in html
-    assert not ChangeRequest.objects.exists()
+    data.update({"credit-1-quantity": "1", "cause": "c", "reason": "r"})
+    preview = client.post(urls(invoice)["recompute"], data, **HX).content.decode()
+    assert re.search(r'data-testid="client-credit">\$ 52[.,]40<', preview)  # 95.20 credited − 42.80 owed
+    assert re.search(r'data-testid="balance-after">\$ 0[.,]00<', preview)
+    response = client.post(urls(invoice)["edit"], {**data, "action": "draft"})
+    assert response.status_code == 302
+    note = ChangeRequest.objects.get().proposed_document
+    assert note["invoices"] == [{"id": invoice.alegra_id, "amount": "42.80"}]
+
+
+def test_a_paid_stamped_invoice_is_corrected_with_a_note_kept_as_the_clients_credit(client, company, accountant):
+    mirror_catalogue(company)
+    invoice = make_invoice(company, number=7, stamped=True, paid="142.80", status="closed")
+    client.force_login(accountant)
+    data = form_of(client.get(urls(invoice)["edit"]).content.decode(), "note-form")
+    data.update({"credit-0-quantity": "1", "cause": "Devolución", "reason": "Devolvió el cemento",
+                 "action": "submit"})
+    assert client.post(urls(invoice)["edit"], data).status_code == 302
+    change_request = ChangeRequest.objects.get()
+    assert change_request.state == State.PENDING
+    assert change_request.proposed_document["invoices"] == [{"id": invoice.alegra_id, "amount": "0.00"}]
 
 
 def test_a_credit_note_draft_comes_back_with_its_quantities(client, stamped, accountant):

@@ -10,13 +10,15 @@ import pytest
 from django.utils import timezone
 
 from alegra_sandbox import services as sandbox
-from approvals.services import push as push_module
 from approvals.models import ChangeRequest, Push
+from approvals.services import push as push_module
 from approvals.services.decisions import conflict_rebase, push_retry, request_decide
 from approvals.services.requests import request_save_and_submit
 from invoices import editable
 from invoices.models import Contact, Invoice
+from invoices.sync import invoice_store
 from tests.approvals.pushkit import (  # noqa: F401 (fixtures)
+    _as_read,
     ScriptedTransport, alegra_client, invoice_puts, sandbox_pushes, submit, world, writes_to,
 )
 
@@ -312,6 +314,23 @@ def test_a_credit_note_is_created_once_even_when_the_push_is_run_again_after_a_c
     run_push(push, alegra_client(world.company))
     assert push.state == Push.State.APPLIED
     assert writes_to(world.account, "/credit-notes", "POST") == 1
+
+
+def test_a_note_on_a_paid_invoice_is_pushed_as_the_clients_credit_without_a_totals_alarm(world, approve, run_push):
+    sandbox.invoice_pay(world.account, world.invoice.alegra_id, sandbox.invoice_get(
+        world.account, world.invoice.alegra_id)["balance"])
+    invoice_store(company=world.company, source="sync", document=_as_read(
+        sandbox.invoice_get(world.account, world.invoice.alegra_id)))
+    world.invoice.refresh_from_db()
+    assert world.invoice.balance == 0
+    change_request = credit_note_request(world)
+    push = approve(change_request, world.approver, world.approver2)
+    run_push(push, alegra_client(world.company))
+    assert push.state == Push.State.APPLIED and not push.totals_mismatch
+    note = sandbox.credit_note_get(world.account, push.result_alegra_id)
+    assert note["invoices"][0]["amount"] in ("0", "0.00") and note["balance"] == note["total"]
+    world.invoice.refresh_from_db()
+    assert world.invoice.balance == 0
 
 
 def test_a_contact_update_sends_the_whole_contact_and_keeps_what_it_did_not_change(world, approve, run_push):

@@ -243,8 +243,10 @@ def test_a_sound_credit_note_passes():
         ({"date": "2016-10-01"}, [("date", "note_before_invoice")],
          "The credit note date (2016-10-01) cannot be before the invoice date (2016-10-12)."),
         ({"date": "2016-02-30"}, [("date", "invalid_date")], "not a valid date"),
-        ({"invoices": [{"id": "1", "amount": "80"}]}, [("invoices", "amount_mismatch")],
-         "The amounts applied to invoices (80) must add up to the credit note total (84)."),
+        ({"invoices": [{"id": "1", "amount": "90"}]}, [("invoices", "amount_mismatch")],
+         "The amounts applied to invoices (90) cannot add up to more than the credit note total (84)."),
+        ({"invoices": [{"id": "1", "amount": "-5"}]}, [("invoices", "invalid_amount")],
+         "cannot be negative"),
         ({"invoices": [{"id": "1", "amount": "ochenta"}]}, [("invoices", "invalid_amount")],
          "not a number"),
     ],
@@ -278,6 +280,23 @@ def test_credit_more_than_the_balance():
     assert _codes(violations) == [("invoices", "amount_above_balance")]
     assert violations[0].message == (
         "The credit note amount (84) is greater than the invoice balance (50).")
+
+
+def test_a_note_on_a_paid_invoice_settles_nothing_and_leaves_the_client_a_credit():
+    paid = _stamped() | {"balance": "0", "totalPaid": "139", "status": "closed"}
+    note = credit_note_body(paid, [ReturnedLine(1, "1")], "PARTIALL_DEVOLUTION", "x", "2016-10-20")
+    assert note["invoices"] == [{"id": "1", "amount": "0"}]  # the legal link, nothing applied
+    assert validate_credit_note(paid, note) == []
+    partly = _stamped() | {"balance": "50", "totalPaid": "89"}
+    note = credit_note_body(partly, [ReturnedLine(1, "1")], "PARTIALL_DEVOLUTION", "x", "2016-10-20")
+    assert note["invoices"] == [{"id": "1", "amount": "50"}]  # 84 credited: 50 settle the balance, 34 credit
+    assert validate_credit_note(partly, note) == []
+
+
+def test_an_amount_that_cannot_be_applied_to_the_invoice_is_refused():
+    note = _note(invoices=[{"id": "1", "amount": "60"}])
+    violations = validate_credit_note(_stamped() | {"balance": "50", "totalPaid": "89"}, note)
+    assert _codes(violations) == [("invoices", "amount_above_balance")]
 
 
 def test_credit_note_on_a_void_invoice_and_in_a_closed_period():

@@ -55,13 +55,25 @@ def test_note_covering_the_balance_closes_the_invoice(api, stamped):
     assert (after["balance"], after["status"]) == ("0.00", "closed")
 
 
-@pytest.mark.parametrize(("amount", "code"), [("5000", 3072), ("0", 3072), ("-1", 3072)])
+@pytest.mark.parametrize(("amount", "code"), [("5000", 3072), ("-1", 3072)])
 def test_amount_above_the_balance_is_refused(api, stamped, amount, code):
     body = note_body(stamped, amount, items=[{"id": 1, "price": "9000", "quantity": "1"}])
     response = api.post("/credit-notes", json=body)
     assert response.status_code == 400 and response.json()["code"] == code
     assert api.get(f"/invoices/{stamped['id']}").json()["balance"] == "2830.00"
     assert api.get("/credit-notes").json() == []
+
+
+def test_a_note_on_a_paid_invoice_names_it_and_stays_as_the_clients_credit(api, stamped):
+    api.post("/credit-notes", json=note_body(stamped, "2830", items=[{"id": 1, "price": "2830", "quantity": "1"}]))
+    paid = api.get(f"/invoices/{stamped['id']}").json()
+    assert (paid["balance"], paid["status"]) == ("0.00", "closed")
+    response = api.post("/credit-notes", json=note_body(stamped, "0"))  # a return after it was settled
+    assert response.status_code == 201
+    note = response.json()
+    assert note["invoices"][0]["id"] == stamped["id"] and note["invoices"][0]["amount"] == "0.00"
+    assert note["balance"] == note["total"] and note["status"] == "open"  # all of it is the client's credit
+    assert api.get(f"/invoices/{stamped['id']}").json()["balance"] == "0.00"
 
 
 def test_applied_amounts_cannot_exceed_the_note(api, stamped):
