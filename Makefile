@@ -21,6 +21,7 @@ run: install
 
 test: install
 	@out=$$($(VENV)/bin/lint-imports --no-cache 2>&1) || { echo "$$out"; exit 1; }; echo "$$out" | tail -n 1
+	@$(VENV)/bin/mypy --no-error-summary && echo "mypy: the domain modules type-check"
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean-var:

@@ -105,12 +105,16 @@ def proposed_line(base_items: list, data: Mapping, taxes: Mapping[str, Mapping])
     return line
 
 
+def _items(document: Mapping) -> list:
+    items = document.get("items")
+    return items if isinstance(items, list) else []
+
+
 def proposed_invoice(base: Mapping, header: Mapping, lines: list[Mapping],
                      taxes: Mapping[str, Mapping], contact_document: Mapping | None = None) -> dict:
     """The invoice `base` with the header fields and lines of the form."""
     document = proposed_header(base, header, contact_document)
-    base_items = base.get("items") if isinstance(base.get("items"), list) else []
-    document["items"] = [proposed_line(base_items, data, taxes) for data in lines]
+    document["items"] = [proposed_line(_items(base), data, taxes) for data in lines]
     return document
 
 
@@ -123,7 +127,7 @@ def net_price(line: Mapping) -> Decimal | None:
 
 def proposed_credit_note(invoice_doc: Mapping, data: Mapping, lines: list[Mapping]) -> dict:
     """A POST /credit-notes body from the composer; bad values are left for the rules."""
-    items = invoice_doc.get("items") if isinstance(invoice_doc.get("items"), list) else []
+    items = _items(invoice_doc)
     returned = []
     for index, row in enumerate(lines[: len(items)]):
         quantity = row.get("quantity")

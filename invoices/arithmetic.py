@@ -205,14 +205,14 @@ def _invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None) -> 
             entry[2] += tax.amount
     subtotal = quantize(sum((line.base for line in lines), ZERO), precision)
     discount = quantize(sum((line.discount for line in lines), ZERO), precision)
-    tax = quantize(sum((line.tax for line in lines), ZERO), precision)
-    total = subtotal - discount + tax
+    tax_total = quantize(sum((line.tax for line in lines), ZERO), precision)
+    total = subtotal - discount + tax_total
     total_paid = quantize(doc.get("totalPaid"), precision)
     return InvoiceTotals(
         lines=lines,
         subtotal=subtotal,
         discount=discount,
-        tax=tax,
+        tax=tax_total,
         taxes=tuple(
             TaxTotal(ident, name, percentage, quantize(amount, precision))
             for ident, (name, percentage, amount) in by_tax.items()
@@ -221,7 +221,7 @@ def _invoice_totals(doc: Mapping[str, Any], taxes: Mapping[str, Any] | None) -> 
         total_paid=total_paid,
         balance=total - total_paid,
         precision=precision,
-        retentions=_retentions(doc, subtotal - discount, tax, precision),
+        retentions=_retentions(doc, subtotal - discount, tax_total, precision),
     )
 
 

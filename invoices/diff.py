@@ -195,7 +195,7 @@ def _line_totals(doc: Mapping[str, Any], taxes) -> list[Decimal | None]:
         precision = arithmetic.precision_of(doc)
     except ValueError:
         return [None] * len(document_lines(doc))
-    totals = []
+    totals: list[Decimal | None] = []
     for line in document_lines(doc):
         try:
             totals.append(arithmetic.line_totals(line, precision, taxes).total)
@@ -359,6 +359,7 @@ def _apply_lines(target: Sequence[Mapping], lines: Sequence[LineChange], conflic
         if line.kind == "added":
             result.append(copy.deepcopy(line.after))
             continue
+        assert line.before_index is not None  # only an added line has none
         current = target[line.before_index]
         if references.item_id(current) != references.item_id(line.before):
             conflicts.append(f"items[{line.before_index}]")

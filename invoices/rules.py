@@ -88,7 +88,7 @@ def _line_violations(index: int, line: Any, taxes: Taxes | None) -> list[RuleVio
         found.append(RuleViolation(f"{at}.price", "price_negative", _(
             "Line %(line)s: the unit price cannot be negative."
         ) % {"line": n}))
-    elif price.normalize().as_tuple().exponent < -MAX_PRICE_DECIMALS:
+    elif numbers.decimals_of(price) > MAX_PRICE_DECIMALS:
         found.append(RuleViolation(f"{at}.price", "price_too_precise", _(
             "Line %(line)s: the unit price can have at most %(decimals)s decimals."
         ) % {"line": n, "decimals": MAX_PRICE_DECIMALS}))
@@ -259,9 +259,10 @@ def _note_amounts(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> li
         return []  # the malformed value is reported by the line rules
     invoice_id = references.reference_id(invoice_doc.get("id"))
     applied = [entry for entry in note.get("invoices") or () if isinstance(entry, Mapping)]
-    amounts = [_number(entry.get("amount")) for entry in applied]
+    parsed = [_number(entry.get("amount")) for entry in applied]
+    amounts = [amount for amount in parsed if amount is not None]
     found = []
-    if any(amount is None for amount in amounts):
+    if len(amounts) < len(parsed):
         found.append(RuleViolation("invoices", "invalid_amount",
                                    _("The amount applied to the invoice is not a number.")))
         return found

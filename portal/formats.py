@@ -40,6 +40,11 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def _decimals(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
 def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
 
@@ -50,7 +55,7 @@ def number(value: Any, country: str | None = None, *, decimals: int | None = Non
     if amount is None:
         return "" if value in (None, "") else str(value)
     if decimals is None:
-        decimals = max(0, -amount.normalize().as_tuple().exponent)
+        decimals = _decimals(amount)
     amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return format_decimal(amount, format=_pattern(decimals), locale=locale_for(country), decimal_quantization=False)
 
@@ -72,7 +77,7 @@ def price(value: Any, precision: int = 2, country: str | None = None) -> str:
     amount = _decimal(value)
     if amount is None:
         return str(value) if value not in (None, "") else EMPTY
-    places = max(int(precision), min(PRICE_DECIMALS, max(0, -amount.normalize().as_tuple().exponent)))
+    places = max(int(precision), min(PRICE_DECIMALS, _decimals(amount)))
     return number(amount, country, decimals=places)
 
 
@@ -87,9 +92,10 @@ def date(value: dt.date | str | None, country: str | None = None) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value[:10])
+            day = dt.date.fromisoformat(value[:10])
         except ValueError:
             return value
+        return date(day, country)
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return format_date(value, format="dd/MM/yyyy" if locale_for(country).startswith("es") else "medium",

@@ -59,3 +59,9 @@ def decimal_text(value: Any) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
+
+
+def decimals_of(number: Decimal) -> int:
+    """How many decimals a finite number has, trailing zeros aside (12.50 → 1, 1E+2 → 0)."""
+    exponent = number.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
