@@ -35,7 +35,7 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
-    url = settings.CELERY_BROKER_URL
+    url = app.conf.broker_url or ""
     try:
         if url.startswith("filesystem"):
             # No server: the broker is the folder, and it must take new messages.
