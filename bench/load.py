@@ -283,11 +283,12 @@ def phase(label: str, web_workers: int, args, world: dict, processes: Processes)
     refused_before = alegra_rate_limited.value()
     started = time.time()
     prefix = run_locust(label, args.users, args.minutes, world["people"])
+    load_average = os.getloadavg()
     pages, total = read_stats(prefix)
     drained, states = settle()
     errors = server_errors(started)
     report = {
-        "label": label, "web_workers": web_workers, "pages": pages, "total": total, "failures": failures(prefix),
+        "label": label, "web_workers": web_workers, "load_average": load_average, "pages": pages, "total": total, "failures": failures(prefix),
         "server_errors": errors, "drain_seconds": drained, "push_states": states,
         "requests_submitted": ChangeRequest.objects.count() - requests_before,
         "decisions": Decision.objects.count() - decisions_before,
@@ -302,6 +303,8 @@ def phase(label: str, web_workers: int, args, world: dict, processes: Processes)
 def print_report(report: dict) -> None:
     total = report["total"]
     print(f"\n== {report['label']}: {report['web_workers']} web worker(s) ==")
+    one, five, _ = report["load_average"]
+    print(f"machine: {os.cpu_count()} cores, load average at the end {one:.1f} (1 min), {five:.1f} (5 min)")
     print(f"throughput {float(total['Requests/s']):.1f} requests/s; {total['Request Count']} requests, "
           f"median {total['50%']} ms, p95 {total['95%']} ms; failures {total['Failure Count']}")
     print(f"{'page':<28}{'requests':>9}{'median ms':>11}{'p95 ms':>8}{'fail':>6}")

@@ -310,7 +310,7 @@ CELERY_TIMEZONE = "UTC"
 # Queues scaled apart: pushes to Alegra, the mirror's reads (sync and webhooks), outbound
 # events, and everything else. A worker names the queues it consumes with -Q.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_QUEUES_ALL = ("default", "pushes", "sync", "events")
+TASK_QUEUES = ("default", "pushes", "sync", "events")
 CELERY_TASK_ROUTES = {
     "approvals.tasks.push_change": {"queue": "pushes"},
     "approvals.tasks.sweep_pushes": {"queue": "pushes"},

@@ -42,11 +42,11 @@ def test_every_registered_task_and_beat_entry_lands_on_a_known_queue():
     app.loader.import_default_modules()
     names = {name for name in app.tasks if not name.startswith("celery.")}
     names |= {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {queue_of(name) for name in names} <= set(settings.CELERY_QUEUES_ALL)
+    assert {queue_of(name) for name in names} <= set(settings.TASK_QUEUES)
 
 
 def test_the_demo_worker_consumes_every_queue_and_runs_the_scheduler():
     command = worker_command(sys.executable)
     queues = command[command.index("-Q") + 1].split(",")
-    assert sorted(queues) == sorted(settings.CELERY_QUEUES_ALL) == ["default", "events", "pushes", "sync"]
+    assert sorted(queues) == sorted(settings.TASK_QUEUES) == ["default", "events", "pushes", "sync"]
     assert "-B" in command

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 def worker_command(python: str) -> list[str]:
     """One worker for the demo: every queue (pushes, sync, events, default) and the scheduler."""
     return [python, "-m", "celery", "-A", "portal", "worker", "-B", "--loglevel=INFO", "--concurrency=2",
-            "-Q", ",".join(settings.CELERY_QUEUES_ALL), "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]
+            "-Q", ",".join(settings.TASK_QUEUES), "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]
 
 
 class Command(BaseCommand):
