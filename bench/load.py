@@ -182,8 +182,8 @@ def failures(prefix: Path) -> Counter:
     return counts
 
 
-def server_errors(since: float) -> list[str]:
-    """Lines the portal's gunicorn logged for answers of 500 and above (its JSON request log)."""
+def server_errors() -> list[str]:
+    """Lines the portal's gunicorn logged this phase for answers of 500 and above, or errors."""
     found = []
     for line in (WORK / "web.log").read_text(errors="replace").splitlines():
         try:
@@ -281,15 +281,14 @@ def phase(label: str, web_workers: int, args, world: dict, processes: Processes)
     requests_before = ChangeRequest.objects.count()
     decisions_before = Decision.objects.count()
     refused_before = alegra_rate_limited.value()
-    started = time.time()
     prefix = run_locust(label, args.users, args.minutes, world["people"])
     load_average = os.getloadavg()
     pages, total = read_stats(prefix)
     drained, states = settle()
-    errors = server_errors(started)
+    errors = server_errors()
     report = {
-        "label": label, "web_workers": web_workers, "load_average": load_average, "pages": pages, "total": total, "failures": failures(prefix),
-        "server_errors": errors, "drain_seconds": drained, "push_states": states,
+        "label": label, "web_workers": web_workers, "load_average": load_average, "pages": pages,
+        "total": total, "failures": failures(prefix), "server_errors": errors, "drain_seconds": drained, "push_states": states,
         "requests_submitted": ChangeRequest.objects.count() - requests_before,
         "decisions": Decision.objects.count() - decisions_before,
         "alegra_429": alegra_rate_limited.value() - refused_before,
