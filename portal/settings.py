@@ -66,6 +66,12 @@ DEBUG = env_bool("DEBUG", True)
 TESTING = env_bool("ENMIENDA_TESTING", False)
 
 
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
 
 def env_required_in_production(name: str, meaning: str) -> None:
     """In production a value the demo can guess must come from the environment."""
@@ -86,6 +92,8 @@ def env_origins(name: str) -> list[str]:
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdef"
 env_required_in_production("SECRET_KEY", "a long random string (python -c 'import secrets; print(secrets.token_urlsafe(50))')")
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
+if not DEBUG and SECRET_KEY == _DEV_SECRET:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false, not to the demo's key")
 
 # Encrypts Alegra tokens at rest. Derived from SECRET_KEY when not given, so the
 # demo works; production sets its own so rotating SECRET_KEY keeps tokens readable.
@@ -326,12 +334,9 @@ SYNC_FULL_EVERY_HOURS = env_int("SYNC_FULL_EVERY_HOURS", 24, minimum=1)
 
 # One JSON object per line in production; readable lines in the demo. Either way every
 # line passes the redaction of portal.logging (tokens, passwords, webhook secrets).
-LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
-if LOG_FORMAT not in {"json", "text"}:
-    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", {"json", "text"})
+_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", _LEVELS | {level.lower() for level in _LEVELS}).upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
