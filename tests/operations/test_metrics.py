@@ -3,6 +3,7 @@ count of Alegra's 429 answers kept in the store every process shares."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -16,7 +17,7 @@ from audit import services as audit_services
 from invoices.alegra import AlegraClient
 from invoices.models import SyncRun
 from operations.services import heartbeat_record
-from portal.counters import Counter, alegra_rate_limited
+from portal.counters import REDIS_PREFIX, Counter, alegra_rate_limited
 from tests.approvals.pushkit import (  # noqa: F401 (fixtures)
     fresh_limiter, mirrored_invoice, sandbox_pushes, submit, world,
 )
@@ -109,6 +110,25 @@ def test_alegra_429s_are_counted_where_every_process_reads_them(client, counters
     # Another process reads the same store: a fresh object with the same name sees the count.
     assert Counter("alegra_rate_limited").value() == 2
     assert samples(scrape(client))[("enmienda_alegra_rate_limited_total", ())] == 2
+
+
+def test_the_count_is_shared_through_redis_where_one_runs(settings):
+    import os
+
+    import redis
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("no REDIS_URL: the folder store is tested above")
+    settings.METRICS_COUNTER_STORE = url
+    counter = Counter(f"test_{uuid.uuid4().hex[:12]}")
+    try:
+        counter.inc()
+        counter.inc(2)
+        assert Counter(counter.name).value() == 3
+        assert int(redis.Redis.from_url(url).get(REDIS_PREFIX + counter.name)) == 3
+    finally:
+        redis.Redis.from_url(url).delete(REDIS_PREFIX + counter.name)
 
 
 def test_a_counter_store_that_is_down_never_fails_the_work(settings, caplog):
