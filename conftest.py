@@ -5,3 +5,5 @@ os.environ.setdefault("ENMIENDA_TESTING", "1")
 # The Alegra request budget of this test run starts empty (worker processes started by tests inherit it).
 if not os.environ.get("REDIS_URL"):
     os.environ.setdefault("ALEGRA_RATE_LIMIT_STORE", tempfile.mkdtemp(prefix="enmienda-ratelimit-"))
+# Alegra's 429s counted by tests never reach a real deployment's or the demo's /metrics.
+os.environ.setdefault("METRICS_COUNTER_STORE", tempfile.mkdtemp(prefix="enmienda-counters-"))

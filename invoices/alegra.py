@@ -35,6 +35,7 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from portal.counters import alegra_rate_limited
 from portal.logging import redact
 
 from .documents.references import alegra_id
@@ -299,6 +300,7 @@ class AlegraClient:
 
             if status == 429:
                 # Refused before any work was done: safe to retry for any method.
+                alegra_rate_limited.inc()
                 error = self._http_error(response, method, path)
                 wait = self._retry_wait(response, attempt)
                 self.limiter.pause(self.key, wait)

@@ -1,9 +1,40 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("enmienda")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def _use_django_logging(**kwargs) -> None:
+    """Workers and the scheduler log through settings.LOGGING (JSON, redacted), like the web."""
+
+
+# Tokens to restore the context a task ran in (a web request, when tasks run eagerly).
+_task_contexts: dict = {}
+
+
+@signals.task_prerun.connect
+def _task_log_context(task_id=None, task=None, **kwargs) -> None:
+    from .logging import log_context
+
+    delivery = getattr(task.request, "delivery_info", None) or {}
+    context = {**(log_context.get() or {}), "task_id": task_id, "task": task.name,
+               "queue": delivery.get("routing_key")}
+    _task_contexts[task_id] = log_context.set(context)
+
+
+@signals.task_postrun.connect
+def _task_log_context_clear(task_id=None, **kwargs) -> None:
+    from .logging import log_context
+
+    token = _task_contexts.pop(task_id, None)
+    if token is not None:
+        try:
+            log_context.reset(token)
+        except ValueError:  # set in another context (a thread pool): nothing of ours to restore
+            log_context.set(None)

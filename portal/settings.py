@@ -65,17 +65,58 @@ def env_url(name: str, default: str, schemes: set[str]) -> str:
 DEBUG = env_bool("DEBUG", True)
 TESTING = env_bool("ENMIENDA_TESTING", False)
 
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
+
+def env_required_in_production(name: str, meaning: str) -> None:
+    """In production a value the demo can guess must come from the environment."""
+    if not DEBUG and not os.environ.get(name, "").strip():
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is false: {meaning}")
+
+
+def env_origins(name: str) -> list[str]:
+    origins = env_list(name, [])
+    for origin in origins:
+        parts = urlparse(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+            raise ImproperlyConfigured(
+                f"{name} must list origins such as https://portal.example.com, got {origin!r}")
+    return origins
+
+
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdef"
+env_required_in_production("SECRET_KEY", "a long random string (python -c 'import secrets; print(secrets.token_urlsafe(50))')")
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false, not to the demo's key")
 
 # Encrypts Alegra tokens at rest. Derived from SECRET_KEY when not given, so the
 # demo works; production sets its own so rotating SECRET_KEY keeps tokens readable.
 TOKEN_ENCRYPTION_KEY = env_str("TOKEN_ENCRYPTION_KEY", "")
 
+env_required_in_production("ALLOWED_HOSTS", "the host names the portal answers to, comma-separated")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+env_required_in_production("CSRF_TRUSTED_ORIGINS", "the portal's origins, e.g. https://portal.example.com")
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS")
+
+# --- HTTPS -----------------------------------------------------------------
+# Production defaults are the safe ones; a firm still on plain HTTP says so explicitly.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Probes and scrapers talk to the process directly, often over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+# Both commit every subdomain (and, once submitted, every browser) to HTTPS: opt in.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Only behind a proxy that sets X-Forwarded-Proto itself (and drops the client's): anywhere
+# else a client could claim HTTPS with one header.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -93,10 +134,15 @@ INSTALLED_APPS = [
     "approvals",
     "audit",
     "alegra_sandbox",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # First, so its request id and timing cover everything below (redirects included).
+    "portal.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,7 +223,46 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Production serves `collectstatic`'s output with content-hashed names (cached for a year);
+# the demo and the tests read the source folders as they are, without collectstatic.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG and not TESTING)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+
+# --- Content-Security-Policy -------------------------------------------------
+# Scripts only from our own files (htmx included; `hx-on` and other eval are off, see
+# base.html); a <style> block needs the request's nonce; no inline style attributes.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+CSP_REPORT_URI = env_str("CSP_REPORT_URI", "")
+if CSP_REPORT_URI:
+    _CSP["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]
+# Report-only lets an operator try a stricter policy without breaking pages.
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 # An invoice of 2,000 lines posts about 18,000 fields from the edit screen.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 25_000, minimum=1000)
@@ -230,25 +315,66 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# Queues scaled apart: pushes to Alegra, the mirror's reads (sync and webhooks), outbound
+# events, and everything else. A worker names the queues it consumes with -Q.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+TASK_QUEUES = ("default", "pushes", "sync", "events")
+CELERY_TASK_ROUTES = {
+    "approvals.tasks.push_change": {"queue": "pushes"},
+    "approvals.tasks.sweep_pushes": {"queue": "pushes"},
+    "invoices.tasks.*": {"queue": "sync"},
+    "api.tasks.*": {"queue": "events"},
+}
+# Workers log through LOGGING below (JSON, redacted), not through Celery's own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SYNC_RECENT_DAYS = env_int("SYNC_RECENT_DAYS", 45, minimum=1)
 SYNC_RECENT_EVERY_MINUTES = env_int("SYNC_RECENT_EVERY_MINUTES", 15, minimum=1)
 SYNC_FULL_EVERY_HOURS = env_int("SYNC_FULL_EVERY_HOURS", 24, minimum=1)
 
+# One JSON object per line in production; readable lines in the demo. Either way every
+# line passes the redaction of portal.logging (tokens, passwords, webhook secrets).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", {"json", "text"})
+_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", _LEVELS | {level.lower() for level in _LEVELS}).upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "portal.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    "formatters": {
+        "text": {"()": "portal.logging.TextFormatter"},
+        "json": {"()": "portal.logging.JsonFormatter"},
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # Django's own handlers print unredacted paths (a 404 on a webhook URL names its
+        # secret): these loggers go through the console handler above instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # Its per-request lines repeat portal.request's; its warnings (4xx, 5xx) stay.
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+    },
 }
+
+# --- Operations: readiness and metrics ---------------------------------------------
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it does not exist.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Where counters shared by every process are kept (Alegra's 429s): redis:// or a folder.
+METRICS_COUNTER_STORE = env_str("METRICS_COUNTER_STORE", os.environ.get("REDIS_URL", "") or str(VAR_DIR / "counters"))
+# /ready/ fails when the scheduler's heartbeat is older than this...
+READY_HEARTBEAT_MAX_AGE_SECONDS = env_int("READY_HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=30)
+HEARTBEAT_EVERY_SECONDS = env_int("HEARTBEAT_EVERY_SECONDS", 30, minimum=5)
+# ...or when a company's last successful sync is older than this (0: report the age only).
+READY_SYNC_MAX_AGE_MINUTES = env_int("READY_SYNC_MAX_AGE_MINUTES", 4 * SYNC_RECENT_EVERY_MINUTES)
 
 for _folder in (VAR_DIR, _BROKER_DIR / "out", _BROKER_DIR / "processed", _BROKER_DIR / "control"):
     _folder.mkdir(parents=True, exist_ok=True)
+if not STATIC_MANIFEST:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise looks there too, even when reading the sources
 
 from celery.schedules import crontab  # noqa: E402
 
@@ -273,4 +399,6 @@ CELERY_BEAT_SCHEDULE = {
     "sync-recent": {"task": "invoices.tasks.sync_recent_all", "schedule": SYNC_RECENT_EVERY_MINUTES * 60},
     "sync-full": {"task": "invoices.tasks.sync_full_all", "schedule": SYNC_FULL_EVERY_HOURS * 3600},
     "ensure-webhooks": {"task": "invoices.tasks.ensure_webhooks_all", "schedule": 3600},
+    # The scheduler's pulse: /ready/ reads when it last ran (through a default-queue worker).
+    "heartbeat": {"task": "operations.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS},
 }

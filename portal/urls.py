@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("invoices.urls")),
     path("", include("approvals.urls")),
     path("", include("audit.urls")),
+    path("", include("operations.urls")),
     path("sandbox/", include("alegra_sandbox.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -103,6 +103,10 @@ MATRIX: dict[str, Row] = {
     "audit:audit_verify": row("company", "POST", "login", 403, 403, 302, 404),
     "audit:invoice_timeline": row("invoice", "GET", *MEMBERS_READ),
     "audit:invoice_restore": row("version", "POST", "login", 302, 403, 403, 404),
+    # operations: for load balancers and monitoring, the same answer for everyone (no scheduler
+    # beats in this world, so not ready); metrics exist only with a METRICS_TOKEN (tests/operations)
+    "operations:ready": row("none", "GET", 503, 503, 503, 503, 503),
+    "operations:metrics": row("none", "GET", 404, 404, 404, 404, 404),
 }
 
 

@@ -11,6 +11,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+def worker_command(python: str) -> list[str]:
+    """One worker for the demo: every queue (pushes, sync, events, default) and the scheduler."""
+    return [python, "-m", "celery", "-A", "portal", "worker", "-B", "--loglevel=INFO", "--concurrency=2",
+            "-Q", ",".join(settings.TASK_QUEUES), "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]
+
+
 class Command(BaseCommand):
     help = "Run the web server and a Celery worker with its scheduler until Ctrl-C."
 
@@ -22,8 +28,7 @@ class Command(BaseCommand):
         env = dict(os.environ)
         children = [
             subprocess.Popen([python, "manage.py", "runserver", opts["addr"], "--noreload"], env=env),
-            subprocess.Popen([python, "-m", "celery", "-A", "portal", "worker", "-B", "--loglevel=INFO",
-                              "--concurrency=2", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME], env=env),
+            subprocess.Popen(worker_command(python), env=env),
         ]
         stopping = False
 

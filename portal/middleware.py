@@ -1,0 +1,57 @@
+"""Every request gets an id, a context for its log lines, and one access line when it ends."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from .logging import log_context
+
+log = logging.getLogger("portal.request")
+
+# An id from the proxy is kept when it looks like one (so lines of both can be joined);
+# anything else is replaced, never logged as sent.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+# Probes and static files every few seconds would bury the lines that matter.
+_QUIET_PATHS = ("/health/",)
+
+
+def request_id_from(request: HttpRequest) -> str:
+    sent = request.headers.get("X-Request-ID", "")
+    return sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        request.request_id = request_id_from(request)
+        token = log_context.set({"request_id": request.request_id, "request": request})
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request.request_id
+            self._log(request, response.status_code, started)
+            return response
+        finally:
+            log_context.reset(token)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        company_id = view_kwargs.get("company_id")
+        context = log_context.get()
+        if company_id is not None and context is not None:
+            context["company_id"] = company_id
+
+    def _log(self, request: HttpRequest, status: int, started: float) -> None:
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        quiet = request.path.startswith(self.static_prefix) or request.path in _QUIET_PATHS
+        log.log(logging.DEBUG if quiet else logging.INFO, "%s %s %s %.0f ms", request.method, request.path,
+                status, duration_ms,
+                extra={"method": request.method, "path": request.path, "status": status, "duration_ms": duration_ms})
