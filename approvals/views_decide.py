@@ -301,7 +301,6 @@ def _policies_context(membership, *, failed=None, failed_target: tuple = (), set
 @require_GET
 def approval_policies(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id, ALL_ROLES)
-    decisions.policies_ensure_defaults(company=membership.company)
     return render(request, "approvals/policies.html", _policies_context(membership))
 
 

@@ -26,7 +26,7 @@ from invoices import diff, mirror
 from invoices.models import Contact, Invoice
 from portal.models import Membership
 
-from . import chain
+from . import chain, versions
 from .models import Action, AuditEntry
 
 CRState = ChangeRequest.State
@@ -432,11 +432,7 @@ def _builders() -> dict:
 
 
 def _sources() -> dict[str, str]:
-    from approvals.models import Decision
-
-    sources = {Invoice: "invoice", Contact: "contact", ChangeRequest: "change_request", Push: "push",
-               Decision: "decision", **POLICY_NAMES}
-    return {model.history.model._meta.label: source for model, source in sources.items()}
+    return {model._meta.label: source for source, model in versions.history_models().items()}
 
 
 _BUILDERS = _builders()

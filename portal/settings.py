@@ -5,7 +5,9 @@ local filesystem (no server) and the bundled Alegra sandbox as the API.
 A malformed value stops start-up with a message naming the variable.
 """
 
+import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -69,6 +71,27 @@ _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdef"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
+
+
+def _audit_hmac_key() -> str:
+    """The key of the audit chain's HMAC: held by the application, never by the database.
+
+    Separate from SECRET_KEY (rotating that must not break the chain). Development and tests
+    get a fixed key derived from a constant; production must set its own.
+    """
+    raw = os.environ.get("AUDIT_HMAC_KEY", "")
+    if raw == "":
+        if not DEBUG and not TESTING:
+            raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is false")
+        return hashlib.sha256(b"enmienda audit chain: development and tests only").hexdigest()
+    if raw != raw.strip() or len(raw) < 32:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters, without surrounding spaces")
+    if raw == SECRET_KEY:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must differ from SECRET_KEY")
+    return raw
+
+
+AUDIT_HMAC_KEY = _audit_hmac_key()
 
 # Encrypts Alegra tokens at rest. Derived from SECRET_KEY when not given, so the
 # demo works; production sets its own so rotating SECRET_KEY keeps tokens readable.
@@ -235,6 +258,12 @@ SYNC_RECENT_DAYS = env_int("SYNC_RECENT_DAYS", 45, minimum=1)
 SYNC_RECENT_EVERY_MINUTES = env_int("SYNC_RECENT_EVERY_MINUTES", 15, minimum=1)
 SYNC_FULL_EVERY_HOURS = env_int("SYNC_FULL_EVERY_HOURS", 24, minimum=1)
 
+# --- Audit ---------------------------------------------------------------
+# Signed heads of the chains are appended here: keep it outside the database's reach
+# (another disk or host, append-only: `chattr +a`, a WORM bucket mount…).
+AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors")))
+AUDIT_ANCHOR_EVERY_MINUTES = env_int("AUDIT_ANCHOR_EVERY_MINUTES", 10, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -260,6 +289,7 @@ PUSH_RETRY_MAX_SECONDS = env_int("PUSH_RETRY_MAX_SECONDS", 900, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "sweep-pushes": {"task": "approvals.tasks.sweep_pushes", "schedule": 60},
     "verify-audit": {"task": "audit.tasks.verify_all", "schedule": crontab(hour=3, minute=30)},
+    "anchor-audit": {"task": "audit.tasks.anchor_all", "schedule": AUDIT_ANCHOR_EVERY_MINUTES * 60},
     "remind-pending-requests": {"task": "approvals.tasks.remind_pending_requests",
                                 "schedule": crontab(hour=8, minute=0)},
     "sync-recent": {"task": "invoices.tasks.sync_recent_all", "schedule": SYNC_RECENT_EVERY_MINUTES * 60},
