@@ -142,8 +142,9 @@ def _cached(instance, name: str):
 
 
 def _pushed_hashes(invoice_id: int) -> set[str]:
-    responses = Push.objects.filter(change_request__invoice_id=invoice_id,
-                                    state=Push.State.APPLIED).values_list("response", flat=True)
+    # Only pushes that wrote: one that found its change already in Alegra explains nothing.
+    responses = Push.objects.filter(change_request__invoice_id=invoice_id, state=Push.State.APPLIED,
+                                    writes__gt=0).values_list("response", flat=True)
     return {mirror.content_hash(mirror.canonical(r)) for r in responses if isinstance(r, dict)}
 
 
@@ -184,10 +185,13 @@ def _invoice_version(row, instance) -> AuditEntry:
 
 
 def _contact_push_in_flight(row) -> bool:
-    """A contact version written while our push of that contact is on its way is the push's."""
+    """A contact version read while our push of that contact is writing it is the push's.
+
+    Only once the push has sent its write: before that, the same change comes from someone else.
+    """
     pushing = (ChangeRequest.objects.filter(company_id=row.company_id, kind=ChangeRequest.Kind.CONTACT,
                                             contact_alegra_id=row.alegra_id,
-                                            pushes__state=Push.State.PUSHING)
+                                            pushes__state=Push.State.PUSHING, pushes__writes__gt=0)
                .values_list("proposed_document", flat=True))
     return any(all(_path(row.document, p) == _path(proposed, p) for p in CONTACT_PATHS[2:])
                for proposed in pushing)

@@ -227,6 +227,75 @@ def test_a_version_that_only_repeats_what_our_push_wrote_is_not_a_bypass(
     assert (entry.action, entry.on_behalf_of) == (Action.SYNCED, "sync")
 
 
+def test_a_change_made_in_alegra_equal_to_the_pending_request_is_an_outside_change(
+        world, approve, django_capture_on_commit_callbacks):
+    change_request = submit(world.invoice, world.accountant, observations="Igual en los dos lados")
+    # Someone makes the very same change directly in Alegra; the mirror has not seen it yet.
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"observations": "Igual en los dos lados"})
+    push = approve(change_request, world.approver)
+    mark = last_seq(world.company)
+    run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
+    push.refresh_from_db()
+    assert (push.state, push.writes) == (Push.State.APPLIED, 0)
+    [version] = [e for e in entries_after(world.company, mark) if e.source == "invoice"]
+    assert summary([version]) == [(Action.REMOTE_CHANGE, None, "push",
+                                   f"read by push #{change_request.pk}: already in Alegra")]
+    assert version.what["changes"] == ["observations"]
+    # Undone and redone in Alegra later: still nobody's push.
+    current = Invoice.objects.get(pk=world.invoice.pk).document
+    sync.invoice_store(company=world.company, document={**current, "observations": "Otra"}, source="sync")
+    mark = last_seq(world.company)
+    sync.invoice_store(company=world.company, document=current, source="sync")
+    assert [e.action for e in entries_after(world.company, mark)] == [Action.REMOTE_CHANGE]
+
+
+class _LosesThePutAnswer(httpx.BaseTransport):
+    """The PUT reaches Alegra, its answer never comes back (once)."""
+
+    def __init__(self):
+        from alegra_sandbox.testing import SandboxTransport
+
+        self.inner, self.lost = SandboxTransport(), 0
+
+    def handle_request(self, request):
+        response = self.inner.handle_request(request)
+        if request.method == "PUT" and not self.lost:
+            self.lost += 1
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+def test_our_write_found_applied_after_its_answer_was_lost_is_still_the_push_s_version(
+        world, approve, django_capture_on_commit_callbacks):
+    change_request = submit(world.invoice, world.accountant, observations="La respuesta se perdió")
+    push = approve(change_request, world.approver)
+    mark = last_seq(world.company)
+    client = alegra_client(world.company, http=httpx.Client(transport=_LosesThePutAnswer()))
+    run_push(push, client, django_capture_on_commit_callbacks)
+    push.refresh_from_db()
+    assert (push.state, push.writes, push.attempts) == (Push.State.APPLIED, 1, 2)
+    [version] = [e for e in entries_after(world.company, mark) if e.source == "invoice"]
+    assert (version.action, version.actor_id, version.on_behalf_of) == (
+        Action.PUSHED_VERSION, world.accountant.pk, "push")
+
+
+def test_a_contact_changed_in_alegra_like_the_request_is_not_the_push_s_until_it_writes(
+        world, approve, django_capture_on_commit_callbacks):
+    contact = Contact.objects.get(company=world.company, alegra_id=world.invoice.client_alegra_id)
+    proposed = json.loads(json.dumps(contact.document))
+    proposed["address"] = {**proposed.get("address", {}), "address": "Carrera 7 # 71-21"}
+    change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, proposed=proposed,
+                                             reason="Nueva dirección", kind="contact")
+    push = approve(change_request, world.approver)
+    # The push has started (it holds the row) but has written nothing when the sync reads the
+    # contact that someone changed the same way in Alegra.
+    push_module._claim(push.pk, None, push.created_at)
+    mark = last_seq(world.company)
+    sync.contact_store(company=world.company, document=proposed, source="sync")
+    [entry] = entries_after(world.company, mark)
+    assert (entry.action, entry.on_behalf_of) == (Action.REMOTE_CHANGE, "sync")
+
+
 def test_a_contact_written_by_our_push_is_the_push_s_version(world, approve, django_capture_on_commit_callbacks):
     contact = Contact.objects.get(company=world.company, alegra_id=world.invoice.client_alegra_id)
     proposed = json.loads(json.dumps(contact.document))
