@@ -378,15 +378,25 @@ def login_failed_recorded(*, username: str, request) -> list[AuditEntry]:
 
     Nobody is signed in, so the entry has no actor: the name typed is kept as what was tried.
     """
+    return _refused_login(Action.LOGIN_FAILED, "invalid credentials", username=username, request=request)
+
+
+def login_locked_out_recorded(*, username: str, request, failures: int | None = None) -> list[AuditEntry]:
+    """An attempt refused because the name or the address is locked out after repeated failures."""
+    return _refused_login(Action.LOGIN_LOCKED_OUT, "locked out after repeated failures", username=username,
+                          request=request, failures=failures)
+
+
+def _refused_login(action: str, why: str, *, username: str, request, **facts) -> list[AuditEntry]:
     username = (username or "")[:150]
     User = get_user_model()
     user = User.objects.filter(**{User.USERNAME_FIELD: username}).first() if username else None
     companies = _companies_of(user) if user is not None else [None]
-    what = {"username": username, "known_user": user is not None, **_client_facts(request)}
+    what = {"username": username, "known_user": user is not None, **_client_facts(request),
+            **{key: value for key, value in facts.items() if value is not None}}
     now = timezone.now()
     return chain.append([
-        AuditEntry(company_id=company_id, at=now, action=Action.LOGIN_FAILED, source="session",
-                   why="invalid credentials", what=what)
+        AuditEntry(company_id=company_id, at=now, action=action, source="session", why=why, what=what)
         for company_id in companies
     ])
 
