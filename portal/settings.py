@@ -235,6 +235,28 @@ ALEGRA_BASE_URL = env_url(
 )
 ALEGRA_EMAIL = env_str("ALEGRA_EMAIL", "")
 ALEGRA_TOKEN = env_str("ALEGRA_TOKEN", "")
+
+# The bundled Alegra simulator under /sandbox/: for the demo (`make run`) and the tests only.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG or TESTING)
+
+
+def _webhook_hosts() -> list[str]:
+    """The only hosts ("host" or "host:port") the simulator's webhooks may call: the portal's own."""
+    hosts = [host.lower() for host in env_list("SANDBOX_WEBHOOK_ALLOWED_HOSTS", [urlparse(PORTAL_BASE_URL).netloc])]
+    for host in hosts:
+        parts = urlparse(f"http://{host}")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            parts = None
+        if parts is None or not parts.hostname or parts.path or parts.query or parts.username or parts.password:
+            raise ImproperlyConfigured(f"SANDBOX_WEBHOOK_ALLOWED_HOSTS must list host or host:port, got {host!r}")
+    return hosts
+
+
+SANDBOX_WEBHOOK_ALLOWED_HOSTS = _webhook_hosts()
+if ALEGRA_EMAIL and ALEGRA_TOKEN and not SANDBOX_ENABLED and not os.environ.get("ALEGRA_BASE_URL"):
+    raise ImproperlyConfigured("ALEGRA_BASE_URL must be set: the bundled sandbox is off (SANDBOX_ENABLED)")
 ALEGRA_TIMEOUT_SECONDS = env_int("ALEGRA_TIMEOUT_SECONDS", 20, minimum=1)
 ALEGRA_RATE_LIMIT_PER_MINUTE = env_int("ALEGRA_RATE_LIMIT_PER_MINUTE", 150, minimum=1)
 # Where processes sharing a credential keep its request budget: redis:// or a folder.

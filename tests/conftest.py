@@ -36,6 +36,13 @@ def _audit_anchors_of_this_test(settings, tmp_path):
     settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
 
 
+@pytest.fixture(autouse=True)
+def _sandbox_webhook_hosts_of_the_tests(settings):
+    """The hosts the tests' webhook subscriptions name, besides the portal's own."""
+    settings.SANDBOX_WEBHOOK_ALLOWED_HOSTS = [*settings.SANDBOX_WEBHOOK_ALLOWED_HOSTS, "testserver",
+                                              "hooks.example.com", "hooks.example", "portal.example"]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_the_audit_triggers():
     """Transactional tests are emptied with TRUNCATE, which the audit's triggers refuse.
