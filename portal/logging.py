@@ -19,3 +19,22 @@ class RedactSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+# Alegra's webhooks reach /hooks/alegra/<company>/<secret>/: the secret is the credential.
+_WEBHOOK_SECRET = re.compile(r"(/hooks/alegra/[^/\s]*/)[^/\s?#\"']+")
+
+
+def redact_webhook_secrets(text: str) -> str:
+    return _WEBHOOK_SECRET.sub(r"\1[redacted]", text)
+
+
+class RedactWebhookSecretFilter(logging.Filter):
+    """Keeps webhook secrets out of access lines and Django's 4xx warnings (which log the path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact_webhook_secrets(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True

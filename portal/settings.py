@@ -305,13 +305,22 @@ AUDIT_ANCHOR_EVERY_MINUTES = env_int("AUDIT_ANCHOR_EVERY_MINUTES", 10, minimum=1
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.logging.RedactSecretsFilter"}},
+    "filters": {"redact": {"()": "portal.logging.RedactSecretsFilter"},
+                "redact_webhook": {"()": "portal.logging.RedactWebhookSecretFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact", "redact_webhook"]}
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"},
+        # Django's own handlers would print these unfiltered: the runserver access log and the
+        # 4xx warnings name the path, webhook secret included. Redacted before any handler sees them.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False,
+                          "filters": ["redact_webhook"]},
+        "django.request": {"filters": ["redact_webhook"]},
+    },
 }
 
 for _folder in (VAR_DIR, _BROKER_DIR / "out", _BROKER_DIR / "processed", _BROKER_DIR / "control"):
