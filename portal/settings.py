@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale (its message is translated), before anything reads or writes.
+    "portal.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -314,6 +316,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # it says "deleted 0 failed attempts" on every login
         # Django's own handlers would print these unfiltered: the runserver access log and the
         # 4xx warnings name the path, webhook secret included. Redacted before any handler sees them.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
