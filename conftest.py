@@ -5,3 +5,5 @@ os.environ.setdefault("ENMIENDA_TESTING", "1")
 # The Alegra request budget of this test run starts empty (worker processes started by tests inherit it).
 if not os.environ.get("REDIS_URL"):
     os.environ.setdefault("ALEGRA_RATE_LIMIT_STORE", tempfile.mkdtemp(prefix="enmienda-ratelimit-"))
+# Processes a test starts (commands, workers) never write anchors into the project's var/.
+os.environ.setdefault("AUDIT_ANCHOR_DIR", tempfile.mkdtemp(prefix="enmienda-anchors-"))

@@ -22,7 +22,7 @@ def verify_all() -> str:
 
 @shared_task
 def verify_company(company_id: int) -> str:
-    report = services.chain_verify(company_id=company_id)
+    report = services.chain_verify(company_id=company_id, anchor=True)
     if not report.ok:
         log.error("audit chain %s broken at entry #%s: %s", report.chain, report.broken_seq, report.problem)
     return "ok" if report.ok else f"broken at #{report.broken_seq}"

@@ -128,7 +128,7 @@ def test_the_message_is_in_the_reader_s_language(client, world):
     response = client.get(reverse("invoices:invoice_list", args=[world["company"].pk]) + "?q=%00",
                           HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 400
-    assert "carácter NUL" in response.content.decode()
+    assert "carácter NUL" in response.content.decode() and "No se cambió nada" in response.content.decode()
 
 
 def test_a_forged_page_cursor_with_a_nul_is_the_first_page(client, world):
