@@ -47,7 +47,11 @@ def layout_digest(names: Iterable[str]) -> str:
 
 
 def _plain(value):
-    """One text per value, whichever database read it (2830.000000 and 2830 are one amount)."""
+    """One text per value, whichever database read it (2830.000000 and 2830 are one amount).
+
+    Called by the JSON encoder for what JSON has no type for; dicts and lists go through its
+    C implementation untouched.
+    """
     if isinstance(value, Decimal):
         if not value.is_finite():
             return str(value)
@@ -61,15 +65,11 @@ def _plain(value):
         return str(value)
     if isinstance(value, (bytes, memoryview)):
         return bytes(value).hex()
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
+    raise TypeError(f"no canonical text for {type(value).__name__}")
 
 
 def content_digest(values: Mapping) -> str:
-    text = json.dumps(_plain(values), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
