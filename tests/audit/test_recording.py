@@ -279,13 +279,19 @@ def test_our_write_found_applied_after_its_answer_was_lost_is_still_the_push_s_v
         Action.PUSHED_VERSION, world.accountant.pk, "push")
 
 
-def test_a_contact_changed_in_alegra_like_the_request_is_not_the_push_s_until_it_writes(
-        world, approve, django_capture_on_commit_callbacks):
+def contact_request(world, address: str):
+    """(the mirrored contact, its proposed version with a new address, the submitted request)."""
     contact = Contact.objects.get(company=world.company, alegra_id=world.invoice.client_alegra_id)
     proposed = json.loads(json.dumps(contact.document))
-    proposed["address"] = {**proposed.get("address", {}), "address": "Carrera 7 # 71-21"}
+    proposed["address"] = {**proposed.get("address", {}), "address": address}
     change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, proposed=proposed,
                                              reason="Nueva dirección", kind="contact")
+    return contact, proposed, change_request
+
+
+def test_a_contact_changed_in_alegra_like_the_request_is_not_the_push_s_until_it_writes(
+        world, approve, django_capture_on_commit_callbacks):
+    _contact, proposed, change_request = contact_request(world, "Carrera 7 # 71-21")
     push = approve(change_request, world.approver)
     # The push has started (it holds the row) but has written nothing when the sync reads the
     # contact that someone changed the same way in Alegra.
@@ -297,11 +303,7 @@ def test_a_contact_changed_in_alegra_like_the_request_is_not_the_push_s_until_it
 
 
 def test_a_contact_written_by_our_push_is_the_push_s_version(world, approve, django_capture_on_commit_callbacks):
-    contact = Contact.objects.get(company=world.company, alegra_id=world.invoice.client_alegra_id)
-    proposed = json.loads(json.dumps(contact.document))
-    proposed["address"] = {**proposed.get("address", {}), "address": "Calle 100 # 7-33"}
-    change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, proposed=proposed,
-                                             reason="Nueva dirección", kind="contact")
+    contact, _proposed, change_request = contact_request(world, "Calle 100 # 7-33")
     push = approve(change_request, world.approver)
     mark = last_seq(world.company)
     run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
