@@ -140,3 +140,27 @@ def test_a_forged_page_cursor_with_a_nul_is_the_first_page(client, world):
     response = client.get(url, {"sort": "number", "after": encode_cursor("FE\x001", 1)})
     assert response.status_code == 200
     assert response.context["page"].rows == client.get(url, {"sort": "number"}).context["page"].rows
+
+
+@pytest.mark.parametrize("where", ["GET", "POST", "key"])
+def test_a_lone_surrogate_that_reaches_the_request_is_refused(where):
+    """WSGI turns broken UTF-8 into U+FFFD; other servers and tools may hand a surrogate through."""
+    from django.http import HttpResponse, QueryDict
+    from django.test import RequestFactory
+
+    from portal.middleware import RefuseUnstorableInputMiddleware
+
+    request = RequestFactory().post("/c/1/invoices/", {"q": "ok"})
+    values = QueryDict(mutable=True)
+    if where == "key":
+        values["a\udc80"] = "x"
+    else:
+        values["q"] = "a\ud800b"
+    if where == "GET":
+        request.GET = values
+    else:
+        request._post, request._files = values, QueryDict()
+    reached = []
+    response = RefuseUnstorableInputMiddleware(lambda r: reached.append(r) or HttpResponse("ok"))(request)
+    assert response.status_code == 400 and reached == []
+    assert "lone surrogate" in response.content.decode()
