@@ -77,8 +77,11 @@ def digests(source: str, history_ids: Iterable[int], names: list[str] | None = N
     """history_id → digest of each version row found, read from the database as stored."""
     model = history_models()[source]
     names = names or layout(model)[1]
-    rows = model.objects.filter(history_id__in=list(history_ids)).values(*names)
-    return {row["history_id"]: content_digest(row) for row in rows}
+    ids, found = sorted(set(history_ids)), {}
+    for start in range(0, len(ids), 1000):  # within any database's limit of query parameters
+        rows = model.objects.filter(history_id__in=ids[start:start + 1000]).values(*names)
+        found.update((row["history_id"], content_digest(row)) for row in rows)
+    return found
 
 
 def layouts_store(history_models: Iterable) -> dict:
