@@ -19,11 +19,15 @@ def _schema_is_current(migrated_apps) -> bool:
 
 
 def record_versions_without_entries(sender, apps=None, verbosity=1, **kwargs) -> None:
-    """After `migrate`: versions a data migration wrote (no signal there) get their entries."""
+    """After `migrate`: the layouts of the version tables as they now are (so appends never wait
+    on another writer's new layout), and entries for the versions a data migration wrote (no
+    signal there)."""
+    from . import versions
     from .recorder import history_backfill
 
     if apps is not None and not _schema_is_current(apps):
         return
+    versions.layouts_store(versions.history_models().values())
     written = history_backfill()
     if written and verbosity:
         print(f"  {written} audit entries written for versions recorded by migrations")

@@ -400,3 +400,9 @@ def test_the_audit_key_is_parsed_strictly(env, message):
 
     result = _check({"ENMIENDA_TESTING": "", **env})
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_migrate_stores_the_layout_of_every_version_table(db):
+    """So an append never has to insert one while another writer holds a chain head."""
+    stored = set(AuditVersionLayout.objects.values_list("digest", flat=True))
+    assert {versions.layout(model)[0] for model in versions.history_models().values()} <= stored
