@@ -7,3 +7,5 @@ if not os.environ.get("REDIS_URL"):
     os.environ.setdefault("ALEGRA_RATE_LIMIT_STORE", tempfile.mkdtemp(prefix="enmienda-ratelimit-"))
 # Alegra's 429s counted by tests never reach a real deployment's or the demo's /metrics.
 os.environ.setdefault("METRICS_COUNTER_STORE", tempfile.mkdtemp(prefix="enmienda-counters-"))
+# Processes a test starts (commands, workers) never write anchors into the project's var/.
+os.environ.setdefault("AUDIT_ANCHOR_DIR", tempfile.mkdtemp(prefix="enmienda-anchors-"))

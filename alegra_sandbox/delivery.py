@@ -6,6 +6,9 @@ failure; after 10 failures in a row the subscription is deleted.
 
 The HTTP client comes from a module-level factory so tests can deliver through
 `httpx.WSGITransport` into the same Django app (`set_client_factory`).
+
+Unlike Alegra, the simulator only ever calls the hosts in SANDBOX_WEBHOOK_ALLOWED_HOSTS (by
+default the portal's own): a subscription cannot turn it into a way to reach other addresses.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -83,7 +87,37 @@ def deliver_event(account_id: int, subject: str, message: dict) -> int:
     return delivered
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host_and_port(scheme: str, netloc: str) -> tuple[str, int] | None:
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return parts.hostname.lower(), port
+
+
+def allowed(url: str) -> bool:
+    """Whether the URL's host and port are in the allow-list ("host" means the scheme's default port)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    target = _host_and_port(parts.scheme, parts.netloc.rpartition("@")[2])
+    if target is None:
+        return False
+    entries = getattr(settings, "SANDBOX_WEBHOOK_ALLOWED_HOSTS", [])
+    return any(_host_and_port(parts.scheme, entry) == target for entry in entries)
+
+
 def post(client: httpx.Client, url: str, body: bytes) -> bool:
+    if not allowed(url):
+        log.warning("webhook to %s not sent: host not in SANDBOX_WEBHOOK_ALLOWED_HOSTS", _safe(url))
+        return False
     try:
         response = client.post(url, content=body, timeout=TIMEOUT_SECONDS,
                                headers={"Content-Type": "application/json"})
@@ -113,5 +147,8 @@ def _record(subscription: SandboxWebhookSubscription, ok: bool) -> None:
 
 def _safe(url: str) -> str:
     """The URL without its path: receivers put secret tokens there."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "(invalid URL)"
     return f"{parsed.scheme}://{parsed.host}"

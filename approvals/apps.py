@@ -5,6 +5,12 @@ class ApprovalsConfig(AppConfig):
     name = "approvals"
 
     def ready(self) -> None:
+        from portal import hooks
+
         # The push outbox sends its task by name; the task must be known in every process
         # (web, worker, commands), not only where the worker's autodiscovery ran.
         from . import tasks  # noqa: F401
+        from .services.policies import policies_ensure_defaults
+
+        # A company starts with the default routing policies, created by the system.
+        hooks.on_company_created(lambda company: policies_ensure_defaults(company=company))

@@ -1,11 +1,16 @@
 """Appending to a company's hash chain and recomputing it.
 
-An entry's hash is the SHA-256 of the canonical JSON of its fields and of the
-previous entry's hash. Appends to one chain happen one at a time: the writer
-locks the chain's head row (`select_for_update`; on SQLite the write
-transaction already excludes other writers) and keeps it until its transaction
-commits, so two writers never give out the same number or fork the chain, and
-numbers follow the order in which the events were committed.
+An entry's hash is an HMAC-SHA256, keyed with AUDIT_HMAC_KEY, of the canonical JSON of
+its fields, of the digest of the version it describes (`audit.versions`) and of the
+previous entry's hash. The database holds no key: whoever can write its tables can
+remove entries or alter them, but cannot write a link the verification accepts. Entries
+written before the key existed keep their plain SHA-256 (scheme 1); the chain head seals
+the last of them with the key, so none can be added or rewritten that way afterwards.
+
+Appends to one chain happen one at a time: the writer locks the chain's head row
+(`select_for_update`; on SQLite the write transaction already excludes other writers)
+and keeps it until its transaction commits, so two writers never give out the same
+number or fork the chain, and numbers follow the order in which the events were committed.
 
 The head is locked at a transaction's first audited write. Services lock the
 rows they work on before writing anything, so the head is the last lock a
@@ -18,17 +23,26 @@ import datetime
 import hashlib
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from .models import GENESIS_HASH, SYSTEM_CHAIN, AuditChain, AuditEntry, AuditVerification
+from portal.models import Company
+
+from . import anchors, versions
+from .signing import same, sign
+from .models import (
+    GENESIS_HASH, KEYED_SCHEME, LEGACY_SCHEME, SYSTEM_CHAIN, AuditChain, AuditEntry, AuditVerification,
+    AuditVersionLayout,
+)
 
 UTC = datetime.UTC
 HASHED_FIELDS = ("company_id", "seq", "at", "actor_id", "on_behalf_of", "action", "invoice_id",
-                 "change_request_id", "source", "source_id", "why", "what", "prev_hash", "hash")
+                 "change_request_id", "source", "source_id", "why", "what", "version_layout", "version_hash",
+                 "scheme", "prev_hash", "hash")
 
 
 def _clean(value):
@@ -52,15 +66,30 @@ def time_text(at: datetime.datetime) -> str:
 
 
 def entry_hash(*, company_id, seq, at, actor_id, on_behalf_of, action, invoice_id, change_request_id,
-               source, source_id, why, what, prev_hash) -> str:
+               source, source_id, why, what, prev_hash, version_layout="", version_hash="",
+               scheme=KEYED_SCHEME, key: bytes | None = None) -> str:
     payload = {
         "company": company_id, "seq": seq, "at": time_text(at), "actor": actor_id,
         "on_behalf_of": on_behalf_of, "action": action, "invoice": invoice_id,
         "change_request": change_request_id, "source": source, "source_id": source_id,
         "why": why, "what": what, "prev": prev_hash,
     }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    if scheme == LEGACY_SCHEME:
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+    if scheme != KEYED_SCHEME:
+        raise ValueError(f"unknown hash scheme {scheme!r}")
+    return sign({**payload, "scheme": scheme, "version": [version_layout, version_hash]}, key=key)
+
+
+def legacy_seal(chain: int, seq: int, last_hash: str, *, key: bytes | None = None) -> str:
+    """The keyed seal of a chain's entries written before the key: the last one's number and hash."""
+    return sign({"legacy_seal": chain, "seq": seq, "hash": last_hash}, key=key)
+
+
+def _hash_of(values: dict, **extra) -> str:
+    return entry_hash(**{name: values[name] for name in HASHED_FIELDS[:-2]}, prev_hash=values["prev_hash"],
+                      **extra)
 
 
 def _head(key: int) -> AuditChain:
@@ -72,6 +101,23 @@ def _head(key: int) -> AuditChain:
     return head
 
 
+def _cover_versions(entries: list[AuditEntry]) -> None:
+    """Each entry that describes a version carries the digest of that version's row as stored."""
+    wanted: dict[str, list[AuditEntry]] = {}
+    for entry in entries:
+        if entry.source in versions.AUDITED and entry.source_id is not None and not entry.version_hash:
+            wanted.setdefault(entry.source, []).append(entry)
+    models = versions.history_models()
+    layouts = versions.layouts_store({models[source] for source in wanted})
+    for source, group in wanted.items():
+        layout = layouts[models[source]]
+        found = versions.digests(source, {entry.source_id for entry in group})
+        for entry in group:
+            if entry.source_id not in found:
+                raise ValueError(f"no {source} version #{entry.source_id} to describe")
+            entry.version_layout, entry.version_hash = layout, found[entry.source_id]
+
+
 def append(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
     """Number, chain and insert the entries (of any chains), in the order given."""
     by_chain: dict[int, list[AuditEntry]] = {}
@@ -79,11 +125,13 @@ def append(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
         entry.why = _clean(entry.why or "")
         entry.on_behalf_of = _clean(entry.on_behalf_of or "")[:200]
         entry.what = storable_what(entry.what)
+        entry.scheme = KEYED_SCHEME
         if entry.at.tzinfo is None:
             raise ValueError("audit times must be aware")
         by_chain.setdefault(entry.chain, []).append(entry)
     written: list[AuditEntry] = []
     with transaction.atomic():
+        _cover_versions([entry for group in by_chain.values() for entry in group])
         for key in sorted(by_chain):  # one order for every writer: no lock cycle between chains
             head = _head(key)
             for entry in by_chain[key]:
@@ -111,14 +159,98 @@ class ChainReport:
     seconds: float = 0.0
 
 
-def _entries(key: int, up_to: int):
+BATCH = 2000
+
+
+def _entries(key: int, up_to: int) -> Iterator[list[dict]]:
     rows = AuditEntry.objects.filter(seq__lte=up_to)
     rows = rows.filter(company__isnull=True) if key == SYSTEM_CHAIN else rows.filter(company_id=key)
-    return rows.order_by("seq").values_list(*HASHED_FIELDS).iterator(chunk_size=5000)
+    batch: list[dict] = []
+    for row in rows.order_by("seq").values_list(*HASHED_FIELDS).iterator(chunk_size=BATCH):
+        batch.append(dict(zip(HASHED_FIELDS, row, strict=True)))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Versions:
+    """The digests of the versions a batch of entries describes, recomputed from their rows."""
+
+    def __init__(self):
+        self.layouts = {row.digest: row.fields for row in AuditVersionLayout.objects.all()}
+
+    def problems(self, batch: list[dict]) -> dict[int, str]:
+        """seq → what is wrong with the version that entry describes (only the entries with a problem)."""
+        groups: dict[tuple[str, str], list[dict]] = {}
+        problems: dict[int, str] = {}
+        for values in batch:
+            if values["scheme"] != KEYED_SCHEME or values["source"] not in versions.AUDITED \
+                    or values["source_id"] is None:
+                continue
+            if not values["version_hash"]:
+                problems[values["seq"]] = f"entry #{values['seq']} does not cover the version it describes"
+                continue
+            groups.setdefault((values["source"], values["version_layout"]), []).append(values)
+        for (source, layout), group in groups.items():
+            names = self.layouts.get(layout)
+            found: dict[int, str] = {}
+            if names is not None and versions.layout_digest(names) == layout:
+                try:
+                    found = versions.digests(source, {values["source_id"] for values in group}, names)
+                except FieldError:
+                    names = None
+            for values in group:
+                seq, history_id = values["seq"], values["source_id"]
+                if names is None:
+                    problems[seq] = f"entry #{seq}: the columns of its {source} version are not on record"
+                elif history_id not in found:
+                    problems[seq] = f"entry #{seq}: the {source} version #{history_id} it describes is missing"
+                elif found[history_id] != values["version_hash"]:
+                    problems[seq] = f"entry #{seq}: the {source} version #{history_id} it describes was altered"
+        return problems
+
+
+def _link_problem(values: dict, head: AuditChain | None) -> str:
+    """Why the entry's own hash does not hold, or ''."""
+    seq, scheme = values["seq"], values["scheme"]
+    if scheme == LEGACY_SCHEME:
+        legacy_seq = head.legacy_seq if head else 0
+        if seq > legacy_seq:
+            return f"entry #{seq} carries the unkeyed hash, but only entries up to #{legacy_seq} may"
+        if _hash_of(values) != values["hash"]:
+            return f"entry #{seq} was altered"
+        if seq == legacy_seq and not same(head.legacy_mac, legacy_seal(head.key, seq, values["hash"])):
+            return f"entry #{seq} is not the last one sealed when the chain was keyed"
+        return ""
+    if scheme != KEYED_SCHEME or not same(_hash_of(values), values["hash"]):
+        return f"entry #{seq} was altered"
+    return ""
+
+
+def _has_history(key: int) -> bool:
+    if key == SYSTEM_CHAIN:
+        return False
+    for model in versions.history_models().values():
+        if any(field.attname == "company_id" for field in model._meta.concrete_fields) \
+                and model.objects.filter(company_id=key).exists():
+            return True
+    return False
+
+
+def _entries_exist(key: int) -> bool:
+    rows = AuditEntry.objects.filter(company__isnull=True) if key == SYSTEM_CHAIN else \
+        AuditEntry.objects.filter(company_id=key)
+    return rows.exists()
 
 
 def verify(key: int) -> ChainReport:
-    """Recompute one chain from its first entry; the report names the first link that fails."""
+    """Recompute one chain from its first entry; the report names the first link that fails.
+
+    Each entry's hash and the version it describes are recomputed; the chain must end at its
+    head, and reach the latest anchor written outside the database with the hash anchored.
+    """
     started = time.perf_counter()
     head = AuditChain.objects.filter(key=key).first()
     # Entries appended while this runs are left for the next run.
@@ -127,24 +259,39 @@ def verify(key: int) -> ChainReport:
     def report(ok: bool, checked: int, broken: int | None = None, problem: str = "") -> ChainReport:
         return ChainReport(key, ok, checked, broken, problem, time.perf_counter() - started)
 
+    try:
+        anchor = anchors.latest(key)
+    except anchors.AnchorError as error:
+        return report(False, 0, None, str(error))
+    if head is None and _entries_exist(key):
+        return report(False, 0, 1, "the head of the chain is missing, but its entries are not")
+    checker = _Versions()
     expected, previous = 1, GENESIS_HASH
-    for row in _entries(key, last_seq):
-        values = dict(zip(HASHED_FIELDS, row, strict=True))
-        seq = values["seq"]
-        if seq != expected:
-            return report(False, expected - 1, expected,
-                          f"entry #{expected} is missing" if seq > expected else f"entry #{seq} appears twice")
-        if values["prev_hash"] != previous:
-            return report(False, expected - 1, seq, f"entry #{seq} does not follow entry #{seq - 1}")
-        fields = {name: values[name] for name in HASHED_FIELDS[:-2]}
-        if entry_hash(**fields, prev_hash=values["prev_hash"]) != values["hash"]:
-            return report(False, expected - 1, seq, f"entry #{seq} was altered")
-        previous = values["hash"]
-        expected += 1
+    for batch in _entries(key, last_seq):
+        version_problems = checker.problems(batch)
+        for values in batch:
+            seq = values["seq"]
+            if seq != expected:
+                return report(False, expected - 1, expected,
+                              f"entry #{expected} is missing" if seq > expected else f"entry #{seq} appears twice")
+            if values["prev_hash"] != previous:
+                return report(False, expected - 1, seq, f"entry #{seq} does not follow entry #{seq - 1}")
+            problem = _link_problem(values, head) or version_problems.get(seq, "")
+            if problem:
+                return report(False, expected - 1, seq, problem)
+            if anchor is not None and seq == anchor.seq and values["hash"] != anchor.hash:
+                return report(False, expected - 1, seq, f"entry #{seq} is not the one anchored at {anchor.at}")
+            previous = values["hash"]
+            expected += 1
     if expected - 1 != last_seq:
         return report(False, expected - 1, expected, f"entry #{expected} is missing")
     if previous != last_hash:
         return report(False, expected - 1, last_seq, f"entry #{last_seq} is not the one the chain ended with")
+    if anchor is not None and anchor.seq > last_seq:
+        return report(False, last_seq, last_seq + 1, f"the chain ends at entry #{last_seq}, but entry "
+                                                     f"#{anchor.seq} was anchored at {anchor.at}")
+    if last_seq == 0 and _has_history(key):
+        return report(False, 0, 1, "the company has history but its audit chain is empty")
     return report(True, last_seq)
 
 
@@ -157,4 +304,10 @@ def verify_and_record(key: int) -> ChainReport:
 
 
 def chain_keys() -> list[int]:
-    return list(AuditChain.objects.order_by("key").values_list("key", flat=True))
+    """Every chain there is or should be: heads, companies, entries without a head, anchors."""
+    keys = set(AuditChain.objects.values_list("key", flat=True))
+    keys.update(Company.objects.values_list("pk", flat=True))
+    keys.update(company_id or SYSTEM_CHAIN
+                for company_id in AuditEntry.objects.order_by().values_list("company_id", flat=True).distinct())
+    keys.update(anchors.anchored_keys())
+    return sorted(keys)

@@ -6,9 +6,12 @@ in the order the company's events were committed. Entries are append-only: the
 model and its queryset refuse updates and deletes, the admin is read-only and,
 on PostgreSQL, a trigger refuses UPDATE and DELETE (see migration 0002).
 
-Each entry's hash covers its fields and the previous entry's hash, so an entry
-altered or removed behind the application's back breaks the chain at that point
-(`manage.py verify_audit`).
+Each entry's hash is an HMAC, keyed with AUDIT_HMAC_KEY (which the database does not
+hold), of its fields, of the digest of the version it describes and of the previous
+entry's hash: an entry or a version altered or removed behind the application's back
+breaks the chain at that point, and nobody without the key can forge the links after it
+(`manage.py verify_audit`). Signed heads written outside the database (`audit.anchors`)
+catch what the chain alone cannot: its newest entries cut off.
 """
 
 from django.conf import settings
@@ -22,6 +25,9 @@ from invoices.models import Invoice
 from portal.models import Company
 
 GENESIS_HASH = "0" * 64
+# How an entry's hash is computed: 1 = plain SHA-256 (entries written before the key existed,
+# sealed by the chain head's `legacy_mac`); 2 = HMAC-SHA256 with the version's digest.
+LEGACY_SCHEME, KEYED_SCHEME = 1, 2
 # The chain of events tied to no company (a failed login with an unknown user name).
 SYSTEM_CHAIN = 0
 
@@ -57,6 +63,7 @@ class Action(models.TextChoices):
     RECORD_DELETED = "record_deleted", _("Record deleted")
     LOGIN = "login", _("Logged in")
     LOGIN_FAILED = "login_failed", _("Failed login")
+    LOGIN_LOCKED_OUT = "login_locked_out", _("Login locked out")
 
 
 class AppendOnly(Exception):
@@ -96,6 +103,10 @@ class AuditEntry(models.Model):
     source_id = models.BigIntegerField(null=True, blank=True)
     why = models.TextField(_("why"), blank=True, default="")
     what = models.JSONField(_("what"), default=dict, blank=True)
+    # The digest of the described version's row, over the columns its layout names.
+    version_layout = models.CharField(max_length=32, blank=True, default="")
+    version_hash = models.CharField(max_length=64, blank=True, default="")
+    scheme = models.PositiveSmallIntegerField(default=KEYED_SCHEME)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -143,9 +154,24 @@ class AuditChain(models.Model):
     key = models.BigIntegerField(primary_key=True)  # the company id, or SYSTEM_CHAIN
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # Entries 1…legacy_seq were hashed before the key existed; `legacy_mac` (keyed) seals
+    # the last of them, so none can be rewritten or added with the unkeyed hash.
+    legacy_seq = models.PositiveBigIntegerField(default=0)
+    legacy_mac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"audit chain {self.key} at #{self.last_seq}"
+
+
+class AuditVersionLayout(models.Model):
+    """The columns of a version table an entry's version digest covers, stored once."""
+
+    digest = models.CharField(max_length=32, primary_key=True)
+    fields = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"version layout {self.digest[:8]} ({len(self.fields)} columns)"
 
 
 class AuditVerification(models.Model):

@@ -25,7 +25,7 @@ PUSH_STATES = dict(Push.State.choices)
 OUTCOMES = dict(Decision.Outcome.choices)
 TONES = {
     Action.REMOTE_CHANGE: "remote", Action.CONFLICT: "bad", Action.FAILED: "bad",
-    Action.LOGIN_FAILED: "bad", Action.REJECTED: "bad", Action.PUSHED: "good",
+    Action.LOGIN_FAILED: "bad", Action.LOGIN_LOCKED_OUT: "bad", Action.REJECTED: "bad", Action.PUSHED: "good",
     Action.APPROVED: "good", Action.AUTO_APPROVED: "good",
 }
 MAX_FACT = 300

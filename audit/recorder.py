@@ -27,7 +27,7 @@ from invoices.documents import contacts
 from invoices.models import Contact, Invoice
 from portal.models import Membership
 
-from . import chain
+from . import chain, versions
 from .models import Action, AuditEntry
 
 CRState = ChangeRequest.State
@@ -134,8 +134,9 @@ def _cached(instance, name: str):
 
 
 def _pushed_hashes(invoice_id: int) -> set[str]:
-    responses = Push.objects.filter(change_request__invoice_id=invoice_id,
-                                    state=Push.State.APPLIED).values_list("response", flat=True)
+    # Only pushes that wrote: one that found its change already in Alegra explains nothing.
+    responses = Push.objects.filter(change_request__invoice_id=invoice_id, state=Push.State.APPLIED,
+                                    writes__gt=0).values_list("response", flat=True)
     return {mirror.content_hash(mirror.canonical(r)) for r in responses if isinstance(r, dict)}
 
 
@@ -176,10 +177,13 @@ def _invoice_version(row, instance) -> AuditEntry:
 
 
 def _contact_push_in_flight(row) -> bool:
-    """A contact version written while our push of that contact is on its way is the push's."""
+    """A contact version read while our push of that contact is writing it is the push's.
+
+    Only once the push has sent its write: before that, the same change comes from someone else.
+    """
     pushing = (ChangeRequest.objects.filter(company_id=row.company_id, kind=ChangeRequest.Kind.CONTACT,
                                             contact_alegra_id=row.alegra_id,
-                                            pushes__state=Push.State.PUSHING)
+                                            pushes__state=Push.State.PUSHING, pushes__writes__gt=0)
                .values_list("proposed_document", flat=True))
     return any(not contacts.changed_paths(row.document, proposed)
                for proposed in pushing)
@@ -366,15 +370,25 @@ def login_failed_recorded(*, username: str, request) -> list[AuditEntry]:
 
     Nobody is signed in, so the entry has no actor: the name typed is kept as what was tried.
     """
+    return _refused_login(Action.LOGIN_FAILED, "invalid credentials", username=username, request=request)
+
+
+def login_locked_out_recorded(*, username: str, request, failures: int | None = None) -> list[AuditEntry]:
+    """An attempt refused because the name or the address is locked out after repeated failures."""
+    return _refused_login(Action.LOGIN_LOCKED_OUT, "locked out after repeated failures", username=username,
+                          request=request, failures=failures)
+
+
+def _refused_login(action: str, why: str, *, username: str, request, **facts) -> list[AuditEntry]:
     username = (username or "")[:150]
     User = get_user_model()
     user = User.objects.filter(**{User.USERNAME_FIELD: username}).first() if username else None
     companies = _companies_of(user) if user is not None else [None]
-    what = {"username": username, "known_user": user is not None, **_client_facts(request)}
+    what = {"username": username, "known_user": user is not None, **_client_facts(request),
+            **{key: value for key, value in facts.items() if value is not None}}
     now = timezone.now()
     return chain.append([
-        AuditEntry(company_id=company_id, at=now, action=Action.LOGIN_FAILED, source="session",
-                   why="invalid credentials", what=what)
+        AuditEntry(company_id=company_id, at=now, action=action, source="session", why=why, what=what)
         for company_id in companies
     ])
 
@@ -424,11 +438,7 @@ def _builders() -> dict:
 
 
 def _sources() -> dict[str, str]:
-    from approvals.models import Decision
-
-    sources = {Invoice: "invoice", Contact: "contact", ChangeRequest: "change_request", Push: "push",
-               Decision: "decision", **POLICY_NAMES}
-    return {model.history.model._meta.label: source for model, source in sources.items()}
+    return {model._meta.label: source for source, model in versions.history_models().items()}
 
 
 _BUILDERS = _builders()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import formats, timezone
@@ -20,7 +21,7 @@ from invoices import editable
 from invoices.models import Invoice
 from invoices.rules import RuleViolation
 
-from . import chain, queries
+from . import anchors, chain, queries, versions
 from .models import SYSTEM_CHAIN
 
 
@@ -52,6 +53,10 @@ def version_restore(*, invoice: Invoice, history_id: int, user) -> ChangeRequest
     if version["content_hash"] == invoice.content_hash:
         raise ApprovalError.of([RuleViolation("", "already_current", _(
             "This version is the invoice as it is now: there is nothing to restore."))])
+    if not versions.matches_trail("invoice", history_id):
+        raise ApprovalError.of([RuleViolation("", "version_altered", _(
+            "This version does not match the audit trail (it was changed after it was recorded), "
+            "so it cannot be restored."))])
     if not isinstance(version["document"], Mapping) or not isinstance(invoice.document, Mapping):
         raise ApprovalError.of([RuleViolation("", "unreadable_version", _(
             "This version cannot be read as an invoice, so it cannot be restored."))])
@@ -64,10 +69,35 @@ def version_restore(*, invoice: Invoice, history_id: int, user) -> ChangeRequest
                               reason=reason, base_hash=invoice.content_hash)
 
 
-def chain_verify(*, company_id: int | None) -> chain.ChainReport:
-    """Recompute a company's chain (None: the system chain) and keep the result for the badge."""
-    return chain.verify_and_record(company_id or SYSTEM_CHAIN)
+def chain_verify(*, company_id: int | None, anchor: bool = False) -> chain.ChainReport:
+    """Recompute a company's chain (None: the system chain) and keep the result for the badge.
+
+    With `anchor`, a chain found intact has its head anchored outside the database.
+    """
+    report = chain.verify_and_record(company_id or SYSTEM_CHAIN)
+    if anchor and report.ok:
+        anchors.write(report.chain)
+    return report
 
 
-def chains_verify_all() -> list[chain.ChainReport]:
-    return [chain.verify_and_record(key) for key in chain.chain_keys()]
+def chains_verify_all(*, anchor: bool = False) -> list[chain.ChainReport]:
+    return [chain_verify(company_id=key, anchor=anchor) for key in chain.chain_keys()]
+
+
+@dataclass(frozen=True)
+class AnchorResult:
+    chain: int
+    anchor: anchors.Anchor | None
+    problem: str = ""
+
+
+def chains_anchor(*, company_id: int | None = None, every: bool = False) -> list[AnchorResult]:
+    """Write the signed head of one chain, or of every chain, outside the database."""
+    keys = chain.chain_keys() if every else [company_id or SYSTEM_CHAIN]
+    results = []
+    for key in keys:
+        try:
+            results.append(AnchorResult(key, anchors.write(key)))
+        except anchors.AnchorError as error:
+            results.append(AnchorResult(key, None, str(error)))
+    return results

@@ -1,4 +1,5 @@
-"""Thin tasks: recompute the audit chains (beat runs `verify_all` daily)."""
+"""Thin tasks: recompute the audit chains (beat runs `verify_all` daily) and anchor their heads
+outside the database (beat runs `anchor_all` every AUDIT_ANCHOR_EVERY_MINUTES)."""
 
 import logging
 
@@ -11,7 +12,7 @@ log = logging.getLogger(__name__)
 
 @shared_task
 def verify_all() -> str:
-    reports = services.chains_verify_all()
+    reports = services.chains_verify_all(anchor=True)
     for report in reports:
         if not report.ok:
             log.error("audit chain %s broken at entry #%s: %s", report.chain, report.broken_seq, report.problem)
@@ -21,7 +22,17 @@ def verify_all() -> str:
 
 @shared_task
 def verify_company(company_id: int) -> str:
-    report = services.chain_verify(company_id=company_id)
+    report = services.chain_verify(company_id=company_id, anchor=True)
     if not report.ok:
         log.error("audit chain %s broken at entry #%s: %s", report.chain, report.broken_seq, report.problem)
     return "ok" if report.ok else f"broken at #{report.broken_seq}"
+
+
+@shared_task
+def anchor_all() -> str:
+    results = services.chains_anchor(every=True)
+    for result in results:
+        if result.problem:
+            log.error("audit chain %s not anchored: %s", result.chain, result.problem)
+    refused = sum(1 for result in results if result.problem)
+    return f"{len(results)} chains, {refused} refused"

@@ -45,6 +45,7 @@ def _environment(url: str) -> None:
     # Production-like: no query log kept in memory, no debug pages.
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+    os.environ.setdefault("AUDIT_HMAC_KEY", "bench-only-audit-key-0123456789abcdefghijklmnopqrstuv")
     os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
     os.environ["SESSION_COOKIE_SECURE"] = "false"
     os.environ["CSRF_COOKIE_SECURE"] = "false"
@@ -73,8 +74,9 @@ def seed(entries: int, invoices: int, busy_every: int) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from audit import versions
     from audit.chain import entry_hash, storable_what
-    from audit.models import GENESIS_HASH, Action, AuditChain
+    from audit.models import Action, AuditChain
     from invoices import mirror
     from invoices.models import Invoice
     from portal.services import company_create, membership_set
@@ -104,9 +106,14 @@ def seed(entries: int, invoices: int, busy_every: int) -> dict:
     history_model = Invoice.history.model
     history_columns = [f.column for f in history_model._meta.fields]
     entry_columns = ["company_id", "seq", "at", "actor_id", "on_behalf_of", "action", "invoice_id",
-                     "change_request_id", "source", "source_id", "why", "what", "prev_hash", "hash"]
+                     "change_request_id", "source", "source_id", "why", "what", "version_layout", "version_hash",
+                     "scheme", "prev_hash", "hash"]
     step = datetime.timedelta(days=365) / entries
-    previous = GENESIS_HASH
+    # The chain already holds the company's default policies: the bench's entries follow them.
+    head = AuditChain.objects.get(key=company.pk)
+    first, previous = head.last_seq, head.last_hash
+    layout, layout_names = versions.layout(history_model)
+    versions.layouts_store([history_model])
     versions_of: dict[int, int] = {}
     history_id = 0
     other_actions = [Action.LOGIN, Action.DECISION, Action.SUBMITTED, Action.PUSH_ATTEMPT, Action.PUSHED,
@@ -119,11 +126,12 @@ def seed(entries: int, invoices: int, busy_every: int) -> dict:
         with versions_db.cursor().copy(
                 f"COPY {history_model._meta.db_table} ({', '.join(history_columns)}) FROM STDIN") as hist_copy, \
                 raw.copy(f"COPY audit_auditentry ({', '.join(entry_columns)}) FROM STDIN") as entry_copy:
-            for seq in range(1, entries + 1):
-                at = YEAR_START + step * seq
+            for n in range(1, entries + 1):
+                seq = first + n
+                at = YEAR_START + step * n
                 invoice_id = busy if seq % busy_every == 0 else invoice_ids[(seq * 7919) % len(invoice_ids)]
                 actor = people[seq % len(people)] if seq % 4 else None
-                source_id = None
+                source_id, version_layout, version_hash = None, "", ""
                 if seq % 5 < 3:  # three in five entries are a version of an invoice
                     version = versions_of.get(invoice_id, 0) + 1
                     versions_of[invoice_id] = version
@@ -140,6 +148,10 @@ def seed(entries: int, invoices: int, busy_every: int) -> dict:
                         "history_type": "+" if version == 1 else "~", "history_user_id": None, **columns,
                     }
                     hist_copy.write_row([values[column] for column in history_columns])
+                    # The digest the database will give back: the document parsed, the rest as typed.
+                    version_layout = layout
+                    version_hash = versions.content_digest({name: body if name == "document" else values[name]
+                                                            for name in layout_names})
                     action = str(Action.SYNCED if version == 1 else Action.REMOTE_CHANGE)
                     source, why, behalf, actor = "invoice", values["history_change_reason"], "sync", None
                     what = {"number": f"FE{alegra_id}", "alegra_id": alegra_id, "total": body["total"],
@@ -155,10 +167,10 @@ def seed(entries: int, invoices: int, busy_every: int) -> dict:
                 fields = {"company_id": company.pk, "seq": seq, "at": at, "actor_id": actor.pk if actor else None,
                           "on_behalf_of": behalf, "action": action, "invoice_id": invoice_id,
                           "change_request_id": None, "source": source, "source_id": source_id, "why": why,
-                          "what": what}
+                          "what": what, "version_layout": version_layout, "version_hash": version_hash}
                 digest = entry_hash(**fields, prev_hash=previous)
-                entry_copy.write_row([*list(fields.values())[:-1], json.dumps(what, ensure_ascii=False),
-                                      previous, digest])
+                entry_copy.write_row([*list(fields.values())[:-3], json.dumps(what, ensure_ascii=False),
+                                      version_layout, version_hash, 2, previous, digest])
                 previous = digest
                 if seq % 200_000 == 0:
                     print(f"    … {seq:,} entries written ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -167,9 +179,9 @@ def seed(entries: int, invoices: int, busy_every: int) -> dict:
                               f"'history_id'), {max(history_id, 1)})")
         django_cursor.execute(f"ANALYZE {history_model._meta.db_table}")
         django_cursor.execute("ANALYZE audit_auditentry")
-    AuditChain.objects.create(key=company.pk, last_seq=entries, last_hash=previous)
+    AuditChain.objects.filter(key=company.pk).update(last_seq=first + entries, last_hash=previous)
     return {"company": company, "people": people, "busy": busy, "ordinary": invoice_ids[len(invoice_ids) // 2],
-            "versions": history_id, "busy_versions": versions_of.get(busy, 0),
+            "versions": history_id, "busy_versions": versions_of.get(busy, 0), "before": first,
             "seconds": time.perf_counter() - started}
 
 
@@ -308,7 +320,7 @@ def main() -> None:
         print(f"(b) export of all {args.entries:,} entries, each in a fresh process:")
         for fmt in ("csv", "json"):
             figures = export(url, world["company"].pk, fmt)
-            assert figures["rows"] == args.entries, figures
+            assert figures["rows"] == args.entries + world["before"], figures
             print(f"    {fmt.upper():<5} {figures['rows']:,} rows in {figures['seconds']:.1f} s = "
                   f"{figures['rows'] / figures['seconds']:,.0f} rows/s, {figures['bytes'] / 2**20:,.0f} MiB; "
                   f"peak RSS {figures['peak_kb'] / 1024:.0f} MiB (after start-up and login: "

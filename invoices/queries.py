@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from portal.middleware import UNSTORABLE
 from portal.models import Company
 
 from .models import Invoice, SyncRun
@@ -71,8 +72,8 @@ def decode_cursor(cursor: str, field: str):
             value = Decimal(value)
             if not value.is_finite():
                 return None
-        elif not isinstance(value, str):
-            return None
+        elif not isinstance(value, str) or UNSTORABLE.search(value):
+            return None  # a forged cursor: a NUL would be a database error on PostgreSQL
         return value, pk
     except (ValueError, TypeError, ArithmeticError, json.JSONDecodeError):
         return None

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from portal.models import Company
+from portal.services import companies_all
 
 from . import sync
 from .alegra import AlegraError
@@ -52,22 +53,24 @@ def sync_company(company_id: int, kind: str = "full", user_id: int | None = None
 
 @shared_task
 def sync_recent_all() -> int:
-    for company_id in Company.objects.values_list("pk", flat=True):
+    company_ids = list(companies_all().values_list("pk", flat=True))
+    for company_id in company_ids:
         sync_company.delay(company_id, "recent")
-    return Company.objects.count()
+    return len(company_ids)
 
 
 @shared_task
 def sync_full_all() -> int:
-    for company_id in Company.objects.values_list("pk", flat=True):
+    company_ids = list(companies_all().values_list("pk", flat=True))
+    for company_id in company_ids:
         sync_company.delay(company_id, "full")
-    return Company.objects.count()
+    return len(company_ids)
 
 
 @shared_task
 def ensure_webhooks_all() -> int:
     done = 0
-    for company in Company.objects.all():
+    for company in companies_all():
         try:
             sync.webhooks_ensure(company=company)
             done += 1

@@ -1,4 +1,5 @@
-"""Every request gets an id, a context for its log lines, and one access line when it ends."""
+"""Every request gets an id, a context for its log lines, and one access line when it ends;
+input no column can store and no encoder can write is refused before any view sees it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import time
 import uuid
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 from .logging import log_context
 
@@ -55,3 +57,33 @@ class RequestContextMiddleware:
         log.log(logging.DEBUG if quiet else logging.INFO, "%s %s %s %.0f ms", request.method, request.path,
                 status, duration_ms,
                 extra={"method": request.method, "path": request.path, "status": status, "duration_ms": duration_ms})
+
+
+# --- input that cannot be stored ---------------------------------------------------------
+# PostgreSQL text refuses NUL characters (a 500 deep in a service otherwise), and a lone UTF-16
+# surrogate cannot be encoded to UTF-8 at all. Both are refused once, here, for every form and
+# endpoint: a 400 that says what is wrong, and nothing is changed.
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(request) -> bool:
+    texts = [request.path_info]
+    for data in (request.GET, request.POST, request.FILES):
+        for key, values in data.lists():
+            texts.append(key)
+            texts.extend(getattr(value, "name", value) or "" for value in values)
+    return any(isinstance(text, str) and UNSTORABLE.search(text) for text in texts)
+
+
+class RefuseUnstorableInputMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _unstorable(request):
+            return HttpResponseBadRequest(
+                _("The request was refused: one of its values contains a NUL character or an invalid "
+                  "character (a lone surrogate). Nothing was changed."),
+                content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from . import hooks
 from .models import Company, Membership, Role
 
 
@@ -38,7 +40,37 @@ def company_create(
         company.set_token(token)
     company.full_clean(exclude=["token_cipher", "webhook_secret"])
     company.save()
+    hooks.company_created(company)
     return company
+
+
+# What an admin may change on a company after creating it.
+COMPANY_FIELDS = ("name", "country", "base_url", "api_email", "currency", "decimal_precision", "time_zone",
+                  "closed_until")
+
+
+@transaction.atomic
+def company_update(*, company: Company, token: str = "", **changes) -> Company:
+    """Change a company's settings; a new API base URL needs the token again.
+
+    The stored token (or ALEGRA_TOKEN) was given for one host: keeping it for another would
+    send it there. Without a new token the change is refused and nothing is written.
+    """
+    unknown = set(changes) - set(COMPANY_FIELDS)
+    if unknown:
+        raise TenancyError(f"not a company setting: {', '.join(sorted(unknown))}")
+    locked = Company.objects.select_for_update().get(pk=company.pk)
+    if "base_url" in changes:
+        changes["base_url"] = str(changes["base_url"] or "").strip().rstrip("/")
+        if changes["base_url"] != locked.base_url and not token:
+            raise TenancyError(_("Changing the API base URL requires the API token again."))
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    if token:
+        locked.set_token(token)
+    locked.full_clean(exclude=["token_cipher", "webhook_secret"])
+    locked.save()
+    return locked
 
 
 @transaction.atomic
@@ -56,6 +88,23 @@ def company_from_environment() -> Company | None:
         api_email=settings.ALEGRA_EMAIL,
         token_from_env=True,
     )
+
+
+def company_find(key: str) -> Company | None:
+    """A company by id or exact name, as the management commands take it."""
+    key = (key or "").strip()
+    rows = Company.objects.filter(pk=int(key)) if key.isdigit() and len(key) < 18 else Company.objects.filter(name=key)
+    return rows.first()
+
+
+def companies_all():
+    """Every company, the one ALEGRA_BASE_URL/EMAIL/TOKEN describe included (registered on first use).
+
+    Commands and periodic tasks list companies through here, so a deployment configured only by
+    the environment is seen by all of them.
+    """
+    company_from_environment()
+    return Company.objects.all()
 
 
 @transaction.atomic

@@ -5,7 +5,9 @@ local filesystem (no server) and the bundled Alegra sandbox as the API.
 A malformed value stops start-up with a message naming the variable.
 """
 
+import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -95,6 +97,27 @@ SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false, not to the demo's key")
 
+
+def _audit_hmac_key() -> str:
+    """The key of the audit chain's HMAC: held by the application, never by the database.
+
+    Separate from SECRET_KEY (rotating that must not break the chain). Development and tests
+    get a fixed key derived from a constant; production must set its own.
+    """
+    raw = os.environ.get("AUDIT_HMAC_KEY", "")
+    if raw == "":
+        if not DEBUG and not TESTING:
+            raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is false")
+        return hashlib.sha256(b"enmienda audit chain: development and tests only").hexdigest()
+    if raw != raw.strip() or len(raw) < 32:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters, without surrounding spaces")
+    if raw == SECRET_KEY:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must differ from SECRET_KEY")
+    return raw
+
+
+AUDIT_HMAC_KEY = _audit_hmac_key()
+
 # Encrypts Alegra tokens at rest. Derived from SECRET_KEY when not given, so the
 # demo works; production sets its own so rotating SECRET_KEY keeps tokens readable.
 TOKEN_ENCRYPTION_KEY = env_str("TOKEN_ENCRYPTION_KEY", "")
@@ -129,6 +152,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    "axes",
     "portal",
     "invoices",
     "approvals",
@@ -145,6 +169,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale (its message is translated), before anything reads or writes.
+    "portal.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -152,6 +178,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a request axes flagged as locked out into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -210,6 +238,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name, or from
+# one address, that name or address is locked out for LOGIN_LOCKOUT_MINUTES (every attempt while
+# locked out starts the wait again). Names that exist and names that do not are treated alike.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "audit.views_auth.locked_out"
+# The address is REMOTE_ADDR: a client cannot pick another one with a forwarding header.
+AXES_CLIENT_IP_CALLABLE = "audit.views_auth.client_address"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -281,6 +322,28 @@ ALEGRA_BASE_URL = env_url(
 )
 ALEGRA_EMAIL = env_str("ALEGRA_EMAIL", "")
 ALEGRA_TOKEN = env_str("ALEGRA_TOKEN", "")
+
+# The bundled Alegra simulator under /sandbox/: for the demo (`make run`) and the tests only.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG or TESTING)
+
+
+def _webhook_hosts() -> list[str]:
+    """The only hosts ("host" or "host:port") the simulator's webhooks may call: the portal's own."""
+    hosts = [host.lower() for host in env_list("SANDBOX_WEBHOOK_ALLOWED_HOSTS", [urlparse(PORTAL_BASE_URL).netloc])]
+    for host in hosts:
+        parts = urlparse(f"http://{host}")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            parts = None
+        if parts is None or not parts.hostname or parts.path or parts.query or parts.username or parts.password:
+            raise ImproperlyConfigured(f"SANDBOX_WEBHOOK_ALLOWED_HOSTS must list host or host:port, got {host!r}")
+    return hosts
+
+
+SANDBOX_WEBHOOK_ALLOWED_HOSTS = _webhook_hosts()
+if ALEGRA_EMAIL and ALEGRA_TOKEN and not SANDBOX_ENABLED and not os.environ.get("ALEGRA_BASE_URL"):
+    raise ImproperlyConfigured("ALEGRA_BASE_URL must be set: the bundled sandbox is off (SANDBOX_ENABLED)")
 ALEGRA_TIMEOUT_SECONDS = env_int("ALEGRA_TIMEOUT_SECONDS", 20, minimum=1)
 ALEGRA_RATE_LIMIT_PER_MINUTE = env_int("ALEGRA_RATE_LIMIT_PER_MINUTE", 150, minimum=1)
 # Where processes sharing a credential keep its request budget: redis:// or a folder.
@@ -332,6 +395,12 @@ SYNC_RECENT_DAYS = env_int("SYNC_RECENT_DAYS", 45, minimum=1)
 SYNC_RECENT_EVERY_MINUTES = env_int("SYNC_RECENT_EVERY_MINUTES", 15, minimum=1)
 SYNC_FULL_EVERY_HOURS = env_int("SYNC_FULL_EVERY_HOURS", 24, minimum=1)
 
+# --- Audit ---------------------------------------------------------------
+# Signed heads of the chains are appended here: keep it outside the database's reach
+# (another disk or host, append-only: `chattr +a`, a WORM bucket mount…).
+AUDIT_ANCHOR_DIR = Path(env_str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors")))
+AUDIT_ANCHOR_EVERY_MINUTES = env_int("AUDIT_ANCHOR_EVERY_MINUTES", 10, minimum=1)
+
 # One JSON object per line in production; readable lines in the demo. Either way every
 # line passes the redaction of portal.logging (tokens, passwords, webhook secrets).
 LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", {"json", "text"})
@@ -352,11 +421,15 @@ LOGGING = {
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # it says "deleted 0 failed attempts" on every login
         # Django's own handlers print unredacted paths (a 404 on a webhook URL names its
         # secret): these loggers go through the console handler above instead.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # Its 4xx warnings name the path: cleaned on the record itself, so any handler a
+        # deployment adds (mail, an error tracker) gets the redacted line too.
+        "django.request": {"filters": ["redact"]},
         # Its per-request lines repeat portal.request's; its warnings (4xx, 5xx) stay.
-        "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": True, "filters": ["redact"]},
     },
 }
 
@@ -394,6 +467,7 @@ PUSH_QUEUE = env_str("PUSH_QUEUE", "")
 CELERY_BEAT_SCHEDULE = {
     "sweep-pushes": {"task": "approvals.tasks.sweep_pushes", "schedule": 60},
     "verify-audit": {"task": "audit.tasks.verify_all", "schedule": crontab(hour=3, minute=30)},
+    "anchor-audit": {"task": "audit.tasks.anchor_all", "schedule": AUDIT_ANCHOR_EVERY_MINUTES * 60},
     "remind-pending-requests": {"task": "approvals.tasks.remind_pending_requests",
                                 "schedule": crontab(hour=8, minute=0)},
     "sync-recent": {"task": "invoices.tasks.sync_recent_all", "schedule": SYNC_RECENT_EVERY_MINUTES * 60},

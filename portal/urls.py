@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -15,6 +16,7 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("audit.urls")),
     path("", include("operations.urls")),
-    path("sandbox/", include("alegra_sandbox.urls")),
     path("admin/", admin.site.urls),
 ]
+if settings.SANDBOX_ENABLED:  # the demo's and the tests' Alegra; never served unless asked for
+    urlpatterns.append(path("sandbox/", include("alegra_sandbox.urls")))

@@ -30,6 +30,38 @@ def _celery_eager_by_default():
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _audit_anchors_of_this_test(settings, tmp_path):
+    """Anchors are files: each test starts with none, whatever ids the database hands out."""
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_webhook_hosts_of_the_tests(settings):
+    """The hosts the tests' webhook subscriptions name, besides the portal's own."""
+    settings.SANDBOX_WEBHOOK_ALLOWED_HOSTS = [*settings.SANDBOX_WEBHOOK_ALLOWED_HOSTS, "testserver",
+                                              "hooks.example.com", "hooks.example", "portal.example"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_triggers():
+    """Transactional tests are emptied with TRUNCATE, which the audit's triggers refuse.
+
+    Only the test run empties the audit tables: it does so with triggers off for that one
+    transaction (the replication role, as a superuser would have to).
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        original(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
 @pytest.fixture
 def company(db):
     return make_company(name="Ferretería Andina S.A.S.")

@@ -52,6 +52,8 @@ def _clean(body) -> tuple[str, str]:
         raise bad_request(Code.INVALID_VALUE, "La URL de la suscripción no es válida.")
     if parts.scheme != "https" and parts.hostname not in LOCAL_HOSTS:
         raise bad_request(Code.INSECURE_URL, "La URL de la suscripción debe usar HTTPS.")
+    if not delivery.allowed(url):
+        raise bad_request(Code.URL_NOT_ALLOWED, "La URL de la suscripción no está permitida.")
     return event, url
 
 

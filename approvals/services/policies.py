@@ -28,13 +28,21 @@ def _require_manager(user, company: Company) -> None:
 
 @transaction.atomic
 def policies_ensure_defaults(*, company: Company) -> bool:
-    """The default policies, created once per company (a manager who deletes them all keeps none)."""
-    _settings_row, created = ApprovalSettings.objects.get_or_create(company=company)
-    if not created or RoutingPolicy.objects.filter(company=company).exists():
+    """The default policies, created with the company (a manager who deletes them all keeps none).
+
+    The system creates them, whoever's request or command created the company: their history
+    names no user.
+    """
+    if ApprovalSettings.objects.filter(company=company).exists():
+        return False
+    settings_row = ApprovalSettings(company_id=company.pk)  # not cached on the caller's company
+    settings_row._history_user, settings_row._change_reason = None, "default settings"
+    settings_row.save()
+    if RoutingPolicy.objects.filter(company=company).exists():
         return False
     for values in routing.default_policies(company.currency):
         policy = RoutingPolicy(company=company, **values)
-        policy._change_reason = "default policy"
+        policy._history_user, policy._change_reason = None, "default policy"
         policy.save()
     return True
 

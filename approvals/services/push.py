@@ -225,14 +225,21 @@ def _locked(push: Push) -> Push | None:
     return row
 
 
-def _mirror(change_request: ChangeRequest, result: Applied, reason: str) -> None:
+def _mirror(change_request: ChangeRequest, push: Push, result: Applied, reason: str) -> None:
+    """Store what Alegra answered; it is the push's version only if this push wrote to Alegra.
+
+    A push that found its change already there without ever writing (someone made the same
+    change directly in Alegra) stores an outside change it read, not the requester's push.
+    """
     company = change_request.company
+    if Push.objects.filter(pk=push.pk, writes__gt=0).exists():
+        user, source = change_request.requester, "push"
+    else:
+        user, source, reason = None, "sync", f"read by push #{change_request.pk}: already in Alegra"
     if result.invoice_document is not None:
-        invoice_store(company=company, document=result.invoice_document, source="push",
-                      user=change_request.requester, reason=reason)
+        invoice_store(company=company, document=result.invoice_document, source=source, user=user, reason=reason)
     if result.contact_document is not None:
-        contact_store(company=company, document=result.contact_document, source="push",
-                      user=change_request.requester, reason=reason)
+        contact_store(company=company, document=result.contact_document, source=source, user=user, reason=reason)
 
 
 def _finish_applied(push: Push, change_request: ChangeRequest, result: Applied) -> Outcome:
@@ -241,7 +248,7 @@ def _finish_applied(push: Push, change_request: ChangeRequest, result: Applied) 
         with transaction.atomic():
             # The mirror first: if Alegra's answer cannot be stored, the push stays
             # unfinished and the next attempt (which re-reads) stores it.
-            _mirror(change_request, result, reason)
+            _mirror(change_request, push, result, reason)
             row = _locked(push)
             if row is None:
                 return Outcome("superseded")

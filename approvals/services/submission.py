@@ -16,7 +16,6 @@ from invoices import mirror
 from .. import notify, routing
 from ..models import ChangeRequest, Decision, Push, Routing
 from . import push as push_service
-from .policies import policies_ensure_defaults
 from .transitions import request_transition
 
 State = ChangeRequest.State
@@ -36,7 +35,6 @@ def lock(change_request: ChangeRequest) -> ChangeRequest:
 @transaction.atomic
 def request_route(*, change_request: ChangeRequest) -> Routing:
     """Decide and store which approvals the request needs (the request shows why)."""
-    policies_ensure_defaults(company=change_request.company)
     route = routing.route(change_request)
     row, _created = Routing.objects.update_or_create(
         change_request=change_request,

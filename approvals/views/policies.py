@@ -78,7 +78,6 @@ def _saved_or_page(request, membership, form, target: tuple, save, done: str) ->
 @require_GET
 def approval_policies(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id, ALL_ROLES)
-    policies.policies_ensure_defaults(company=membership.company)
     return render(request, "approvals/policies.html", _page(membership))
 
 

@@ -269,6 +269,7 @@ def test_a_daily_reminder_names_requests_pending_past_the_managers_limit(company
 
 
 def test_only_managers_write_policies_and_bad_values_change_nothing(company, approver, manager):
+    defaults = set(RoutingPolicy.objects.filter(company=company).values_list("pk", "name", "approvals_required"))
     with pytest.raises(ApprovalError):
         policy_save(company=company, user=approver, name="X", approvals_required=1)
     for bad in ({"approvals_required": 9}, {"approvals_required": "dos"}, {"name": " "},
@@ -276,7 +277,8 @@ def test_only_managers_write_policies_and_bad_values_change_nothing(company, app
         values = {"name": "Nueva", "approvals_required": 1, **bad}
         with pytest.raises(ApprovalError):
             policy_save(company=company, user=manager, **values)
-    assert not RoutingPolicy.objects.filter(company=company).exists()
+    assert set(RoutingPolicy.objects.filter(company=company).values_list("pk", "name", "approvals_required")) \
+        == defaults
     saved = policy_save(company=company, user=manager, name="Nueva", approvals_required=2, min_impact="1000,50")
     assert saved.min_impact == Decimal("1000.50")
     assert saved.history.first().history_user == manager

@@ -185,3 +185,22 @@ def test_history_older_than_the_audit_log_is_backfilled_once_in_time_order(compa
     call_command("audit_backfill")
     assert "0 audit entries written" in capsys.readouterr().out
     assert services.chain_verify(company_id=company.pk).ok
+
+
+def test_a_chain_cut_short_under_a_head_that_kept_its_number_is_found(company, history):
+    """The newest entry removed and the head given the hash before it, but not its number."""
+    last, before = history[-1], history[-2]
+    tamper("DELETE FROM audit_auditentry WHERE id = %s", [last.pk])
+    tamper("UPDATE audit_auditchain SET last_hash = %s WHERE key = %s", [before.hash, company.pk])
+    report = services.chain_verify(company_id=company.pk)
+    assert (report.ok, report.checked, report.broken_seq) == (False, before.seq, last.seq)
+    assert report.problem == f"entry #{last.seq} is missing"
+
+
+def test_a_head_whose_hash_is_not_the_last_entry_s_is_found(company, history):
+    """Every entry intact and numbered up to the head, but the head names another hash."""
+    last = history[-1]
+    tamper("UPDATE audit_auditchain SET last_hash = %s WHERE key = %s", [history[0].hash, company.pk])
+    report = services.chain_verify(company_id=company.pk)
+    assert (report.ok, report.checked, report.broken_seq) == (False, last.seq, last.seq)
+    assert report.problem == f"entry #{last.seq} is not the one the chain ended with"

@@ -16,6 +16,7 @@ from approvals.services.decisions import request_decide
 from approvals.services.policies import auto_rule_save, policies_ensure_defaults, policy_delete, policy_save
 from approvals.services.submission import request_submitted
 from approvals.services.requests import request_save_and_submit
+from audit import services
 from audit.models import Action, AuditEntry
 from invoices import sync
 from invoices.models import Contact, Invoice
@@ -226,12 +227,83 @@ def test_a_version_that_only_repeats_what_our_push_wrote_is_not_a_bypass(
     assert (entry.action, entry.on_behalf_of) == (Action.SYNCED, "sync")
 
 
-def test_a_contact_written_by_our_push_is_the_push_s_version(world, approve, django_capture_on_commit_callbacks):
+def test_a_change_made_in_alegra_equal_to_the_pending_request_is_an_outside_change(
+        world, approve, django_capture_on_commit_callbacks):
+    change_request = submit(world.invoice, world.accountant, observations="Igual en los dos lados")
+    # Someone makes the very same change directly in Alegra; the mirror has not seen it yet.
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"observations": "Igual en los dos lados"})
+    push = approve(change_request, world.approver)
+    mark = last_seq(world.company)
+    run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
+    push.refresh_from_db()
+    assert (push.state, push.writes) == (Push.State.APPLIED, 0)
+    [version] = [e for e in entries_after(world.company, mark) if e.source == "invoice"]
+    assert summary([version]) == [(Action.REMOTE_CHANGE, None, "push",
+                                   f"read by push #{change_request.pk}: already in Alegra")]
+    assert version.what["changes"] == ["observations"]
+    # Undone and redone in Alegra later: still nobody's push.
+    current = Invoice.objects.get(pk=world.invoice.pk).document
+    sync.invoice_store(company=world.company, document={**current, "observations": "Otra"}, source="sync")
+    mark = last_seq(world.company)
+    sync.invoice_store(company=world.company, document=current, source="sync")
+    assert [e.action for e in entries_after(world.company, mark)] == [Action.REMOTE_CHANGE]
+
+
+class _LosesThePutAnswer(httpx.BaseTransport):
+    """The PUT reaches Alegra, its answer never comes back (once)."""
+
+    def __init__(self):
+        from alegra_sandbox.testing import SandboxTransport
+
+        self.inner, self.lost = SandboxTransport(), 0
+
+    def handle_request(self, request):
+        response = self.inner.handle_request(request)
+        if request.method == "PUT" and not self.lost:
+            self.lost += 1
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+def test_our_write_found_applied_after_its_answer_was_lost_is_still_the_push_s_version(
+        world, approve, django_capture_on_commit_callbacks):
+    change_request = submit(world.invoice, world.accountant, observations="La respuesta se perdió")
+    push = approve(change_request, world.approver)
+    mark = last_seq(world.company)
+    client = alegra_client(world.company, http=httpx.Client(transport=_LosesThePutAnswer()))
+    run_push(push, client, django_capture_on_commit_callbacks)
+    push.refresh_from_db()
+    assert (push.state, push.writes, push.attempts) == (Push.State.APPLIED, 1, 2)
+    [version] = [e for e in entries_after(world.company, mark) if e.source == "invoice"]
+    assert (version.action, version.actor_id, version.on_behalf_of) == (
+        Action.PUSHED_VERSION, world.accountant.pk, "push")
+
+
+def contact_request(world, address: str):
+    """(the mirrored contact, its proposed version with a new address, the submitted request)."""
     contact = Contact.objects.get(company=world.company, alegra_id=world.invoice.client_alegra_id)
     proposed = json.loads(json.dumps(contact.document))
-    proposed["address"] = {**proposed.get("address", {}), "address": "Calle 100 # 7-33"}
+    proposed["address"] = {**proposed.get("address", {}), "address": address}
     change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, proposed=proposed,
                                              reason="Nueva dirección", kind="contact")
+    return contact, proposed, change_request
+
+
+def test_a_contact_changed_in_alegra_like_the_request_is_not_the_push_s_until_it_writes(
+        world, approve, django_capture_on_commit_callbacks):
+    _contact, proposed, change_request = contact_request(world, "Carrera 7 # 71-21")
+    push = approve(change_request, world.approver)
+    # The push has started (it holds the row) but has written nothing when the sync reads the
+    # contact that someone changed the same way in Alegra.
+    push_module._claim(push.pk, None, push.created_at)
+    mark = last_seq(world.company)
+    sync.contact_store(company=world.company, document=proposed, source="sync")
+    [entry] = entries_after(world.company, mark)
+    assert (entry.action, entry.on_behalf_of) == (Action.REMOTE_CHANGE, "sync")
+
+
+def test_a_contact_written_by_our_push_is_the_push_s_version(world, approve, django_capture_on_commit_callbacks):
+    contact, _proposed, change_request = contact_request(world, "Calle 100 # 7-33")
     push = approve(change_request, world.approver)
     mark = last_seq(world.company)
     run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
@@ -275,6 +347,78 @@ def test_policy_changes_say_who_changed_what(company, manager):
     assert AutoApprovalRule.objects.count() == 1
 
 
+DEFAULTS = [(Action.POLICY_CHANGED, None, "system", "default settings")] + \
+    [(Action.POLICY_CHANGED, None, "system", "default policy")] * 6
+
+
+def test_a_company_created_by_a_person_starts_with_default_policies_the_system_created(client, db):
+    """Created in the admin by a signed-in person: the defaults are still the system's doing."""
+    from django.contrib.auth import get_user_model
+
+    from portal.models import Company
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:portal_company_add"), {
+        "name": "Nueva S.A.S.", "country": "CO", "base_url": "https://api.alegra.com/api/v1",
+        "api_email": "api@nueva.test", "currency": "COP", "decimal_precision": "2", "token": "tok-nueva-123"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    company = Company.objects.get(name="Nueva S.A.S.")
+    assert company.token == "tok-nueva-123"
+    assert RoutingPolicy.objects.filter(company=company).count() == 6
+    assert not RoutingPolicy.history.filter(company_id=company.pk, history_user__isnull=False).exists()
+    assert summary(entries_after(company)) == DEFAULTS
+
+
+def test_neither_opening_the_policies_nor_submitting_creates_policies(client, catalogue):
+    """A company from before the defaults came with it (the migration below gives it them)."""
+    from approvals.models import ApprovalSettings
+    from portal.models import Company
+    from tests.approvals.factories_edit import make_invoice
+
+    company = Company.objects.create(name="Antigua", base_url="http://testserver/sandbox/api/v1",
+                                     api_email="api@antigua.test")
+    manager = make_user("maria", company, "manager")
+    client.force_login(manager)
+    assert client.get(reverse("approvals:approval_policies", args=[company.pk])).status_code == 200
+    accountant = make_user("ana", company, "accountant")
+    from tests.approvals.factories_edit import mirror_catalogue
+
+    mirror_catalogue(company)
+    invoice = make_invoice(company, number=4)
+    change_request = submit(invoice, accountant, observations="Sin políticas")
+    assert change_request.routed_by == "Built-in default"
+    assert not RoutingPolicy.objects.filter(company=company).exists()
+    assert not ApprovalSettings.objects.filter(company=company).exists()
+    assert not AuditEntry.objects.filter(company=company, action=Action.POLICY_CHANGED).exists()
+
+
+def test_companies_from_before_get_their_defaults_from_the_migration_as_the_system(db):
+    import importlib
+
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    from approvals.models import ApprovalSettings
+    from audit.apps import record_versions_without_entries
+    from portal.models import Company
+
+    bare = Company.objects.create(name="Antigua", base_url="http://x.test/api/v1", api_email="a@x.test")
+    kept = Company.objects.create(name="Con lo suyo", base_url="http://x.test/api/v1", api_email="b@x.test")
+    ApprovalSettings.objects.create(company=kept, remind_after_hours=5)
+    name = "0004_default_policies_with_the_company"
+    migration = importlib.import_module(f"approvals.migrations.{name}")
+    # The models as that migration sees them (no simple-history signals there).
+    migration.create_defaults(MigrationLoader(connection).project_state(("approvals", name)).apps, None)
+    assert RoutingPolicy.objects.filter(company=bare).count() == 6
+    assert not RoutingPolicy.objects.filter(company=kept).exists()
+    assert ApprovalSettings.objects.get(company=kept).remind_after_hours == 5
+    record_versions_without_entries(sender=None, verbosity=0)  # what `migrate` runs once it is done
+    assert sorted(summary(entries_after(bare))) == sorted(DEFAULTS)
+    assert not AuditEntry.objects.filter(company=kept, source="routing_policy").exists()
+    assert services.chain_verify(company_id=bare.pk).ok
+
+
 def test_a_login_is_recorded_in_each_company_of_the_person(client, company, other_company):
     person = make_user("ines", company, "approver")
     make_user("ines", other_company, "manager")
@@ -309,6 +453,7 @@ def test_a_deactivated_person_keeps_their_name_on_the_entries(world):
     user_deactivate(user=world.accountant)
     entry = AuditEntry.objects.get(change_request=change_request, action=Action.CREATED)
     assert entry.actor.username == "ana" and not entry.actor.is_active
-    other = make_company()
-    assert AuditEntry.objects.filter(company=other).count() == 0
+    other = make_company()  # its chain holds its own default policies, created by the system, and nothing else
+    assert set(AuditEntry.objects.filter(company=other).values_list("action", "actor")) == {
+        (Action.POLICY_CHANGED, None)}
     assert Push.objects.count() == 0

@@ -33,7 +33,7 @@ def production_env(tmp_path, **overrides) -> dict[str, str]:
     env.update(documented_environment())
     # The placeholders filled as an operator would (a Fernet key and tokens of the right shape).
     env.update({"TOKEN_ENCRYPTION_KEY": "mQ3p2Zr0cM8j5kYbW0m8qB3nYy3XzS7mK1m1aT4hU2E=",
-                "METRICS_TOKEN": "a-metrics-token-for-prometheus", "AUDIT_HMAC_KEY": "an-audit-key",
+                "METRICS_TOKEN": "a-metrics-token-for-prometheus", "AUDIT_HMAC_KEY": "an-audit-key-of-at-least-32-characters-0123",
                 "ENMIENDA_VAR_DIR": str(tmp_path), "STATIC_ROOT": str(tmp_path / "static")})
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}

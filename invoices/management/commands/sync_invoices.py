@@ -4,7 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from invoices import sync
 from invoices.alegra import AlegraError
-from portal.models import Company
+from portal.services import companies_all, company_find
+
+NOTHING_CONFIGURED = (
+    "no company is configured, so there is nothing to sync. Register an Alegra account with "
+    "`manage.py add_company --name NAME --base-url https://api.alegra.com/api/v1 --email API-USER-EMAIL`, "
+    "or set ALEGRA_BASE_URL, ALEGRA_EMAIL and ALEGRA_TOKEN; for the demo on the bundled sandbox, "
+    "run `manage.py setup_demo`."
+)
 
 
 def _bar(run, width: int = 30) -> str:
@@ -21,12 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=None, help="with the default mode, how many days back")
 
     def handle(self, *args, **opts):
-        companies = Company.objects.all()
+        companies = list(companies_all())
+        if not companies:
+            raise CommandError(NOTHING_CONFIGURED)
         if opts["company"]:
-            key = opts["company"]
-            companies = companies.filter(pk=int(key)) if key.isdigit() else companies.filter(name=key)
-            if not companies:
-                raise CommandError(f"no company {key!r}")
+            company = company_find(opts["company"])
+            if company is None:
+                raise CommandError(f"no company {opts['company']!r}")
+            companies = [company]
         interactive = sys.stdout.isatty()
 
         def progress(run):

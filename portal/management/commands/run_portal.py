@@ -65,13 +65,10 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         from invoices.models import SyncRun
         from invoices.tasks import ensure_webhooks_all, sync_company
-        from portal.models import Company
-        from portal.services import company_from_environment
-
-        company_from_environment()
+        from portal.services import companies_all
 
         synced = set(SyncRun.objects.filter(state=SyncRun.State.SUCCEEDED).values_list("company_id", flat=True))
-        for company in Company.objects.exclude(pk__in=synced):
+        for company in companies_all().exclude(pk__in=synced):
             self.stdout.write(f"mirroring {company.name} in the background (see its Sync page)")
             sync_company.delay(company.pk, "full")
         ensure_webhooks_all.delay()

@@ -6,7 +6,7 @@ sandbox behind it) answers: the worker syncs over real HTTP, as in production.
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from portal.models import Company
 from portal.services import company_create, company_from_environment, membership_set, user_ensure
@@ -31,6 +31,10 @@ class Command(BaseCommand):
     help = "Seed the sandbox and register the demo companies and users (idempotent)."
 
     def handle(self, *args, **opts):
+        if not settings.SANDBOX_ENABLED:
+            # Demo users with a published password against a simulator: never on a real deployment.
+            raise CommandError("the demo runs against the bundled sandbox, which is off: set SANDBOX_ENABLED=true "
+                               "(it is on by default with DEBUG=true)")
         own = company_from_environment()
         if own is not None:
             self.stdout.write(f"company '{own.name}' configured from ALEGRA_BASE_URL/ALEGRA_EMAIL/ALEGRA_TOKEN")
