@@ -5,7 +5,11 @@ class ApprovalsConfig(AppConfig):
     name = "approvals"
 
     def ready(self) -> None:
-        from portal import hooks
+        from portal import events, hooks
+
+        from . import events as approval_events
+
+        events.register(approval_events.MESSAGES)
 
         # The push outbox sends its task by name; the task must be known in every process
         # (web, worker, commands), not only where the worker's autodiscovery ran.

@@ -43,9 +43,12 @@ class AuditConfig(AppConfig):
         from simple_history.signals import post_create_historical_record
 
         from invoices import hooks
+        from portal import events
 
         from . import recorder
 
+        events.register({"session.login": _("signed in"), "session.login_failed": _("wrong user name or password"),
+                         "session.locked_out": _("refused: locked out after repeated failures")})
         post_create_historical_record.connect(recorder.history_row_recorded, dispatch_uid="audit-entries")
         # Bulk creates (the first mirror of many invoices) send no signal: the mirror says so here.
         hooks.on_bulk_history(recorder.record_bulk_history)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from approvals.models import ChangeRequest, Decision, Push
 from approvals.presenters import HEADER_LABELS
-from portal import formats
+from portal import events, formats
 from portal.models import Company
 
 from .models import Action
@@ -191,7 +191,7 @@ def entry_view(row: dict, company: Company, zone: zoneinfo.ZoneInfo) -> EntryVie
         seq=row["seq"], at=timezone.localtime(row["at"], zone), action=row["action"],
         action_label=str(ACTION_LABELS.get(row["action"], row["action"])),
         who=who or _("System"), behalf=row.get("on_behalf_of") or "", is_system=not who,
-        why=row.get("why") or "", invoice_id=row.get("invoice_id"),
+        why=events.describe(row.get("why")), invoice_id=row.get("invoice_id"),
         invoice_number=row.get("invoice__number") or "", change_request_id=row.get("change_request_id"),
         source=row["source"], source_id=row.get("source_id"), hash=row.get("hash") or "",
         tone=TONES.get(row["action"], ""), facts=facts_of(row, company),
@@ -201,7 +201,8 @@ def entry_view(row: dict, company: Company, zone: zoneinfo.ZoneInfo) -> EntryVie
 def labelled_versions(versions: list[dict], zone: zoneinfo.ZoneInfo) -> list[dict]:
     for version in versions:
         when = timezone.localtime(version["history_date"], zone).strftime("%d/%m/%Y %H:%M")
-        version["label"] = f"{version['number']} · {when} · {(version['history_change_reason'] or '—')[:40]}"
+        why = events.describe(version["history_change_reason"]) or "—"
+        version["label"] = f"{version['number']} · {when} · {why[:40]}"
     return versions
 
 

@@ -25,6 +25,7 @@ from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, 
 from invoices import diff, mirror
 from invoices.documents import contacts
 from invoices.models import Contact, Invoice
+from portal import events
 from portal.models import Membership
 
 from . import chain, versions
@@ -70,9 +71,9 @@ def _reason(row) -> str:
     return (row.history_change_reason or "").strip()
 
 
-def _first_word(reason: str) -> str:
-    head = reason.split(":", 1)[0].strip().lower()
-    return head.split()[0] if head else ""
+def _code(row) -> str:
+    """The code the service that wrote the version gave as its reason (portal.events)."""
+    return events.code_of(row.history_change_reason)
 
 
 def _entry(row, *, action: str, source: str, **fields) -> AuditEntry:
@@ -142,13 +143,12 @@ def _pushed_hashes(invoice_id: int) -> set[str]:
 
 def _version_source(row, previous, *, explained) -> tuple[str, str]:
     """(action, on whose behalf) for a version of the mirror."""
-    reason = _reason(row)
-    word = _first_word(reason)
-    if word == "push":
+    code = _code(row)
+    if code == "push.wrote":
         return Action.PUSHED_VERSION, "push"
-    if reason.lower().startswith("read by push"):
+    if code == "push.read":
         return (Action.REMOTE_CHANGE if previous is not None else Action.SYNCED), "push"
-    source = word or "sync"
+    source = "webhook" if code == "mirror.webhook" else "sync"
     if previous is None:
         return Action.SYNCED, source
     # A version the sync reads back after a push of ours (the mirror missed the answer).
@@ -191,7 +191,7 @@ def _contact_push_in_flight(row) -> bool:
 
 def _contact_version(row, instance) -> AuditEntry:
     previous = _previous(row, "document", "is_deleted")
-    if previous is not None and _first_word(_reason(row)) == "sync" and _contact_push_in_flight(row):
+    if previous is not None and _code(row).startswith("mirror.") and _contact_push_in_flight(row):
         action, behalf = Action.PUSHED_VERSION, "push"
     else:
         action, behalf = _version_source(row, previous, explained=lambda: False)
@@ -206,14 +206,14 @@ def _contact_version(row, instance) -> AuditEntry:
 # --- change requests, decisions, pushes ------------------------------------------------------
 
 
-def _request_action(row, before: str | None, reason: str) -> str:
+def _request_action(row, before: str | None, code: str) -> str:
     state = row.state
     if row.history_type == "-":
         return Action.RECORD_DELETED
     if before is None:
         return Action.CREATED
     if state == before:
-        if reason.startswith("routed"):
+        if code == "request.routed":
             return Action.ROUTED
         return Action.DRAFT_SAVED if state == CRState.DRAFT else Action.REQUEST_UPDATED
     if state == CRState.PENDING:
@@ -223,7 +223,7 @@ def _request_action(row, before: str | None, reason: str) -> str:
             return Action.PUSH_RETRIED
         if before != CRState.PENDING:
             return Action.STATE_CHANGED
-        if row.history_user_id is None and reason.startswith("approved by policy"):
+        if row.history_user_id is None and code == "request.auto_approved":
             return Action.AUTO_APPROVED
         return Action.APPROVED
     if state == CRState.REJECTED:
@@ -245,8 +245,8 @@ def _request_changes(row) -> list[str]:
 
 def _request_version(row, instance) -> AuditEntry:
     previous = _previous(row, "state", "proposed_document", "base_hash")
-    reason = _reason(row)
-    action = _request_action(row, previous.state if previous is not None else None, reason)
+    reason = events.parse(row.history_change_reason)
+    action = _request_action(row, previous.state if previous is not None else None, reason.code)
     what: dict[str, Any] = {
         "request": row.id, "kind": row.kind, "state": row.state,
         "old_total": _money(row.old_total), "new_total": _money(row.new_total),
@@ -264,7 +264,7 @@ def _request_version(row, instance) -> AuditEntry:
     behalf = ""
     if row.history_user_id is None:
         if action == Action.AUTO_APPROVED:
-            behalf = reason.removeprefix("approved by ").strip()
+            behalf = f"policy {reason.params.get('rule', '')}".strip()
         elif action == Action.STATE_CHANGED or row.state in (CRState.PUSHING, CRState.APPLIED):
             behalf = "push"
         else:
@@ -360,7 +360,7 @@ def login_recorded(*, user, request) -> list[AuditEntry]:
     what = {"username": user.get_username(), **_client_facts(request)}
     return chain.append([
         AuditEntry(company_id=company_id, at=now, actor=user, action=Action.LOGIN, source="session",
-                   why="login", what=what)
+                   why=events.reason("session.login"), what=what)
         for company_id in _companies_of(user)
     ])
 
@@ -370,12 +370,13 @@ def login_failed_recorded(*, username: str, request) -> list[AuditEntry]:
 
     Nobody is signed in, so the entry has no actor: the name typed is kept as what was tried.
     """
-    return _refused_login(Action.LOGIN_FAILED, "invalid credentials", username=username, request=request)
+    return _refused_login(Action.LOGIN_FAILED, events.reason("session.login_failed"), username=username,
+                          request=request)
 
 
 def login_locked_out_recorded(*, username: str, request, failures: int | None = None) -> list[AuditEntry]:
     """An attempt refused because the name or the address is locked out after repeated failures."""
-    return _refused_login(Action.LOGIN_LOCKED_OUT, "locked out after repeated failures", username=username,
+    return _refused_login(Action.LOGIN_LOCKED_OUT, events.reason("session.locked_out"), username=username,
                           request=request, failures=failures)
 
 

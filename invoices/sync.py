@@ -17,7 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from portal.models import Company
 
-from . import hooks, mirror
+from . import events, hooks, mirror
 from .documents import references
 from .alegra import MAX_PAGE_SIZE as PAGE_SIZE
 from .alegra import AlegraClient, AlegraError
@@ -61,7 +61,7 @@ def invoice_store(*, company: Company, document: dict, source: str, user=None, r
         invoice.document = body
         invoice.content_hash = digest
         invoice.is_deleted = False
-        invoice._change_reason = reason or source
+        invoice._change_reason = reason or events.read(source)
         if user is not None:
             invoice._history_user = user
         invoice.save()
@@ -88,7 +88,7 @@ def invoice_mark_deleted(*, company: Company, alegra_id: str, source: str) -> bo
         if invoice is None:
             return False
         invoice.is_deleted = True
-        invoice._change_reason = f"{source}: deleted in Alegra"
+        invoice._change_reason = events.deleted(source)
         invoice.save()
         hooks.invoices_changed(company_id=company.pk, invoice_ids=[invoice.pk], source=source)
     return True
@@ -206,7 +206,7 @@ def _store_all(run: SyncRun, company: Company, documents: Iterable, source: str)
         else:
             _count(run, invoice_store(company=company, document=body, source=source))
     if new:
-        created = bulk_create_with_history(new, Invoice, default_change_reason=source)
+        created = bulk_create_with_history(new, Invoice, default_change_reason=events.read(source))
         if any(invoice.pk is None for invoice in created):
             created = list(Invoice.objects.filter(company=company, alegra_id__in=[i.alegra_id for i in new]))
         hooks.bulk_history_written(Invoice, created)  # bulk history sends no signal of its own
@@ -306,7 +306,7 @@ def sync_recent(*, company: Company, days: int | None = None, client: AlegraClie
 
 
 def _store_catalogue(model, company: Company, documents: Iterable[dict], columns, *,
-                     reason: str = "sync", user=None) -> int:
+                     reason: str = "", user=None) -> int:
     changed = 0
     for document in documents:
         if not isinstance(document, dict) or document.get("id") in (None, ""):
@@ -322,7 +322,7 @@ def _store_catalogue(model, company: Company, documents: Iterable[dict], columns
             setattr(row, name, value)
         row.id_sort = mirror.id_sort_key(key)
         row.document, row.content_hash, row.is_deleted = body, digest, False
-        row._change_reason = reason
+        row._change_reason = reason or events.read("sync")
         if user is not None:
             row._history_user = user
         row.save()
@@ -348,7 +348,7 @@ def catalogues_sync(*, company: Company, client: AlegraClient | None = None) -> 
 def contact_store(*, company: Company, document: dict, source: str, user=None, reason: str = "") -> Contact:
     with transaction.atomic():
         _store_catalogue(Contact, company, [document], mirror.contact_columns,
-                         reason=reason or source, user=user)
+                         reason=reason or events.read(source), user=user)
         contact = Contact.objects.get(company=company, alegra_id=references.alegra_id(document["id"]))
     return contact
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from portal.access import DECIDE_ROLES
 from portal.models import Membership
 
-from .. import notify
+from .. import events, notify
 from ..errors import ApprovalError
 from ..models import ChangeRequest, Decision, Push, Routing
 from . import push as push_service
@@ -119,14 +119,15 @@ def request_decide(*, change_request: ChangeRequest, user, outcome: str, comment
     )
     if outcome == Decision.Outcome.REJECT:
         request_transition(change_request=change_request, to_state=State.REJECTED, user=user,
-                           reason=f"rejected by {_name(user)}: {comment}")
+                           reason=events.reason("request.rejected", name=_name(user), comment=comment))
         notify.request_decided(change_request, decision)
         return decision
     status = approval_status(change_request, routing_row)
     if status.satisfied:
         names = ", ".join(_name(d.approver) for d in status.approvals if d.approver_id)
-        reason = f"approved by {names}" + (f": {comment}" if comment else "")
-        approve(change_request, revision, user=user, reason=reason)
+        why = (events.reason("request.approved_with_comment", names=names, comment=comment) if comment
+               else events.reason("request.approved", names=names))
+        approve(change_request, revision, user=user, reason=why)
         notify.request_decided(change_request, decision)
     return decision
 
@@ -153,13 +154,13 @@ def push_retry(*, change_request: ChangeRequest, user) -> Push:
     if push is None or push.state != Push.State.FAILED:
         raise ApprovalError("not_failed")
     request_transition(change_request=change_request, to_state=State.APPROVED, user=user,
-                       reason=f"push retried by {_name(user)}")
+                       reason=events.reason("request.retried", name=_name(user)))
     push.state = Push.State.QUEUED
     push.max_attempts = push.attempts + push_service.max_attempts()
     push.finished_at = None
     push.next_attempt_at = None
     push.queued_at = timezone.now()
-    push._change_reason = f"retried by {_name(user)}"
+    push._change_reason = events.reason("push.retried", name=_name(user))
     push._history_user = user
     push.save()
     push_service.enqueue(push)

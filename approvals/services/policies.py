@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from portal.access import MANAGE_ROLES
 from portal.models import Company, Membership
 
-from .. import routing
+from .. import events, routing
 from ..errors import ApprovalError
 from ..models import ApprovalSettings, AutoApprovalRule, ChangeRequest, RoutingPolicy
 
@@ -36,13 +36,13 @@ def policies_ensure_defaults(*, company: Company) -> bool:
     if ApprovalSettings.objects.filter(company=company).exists():
         return False
     settings_row = ApprovalSettings(company_id=company.pk)  # not cached on the caller's company
-    settings_row._history_user, settings_row._change_reason = None, "default settings"
+    settings_row._history_user, settings_row._change_reason = None, events.reason("policy.default_settings")
     settings_row.save()
     if RoutingPolicy.objects.filter(company=company).exists():
         return False
     for values in routing.default_policies(company.currency):
         policy = RoutingPolicy(company=company, **values)
-        policy._history_user, policy._change_reason = None, "default policy"
+        policy._history_user, policy._change_reason = None, events.reason("policy.default")
         policy.save()
     return True
 
@@ -95,7 +95,7 @@ def policy_save(*, company: Company, user, name: str, approvals_required: int, m
     policy.approvals_required, policy.manager_required = approvals_required, bool(manager_required)
     policy.position, policy.is_active = position, bool(is_active)
     policy._history_user = user
-    policy._change_reason = "policy saved"
+    policy._change_reason = events.reason("policy.saved")
     policy.save()
     return policy
 
@@ -104,7 +104,7 @@ def policy_save(*, company: Company, user, name: str, approvals_required: int, m
 def policy_delete(*, policy: RoutingPolicy, user) -> None:
     _require_manager(user, policy.company)
     policy._history_user = user
-    policy._change_reason = "policy deleted"
+    policy._change_reason = events.reason("policy.deleted")
     policy.delete()
 
 
@@ -130,7 +130,7 @@ def auto_rule_save(*, company: Company, user, name: str, kind: str, is_active: b
     rule.name, rule.kind, rule.is_active = name, kind, bool(is_active)
     rule.max_discount_percent, rule.max_impact = discount, impact
     rule._history_user = user
-    rule._change_reason = "rule saved"
+    rule._change_reason = events.reason("rule.saved")
     rule.save()
     return rule
 
@@ -142,11 +142,11 @@ def auto_rule_delete(*, rule: AutoApprovalRule, user) -> None:
         # Decisions name the rule that made them: keep it, switched off.
         rule.is_active = False
         rule._history_user = user
-        rule._change_reason = "rule switched off (it has decisions)"
+        rule._change_reason = events.reason("rule.switched_off")
         rule.save()
         return
     rule._history_user = user
-    rule._change_reason = "rule deleted"
+    rule._change_reason = events.reason("rule.deleted")
     rule.delete()
 
 
@@ -162,6 +162,6 @@ def approval_settings_save(*, company: Company, user, remind_after_hours) -> App
     settings_row, _created = ApprovalSettings.objects.get_or_create(company=company)
     settings_row.remind_after_hours = hours
     settings_row._history_user = user
-    settings_row._change_reason = "settings saved"
+    settings_row._change_reason = events.reason("settings.saved")
     settings_row.save()
     return settings_row

@@ -35,7 +35,7 @@ from invoices.alegra import AlegraClient, AlegraError
 from invoices.sync import contact_store, invoice_store
 from portal.celery import app as celery_app
 
-from .. import notify
+from .. import events, notify
 from ..models import ChangeRequest, Decision, Push
 from .push_writes import WRITERS, Applied, Conflict
 from .transitions import request_transition
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 State = Push.State
 CRState = ChangeRequest.State
 
-HISTORY_REASON_LENGTH = 100  # the mirror's history keeps a short reason
 # Sent by name: the task module imports this one, so this one does not import it.
 PUSH_TASK = "approvals.tasks.push_change"
 
@@ -102,7 +101,7 @@ def enqueue(push: Push) -> None:
 def push_create(*, change_request: ChangeRequest, revision: str, reason: str = "") -> Push:
     push = Push(change_request=change_request, revision=revision, company_id=change_request.company_id,
                 max_attempts=max_attempts(), queued_at=timezone.now())
-    push._change_reason = reason or "queued"
+    push._change_reason = reason or events.reason("push.queued")
     push.save()
     enqueue(push)
     return push
@@ -143,11 +142,11 @@ def _claim(push_id: int, after_attempt: int | None, now: datetime) -> tuple[Push
         push.attempts += 1
         push.heartbeat_at = now
         push.next_attempt_at = None
-        push._change_reason = f"attempt {push.attempts}"
+        push._change_reason = events.reason("push.attempt", attempt=push.attempts)
         push.save()
         if change_request.state == CRState.APPROVED:
             request_transition(change_request=change_request, to_state=CRState.PUSHING, user=None,
-                               reason=f"sending to Alegra (attempt {push.attempts})")
+                               reason=events.reason("request.sending", attempt=push.attempts))
     return push, "claimed"
 
 
@@ -210,11 +209,9 @@ def approvers_text(change_request: ChangeRequest, revision: str) -> str:
 
 
 def history_reason(change_request: ChangeRequest, revision: str) -> str:
-    text = f"push #{change_request.pk} ({approvers_text(change_request, revision)}): {change_request.reason}"
-    text = " ".join(text.split())
-    if len(text) > HISTORY_REASON_LENGTH:
-        text = text[:HISTORY_REASON_LENGTH - 1] + "…"
-    return text
+    """Why the mirrored version a push wrote exists: the request, who approved it, its reason."""
+    return events.reason("push.wrote", request=change_request.pk, approvers=approvers_text(change_request, revision),
+                         reason=" ".join((change_request.reason or "").split())[:500])
 
 
 def _locked(push: Push) -> Push | None:
@@ -235,7 +232,7 @@ def _mirror(change_request: ChangeRequest, push: Push, result: Applied, reason: 
     if Push.objects.filter(pk=push.pk, writes__gt=0).exists():
         user, source = change_request.requester, "push"
     else:
-        user, source, reason = None, "sync", f"read by push #{change_request.pk}: already in Alegra"
+        user, source, reason = None, "sync", events.reason("push.read", request=change_request.pk, found="already")
     if result.invoice_document is not None:
         invoice_store(company=company, document=result.invoice_document, source=source, user=user, reason=reason)
     if result.contact_document is not None:
@@ -260,10 +257,10 @@ def _finish_applied(push: Push, change_request: ChangeRequest, result: Applied) 
             row.expected_total, row.received_total = result.expected_total, result.received_total
             row.totals_mismatch = (result.expected_total is not None and result.received_total is not None
                                    and result.expected_total != result.received_total)
-            row._change_reason = "applied" if result.wrote else "already applied in Alegra"
+            row._change_reason = events.reason("push.applied" if result.wrote else "push.found_applied")
             row.save()
             request_transition(change_request=change_request, to_state=CRState.APPLIED, user=None,
-                               reason=reason if result.wrote else f"{reason} (found already applied)")
+                               reason=events.reason("request.applied" if result.wrote else "request.found_applied"))
             notify.push_finished(change_request, row)
     except mirror.BadDocument as error:
         return _finish_error(push, change_request, AlegraError(
@@ -279,7 +276,7 @@ def _finish_conflict(push: Push, change_request: ChangeRequest, conflict: Confli
                 contact_store(company=company, document=conflict.remote, source="sync")
             else:
                 invoice_store(company=company, document=conflict.remote, source="sync",
-                              reason=f"read by push #{change_request.pk}: changed in Alegra")
+                              reason=events.reason("push.read", request=change_request.pk, found="changed"))
         except mirror.BadDocument as error:
             log.warning("Alegra's version of request %s not mirrored: %s", change_request.pk, error)
         row = _locked(push)
@@ -289,10 +286,10 @@ def _finish_conflict(push: Push, change_request: ChangeRequest, conflict: Confli
         row.finished_at = timezone.now()
         row.remote_document = mirror.canonical(conflict.remote)
         row.conflict_fields = conflict.fields[:50]
-        row._change_reason = "conflict: " + ", ".join(conflict.fields)[:500]
+        row._change_reason = events.reason("push.conflict", fields=conflict.fields[:50])
         row.save()
         request_transition(change_request=change_request, to_state=CRState.CONFLICT, user=None,
-                           reason="changed in Alegra meanwhile: " + ", ".join(conflict.fields)[:500])
+                           reason=events.reason("request.conflict", fields=conflict.fields[:50]))
         notify.push_finished(change_request, row)
     return Outcome(State.CONFLICT)
 
@@ -314,15 +311,16 @@ def _finish_error(push: Push, change_request: ChangeRequest, error: AlegraError,
             delay = backoff(row.attempts, at_least=at_least)
             row.state = State.RETRYING
             row.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-            row._change_reason = f"attempt {row.attempts} failed: {error}"[:2000]
+            row._change_reason = events.reason("push.retrying", attempt=row.attempts, error=str(error)[:1000])
             row.save()
             return Outcome(State.RETRYING, retry_in=delay, attempt=row.attempts)
         row.state = State.FAILED
         row.finished_at = timezone.now()
-        row._change_reason = f"failed: {error}"[:2000]
+        row._change_reason = events.reason("push.failed", error=str(error)[:1000])
         row.save()
         request_transition(change_request=change_request, to_state=CRState.FAILED, user=None,
-                           reason=f"Alegra: {error.status or ''} {error.code or ''} {error.message}"[:2000])
+                           reason=events.reason("request.failed", status=error.status, code=error.code or None,
+                                                message=(error.message or "")[:1000]))
         notify.push_finished(change_request, row)
     return Outcome(State.FAILED)
 
@@ -354,36 +352,36 @@ def push_sweep(*, now: datetime | None = None, stale: timedelta | None = None,
             if push.state == State.PUSHING:
                 if push.heartbeat_at and push.heartbeat_at >= now - stale:
                     continue
-                reason = "worker lost mid-push; sent again"
+                why = "worker_lost"
             elif push.state == State.QUEUED:
                 if push.queued_at and push.queued_at >= now - requeue:
                     continue
-                reason = "not picked up; sent again"
+                why = "not_picked"
             elif push.state == State.RETRYING:
                 if not push.next_attempt_at or push.next_attempt_at >= now - requeue:
                     continue
-                reason = "retry not picked up; sent again"
+                why = "retry_lost"
             else:
                 continue
             if push.state == State.PUSHING and push.attempts >= push.max_attempts:
-                _give_up(push, reason)
+                _give_up(push)
                 continue
             push.state = State.QUEUED
             push.queued_at = now
-            push._change_reason = reason
+            push._change_reason = events.reason("push.resent", why=why)
             push.save()
             enqueue(push)
             sent += 1
     return sent
 
 
-def _give_up(push: Push, reason: str) -> None:
+def _give_up(push: Push) -> None:
     change_request = ChangeRequest.objects.select_related("requester", "invoice").get(pk=push.change_request_id)
     push.state = State.FAILED
     push.finished_at = timezone.now()
     push.last_message = push.last_message or "interrumpido demasiadas veces"
-    push._change_reason = f"{reason}; no attempts left"
+    push._change_reason = events.reason("push.gave_up", attempts=push.attempts)
     push.save()
     request_transition(change_request=change_request, to_state=CRState.FAILED, user=None,
-                       reason="the push was interrupted too many times")
+                       reason=events.reason("request.interrupted"))
     notify.push_finished(change_request, push)

@@ -20,6 +20,7 @@ from invoices.models import Invoice
 from portal.models import Membership, Role
 
 from ..errors import ApprovalError, StaleBase
+from .. import events
 from ..models import ChangeRequest
 from .proposals import (
     Base, carried_over, catalogue_taxes, current_base, money_impact, open_request_for,
@@ -130,7 +131,7 @@ def request_save_draft(*, invoice: Invoice, user, proposed: Mapping, reason: str
     change_request.old_total, change_request.new_total = money_impact(kind, base.document, stored, taxes)
     if kind == Kind.CONTACT:
         change_request.contact_alegra_id = invoice.client_alegra_id
-    return _save(change_request, user, "draft saved" if request else "draft created")
+    return _save(change_request, user, events.reason("request.draft_saved" if request else "request.draft_created"))
 
 
 @transaction.atomic
@@ -150,7 +151,7 @@ def request_submit(*, change_request: ChangeRequest, user) -> ChangeRequest:
                                     proposed=change_request.proposed_document)
     if violations:
         raise ApprovalError.of(violations)
-    set_state(change_request, State.PENDING, user, "submitted")
+    set_state(change_request, State.PENDING, user, events.reason("request.submitted"))
     # Routed in the same transaction: a pending request is never left unrouted.
     request_submitted(change_request=change_request)
     change_request.refresh_from_db()
@@ -191,7 +192,7 @@ def request_cancel(*, change_request: ChangeRequest, user, comment: str = "") ->
         raise ApprovalError("not_cancellable", {"state": state_label(change_request.state)})
     comment = (comment or "").strip()[:MAX_REASON]
     set_state(change_request, State.CANCELLED, user,
-               f"cancelled: {comment}" if comment else "cancelled")
+              events.reason("request.cancelled_with_comment", comment=comment) if comment else events.reason("request.cancelled"))
     return change_request
 
 
@@ -212,7 +213,7 @@ def request_rebase(*, change_request: ChangeRequest, user) -> ChangeRequest:
     change_request.old_total, change_request.new_total = money_impact(
         change_request.kind, current.document, stored, taxes)
     change_request.state = State.DRAFT
-    return _save(change_request, user, "re-based onto the current version")
+    return _save(change_request, user, events.reason("request.rebased"))
 
 
 @transaction.atomic
@@ -237,7 +238,7 @@ def request_copy_to_draft(*, change_request: ChangeRequest, user) -> ChangeReque
         reason=change_request.reason, old_total=old, new_total=new,
         contact_alegra_id=change_request.contact_alegra_id,
     )
-    return _save(copy_, user, f"draft copied from #{change_request.pk}")
+    return _save(copy_, user, events.reason("request.copied", source=change_request.pk))
 
 
 SAVE_ACTIONS = ("draft", "submit")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from invoices import mirror
 
-from .. import notify, routing
+from .. import events, notify, routing
 from ..models import ChangeRequest, Decision, Push, Routing
 from . import push as push_service
 from .transitions import request_transition
@@ -46,7 +46,7 @@ def request_route(*, change_request: ChangeRequest) -> Routing:
     change_request.approvals_required = route.approvals_required
     change_request.routed_by = route.policy_name
     change_request.routing_reason = route.reason
-    change_request._change_reason = f"routed by {route.policy_name}"
+    change_request._change_reason = events.reason("request.routed", policy=route.policy_name)
     change_request.save()
     return row
 
@@ -94,6 +94,6 @@ def request_submitted(*, change_request: ChangeRequest) -> Routing:
         outcome=Decision.Outcome.APPROVE, auto_rule=rule,
         comment=_("Approved by policy “%(name)s”.") % {"name": rule.name},
     )
-    approve(change_request, revision, user=None, reason=f"approved by policy {rule.name}")
+    approve(change_request, revision, user=None, reason=events.reason("request.auto_approved", rule=rule.name))
     notify.request_decided(change_request, decision)
     return routing_row

@@ -13,6 +13,7 @@ from django.utils import timezone
 from invoices.models import Invoice
 
 from ..errors import ApprovalError
+from .. import events
 from ..models import ChangeRequest
 
 State = ChangeRequest.State
@@ -65,7 +66,7 @@ def request_transition(*, change_request: ChangeRequest, to_state: str, user,
     if to_state not in ALLOWED_TRANSITIONS.get(locked.state, frozenset()):
         raise ApprovalError("invalid_transition", {"state": state_label(locked.state),
                                                    "to": state_label(to_state)})
-    set_state(locked, to_state, user, reason or to_state)
+    set_state(locked, to_state, user, reason or events.reason("request.moved", state=to_state))
     change_request.state, change_request.submitted_at = locked.state, locked.submitted_at
     change_request.updated_at = locked.updated_at
     return locked

@@ -19,6 +19,7 @@ from approvals.services.policies import (
 from approvals.services.submission import request_submitted, revision_of
 from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
 from tests.factories import make_user
+from portal import events
 
 pytestmark = pytest.mark.django_db
 State = ChangeRequest.State
@@ -218,7 +219,7 @@ def test_a_low_risk_change_is_approved_by_policy_and_audited(company, invoice, a
     assert change_request.routing.auto_rule == rule
     assert Push.objects.filter(change_request=change_request).count() == 1
     history = change_request.history.order_by("-history_id").first()
-    assert "approved by policy Solo notas" in history.history_change_reason
+    assert events.describe(history.history_change_reason) == "approved by the policy “Solo notas”"
     assert any("approved" in m.subject or "aprobada" in m.subject for m in mailoutbox)
     # A change beyond the rule's reach still waits for people.
     invoice2 = make_invoice(company, number=2)

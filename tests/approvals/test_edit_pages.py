@@ -617,3 +617,16 @@ def test_the_service_refuses_a_seller_or_price_list_alegra_does_not_have(invoice
     with pytest.raises(ApprovalError):
         services.request_save_draft(invoice=invoice, user=accountant, proposed=inactive, reason="", kind="update")
     assert not ChangeRequest.objects.filter(invoice=invoice).exists()
+
+
+def test_the_request_timeline_tells_each_step_in_the_readers_language(client, invoice, accountant, settings):
+    proposed = {**invoice.document, "observations": "Entregar en bodega"}
+    change_request = services.request_save_draft(invoice=invoice, user=accountant, proposed=proposed, reason="r",
+                                                 kind="update")
+    client.force_login(accountant)
+    url = reverse("approvals:request_detail", args=[invoice.company_id, change_request.pk])
+    assert "draft created" in client.get(url).content.decode()
+    settings.LANGUAGE_CODE = "es"
+    client.post(reverse("set_language"), {"language": "es", "next": url})
+    page = client.get(url).content.decode()
+    assert "borrador creado" in page and '"code"' not in page

@@ -11,6 +11,7 @@ from approvals.models import ChangeRequest
 from approvals.errors import ApprovalError, StaleBase
 from approvals.services import proposals, transitions
 from approvals.services import requests as services
+from portal import events
 from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a fixture)
     change_in_alegra,
     fast_passwords,
@@ -69,13 +70,13 @@ def test_a_draft_keeps_base_proposal_totals_and_who_why_in_history(invoice, acco
     assert change_request.new_total == Decimal("148.75")
     assert change_request.difference == Decimal("5.95")
     entry = change_request.history.get()
-    assert entry.history_user == accountant and entry.history_change_reason == "draft created"
+    assert entry.history_user == accountant and events.describe(entry.history_change_reason) == "draft created"
 
 
 def test_submit_turns_the_draft_into_a_pending_request(invoice, accountant):
     submitted = services.request_submit(change_request=draft(invoice, accountant), user=accountant)
     assert submitted.state == State.PENDING and submitted.submitted_at is not None
-    entry = submitted.history.get(history_change_reason="submitted")
+    entry = submitted.history.get(history_change_reason=events.reason("request.submitted"))
     assert (entry.state, entry.history_user) == (State.PENDING, accountant)
     # the decisions code routes it in the same step
     assert submitted.routed_by
@@ -259,7 +260,7 @@ def test_rebase_carries_my_change_onto_the_current_version(invoice, accountant):
     assert rebased.base_hash == invoice.content_hash
     assert rebased.proposed_document["observations"] == "Entregado en obra"
     assert rebased.proposed_document["items"][0]["price"] == "45"
-    assert rebased.history.order_by("-history_id").first().history_change_reason.startswith("re-based")
+    assert events.code_of(rebased.history.order_by("-history_id").first().history_change_reason) == "request.rebased"
     assert services.request_submit(change_request=rebased, user=accountant).state == State.PENDING
 
 
@@ -298,10 +299,11 @@ def test_transitions_follow_the_table_and_record_who_and_why(invoice, accountant
         transitions.request_transition(change_request=change_request, to_state=state, user=None,
                                     reason=f"push: {state}")
     entries = list(change_request.history.order_by("history_id").exclude(
-        history_change_reason__startswith="routed").values_list(
+        history_change_reason__contains='"request.routed"').values_list(
         "state", "history_user__username", "history_change_reason"))
+    entries = [(state, user, events.describe(why)) for state, user, why in entries]
     assert entries == [
-        ("draft", "ana", "draft created"), ("pending", "ana", "submitted"),
+        ("draft", "ana", "draft created"), ("pending", "ana", "submitted for approval"),
         ("approved", "pedro", "approved: OK"), ("pushing", None, "push: pushing"),
         ("applied", None, "push: applied"),
     ]
@@ -321,7 +323,7 @@ def test_cancel_then_copy_into_a_new_draft(invoice, accountant):
     services.request_cancel(change_request=change_request, user=accountant, comment="Me equivoqué")
     change_request.refresh_from_db()
     assert change_request.state == State.CANCELLED
-    assert change_request.history.order_by("-history_id").first().history_change_reason == "cancelled: Me equivoqué"
+    assert events.describe(change_request.history.order_by("-history_id").first().history_change_reason) == "cancelled: Me equivoqué"
     copy_ = services.request_copy_to_draft(change_request=change_request, user=accountant)
     assert copy_.pk != change_request.pk and copy_.state == State.DRAFT
     assert copy_.proposed_document["items"][0]["price"] == "45"

@@ -29,6 +29,7 @@ from approvals.models import ChangeRequest, Push
 from approvals.services.decisions import request_decide
 from tests.approvals.pushkit import FAST_HASHERS, mirrored_invoice, sandbox_company, submit
 from tests.factories import make_user
+from portal import events
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -141,4 +142,4 @@ def test_a_worker_killed_mid_push_and_restarted_applies_every_approval_exactly_o
     for number, invoice in enumerate(invoices):
         assert sandbox.invoice_get(account, invoice.alegra_id)["observations"] == f"Corrección {number}"
     assert set(ChangeRequest.objects.values_list("state", flat=True)) == {ChangeRequest.State.APPLIED}
-    assert Push.history.filter(history_change_reason__contains="worker lost mid-push").exists()
+    assert Push.history.filter(history_change_reason=events.reason("push.resent", why="worker_lost")).exists()

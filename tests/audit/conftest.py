@@ -1,5 +1,7 @@
 import pytest
 
+from portal import events
+
 from audit.models import AuditEntry
 from tests.approvals.factories_edit import make_invoice, mirror_catalogue
 
@@ -30,4 +32,6 @@ def last_seq(company) -> int:
 
 def summary(entries) -> list[tuple]:
     """(action, actor username or None, on behalf of, why) of each entry, in chain order."""
-    return [(e.action, e.actor.username if e.actor_id else None, e.on_behalf_of, e.why) for e in entries]
+    # The reason as a reader sees it (tests read English): rendering is part of what is checked.
+    return [(e.action, e.actor.username if e.actor_id else None, e.on_behalf_of, events.describe(e.why))
+            for e in entries]

@@ -16,6 +16,7 @@ from audit.models import GENESIS_HASH, AppendOnly, AuditEntry, AuditVerification
 from invoices import sync
 from tests.audit.conftest import entries_after
 from tests.factories import make_user
+from portal import events
 
 POSTGRES = connection.vendor == "postgresql"
 
@@ -179,7 +180,7 @@ def test_history_older_than_the_audit_log_is_backfilled_once_in_time_order(compa
 
     assert recorder.history_backfill() == 2
     entries = list(AuditEntry.objects.filter(invoice=invoice).order_by("seq"))
-    assert [(e.action, e.why) for e in entries] == [("synced", "sync"), ("remote_change", "sync")]
+    assert [(e.action, events.code_of(e.why)) for e in entries] == [("synced", "mirror.sync"), ("remote_change", "mirror.sync")]
     assert entries[1].what["changes"] == ["observations"]
     assert recorder.history_backfill() == 0
     call_command("audit_backfill")

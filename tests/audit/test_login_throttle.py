@@ -8,6 +8,7 @@ from django.urls import reverse
 from audit import services
 from audit.models import Action, AuditEntry
 from tests.factories import PASSWORD, make_user
+from portal import events
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def test_each_lockout_is_in_the_audit_log_of_the_companies_of_the_name_or_the_sy
     failed = AuditEntry.objects.filter(company=company, action=Action.LOGIN_FAILED)
     locked = list(AuditEntry.objects.filter(company=company, action=Action.LOGIN_LOCKED_OUT).order_by("seq"))
     assert failed.count() == settings.AXES_FAILURE_LIMIT - 1 and len(locked) == 2
-    assert (locked[0].actor_id, locked[0].why) == (None, "locked out after repeated failures")
+    assert (locked[0].actor_id, events.code_of(locked[0].why)) == (None, "session.locked_out")
     assert locked[0].what == {"username": "ana", "known_user": True, "ip": "10.5.5.5", "user_agent": "Fuerza/1.0",
                               "failures": settings.AXES_FAILURE_LIMIT}
     for n in range(settings.AXES_FAILURE_LIMIT):

@@ -19,6 +19,7 @@ from approvals.services.requests import request_save_and_submit
 from audit import services
 from audit.models import Action, AuditEntry
 from invoices import sync
+from portal import events
 from invoices.models import Contact, Invoice
 from tests.approvals.factories_edit import change_in_alegra, invoice_body
 from tests.approvals.pushkit import ScriptedTransport, alegra_client, submit, world  # noqa: F401 (fixture)
@@ -57,7 +58,7 @@ def test_sync_and_webhook_versions_say_the_system_did_it_on_their_behalf(company
     invoice = Invoice.objects.get(company=company, alegra_id=body["id"])
     [created] = entries_after(company, last_seq(company) - 1)
     version = invoice.history.get()
-    assert summary([created]) == [(Action.SYNCED, None, "sync", "sync")]
+    assert summary([created]) == [(Action.SYNCED, None, "sync", "read from Alegra")]
     assert (created.invoice_id, created.source, created.source_id) == (invoice.pk, "invoice", version.history_id)
     assert created.at == version.history_date
     assert created.what["number"] == "FE7" and created.what["content_hash"] == invoice.content_hash
@@ -71,13 +72,13 @@ def test_sync_and_webhook_versions_say_the_system_did_it_on_their_behalf(company
     edited["observations"] = "Cambiada en la pantalla de Alegra"
     sync.invoice_store(company=company, document=edited, source="webhook")
     [changed] = entries_after(company, mark)
-    assert summary([changed]) == [(Action.REMOTE_CHANGE, None, "webhook", "webhook")]
+    assert summary([changed]) == [(Action.REMOTE_CHANGE, None, "webhook", "read from Alegra after its notice of a change")]
     assert changed.what["changes"] == ["observations"] and "total_before" not in changed.what
 
     mark = last_seq(company)
     sync.invoice_mark_deleted(company=company, alegra_id=body["id"], source="sync")
     [deleted] = entries_after(company, mark)
-    assert summary([deleted]) == [(Action.REMOTE_CHANGE, None, "sync", "sync: deleted in Alegra")]
+    assert summary([deleted]) == [(Action.REMOTE_CHANGE, None, "sync", "deleted in Alegra")]
     assert deleted.what["deleted"] is True
 
 
@@ -98,7 +99,7 @@ def test_a_full_sync_writes_one_entry_per_new_invoice_even_when_stored_in_bulk(d
     assert run.state == "succeeded" and run.invoices_created == 45
     entries = AuditEntry.objects.filter(company=connected.company, source="invoice")
     assert entries.count() == 45 == Invoice.history.model.objects.filter(company=connected.company).count()
-    assert set(entries.values_list("action", "on_behalf_of", "why").distinct()) == {(Action.SYNCED, "sync", "sync")}
+    assert set(entries.values_list("action", "on_behalf_of", "why").distinct()) == {(Action.SYNCED, "sync", events.reason("mirror.sync"))}
     history_ids = set(Invoice.history.model.objects.filter(company=connected.company).values_list("history_id", flat=True))
     assert set(entries.values_list("source_id", flat=True)) == history_ids
     assert list(AuditEntry.objects.filter(company=connected.company).order_by("seq").values_list("seq", flat=True)) \
@@ -119,16 +120,16 @@ def test_an_approved_edit_records_each_step_with_who_and_why(world, approve, dja
     entries = entries_after(world.company, mark)
     assert summary(entries) == [
         (Action.CREATED, "ana", "", "draft created"),
-        (Action.SUBMITTED, "ana", "", "submitted"),
-        (Action.ROUTED, None, "system", f"routed by {change_request.routed_by}"),
+        (Action.SUBMITTED, "ana", "", "submitted for approval"),
+        (Action.ROUTED, None, "system", f"routed by the policy “{change_request.routed_by}”"),
         (Action.DECISION, "pedro", "", "De acuerdo"),
         (Action.APPROVED, "pedro", "", "approved by Pedro: De acuerdo"),
         (Action.PUSH_QUEUED, None, "push", "approved by Pedro: De acuerdo"),
         (Action.PUSH_ATTEMPT, None, "push", "attempt 1"),
         (Action.STATE_CHANGED, None, "push", "sending to Alegra (attempt 1)"),
-        (Action.PUSHED_VERSION, "ana", "push", f"push #{number} (Pedro): Corrige la observación"),
+        (Action.PUSHED_VERSION, "ana", "push", f"pushed by request #{number} (Pedro): Corrige la observación"),
         (Action.PUSHED, None, "push", "applied"),
-        (Action.STATE_CHANGED, None, "push", f"push #{number} (Pedro): Corrige la observación"),
+        (Action.STATE_CHANGED, None, "push", "applied in Alegra"),
     ]
     # Every entry of the request names it and its invoice; the new version names the invoice.
     assert {e.invoice_id for e in entries} == {world.invoice.pk}
@@ -170,11 +171,11 @@ def test_an_auto_approval_is_recorded_on_behalf_of_its_rule(world, django_captur
         request_submitted(change_request=change_request)
     assert summary(entries_after(world.company, mark)) == [
         (Action.CREATED, "ana", "", "draft created"),
-        (Action.SUBMITTED, "ana", "", "submitted"),
-        (Action.ROUTED, None, "system", f"routed by {change_request.routed_by}"),
+        (Action.SUBMITTED, "ana", "", "submitted for approval"),
+        (Action.ROUTED, None, "system", f"routed by the policy “{change_request.routed_by}”"),
         (Action.DECISION, None, "policy Solo notas", Decision.objects.get(change_request=change_request).comment),
-        (Action.AUTO_APPROVED, None, "policy Solo notas", "approved by policy Solo notas"),
-        (Action.PUSH_QUEUED, None, "push", "approved by policy Solo notas"),
+        (Action.AUTO_APPROVED, None, "policy Solo notas", "approved by the policy “Solo notas”"),
+        (Action.PUSH_QUEUED, None, "push", "approved by the policy “Solo notas”"),
     ]
 
 
@@ -189,7 +190,7 @@ def test_a_change_in_alegra_found_by_the_push_is_a_conflict_and_a_remote_change(
     assert summary(entries) == [
         (Action.PUSH_ATTEMPT, None, "push", "attempt 1"),
         (Action.STATE_CHANGED, None, "push", "sending to Alegra (attempt 1)"),
-        (Action.REMOTE_CHANGE, None, "push", f"read by push #{number}: changed in Alegra"),
+        (Action.REMOTE_CHANGE, None, "push", f"read by request #{number}'s push: changed in Alegra meanwhile"),
         (Action.CONFLICT, None, "push", "conflict: observations"),
         (Action.STATE_CHANGED, None, "push", "changed in Alegra meanwhile: observations"),
     ]
@@ -210,7 +211,7 @@ def test_a_refused_push_records_alegras_status_code_and_message(world, approve, 
                                            Action.STATE_CHANGED]
     failed = entries[2]
     assert failed.what["status"] == 400 and failed.what["code"] == "3061"
-    assert "no se puede modificar" in failed.what["message"] and failed.why.startswith("failed:")
+    assert "no se puede modificar" in failed.what["message"] and events.describe(failed.why).startswith("failed:")
 
 
 def test_a_version_that_only_repeats_what_our_push_wrote_is_not_a_bypass(
@@ -239,7 +240,7 @@ def test_a_change_made_in_alegra_equal_to_the_pending_request_is_an_outside_chan
     assert (push.state, push.writes) == (Push.State.APPLIED, 0)
     [version] = [e for e in entries_after(world.company, mark) if e.source == "invoice"]
     assert summary([version]) == [(Action.REMOTE_CHANGE, None, "push",
-                                   f"read by push #{change_request.pk}: already in Alegra")]
+                                   f"read by request #{change_request.pk}'s push: already so in Alegra")]
     assert version.what["changes"] == ["observations"]
     # Undone and redone in Alegra later: still nobody's push.
     current = Invoice.objects.get(pk=world.invoice.pk).document
@@ -427,7 +428,7 @@ def test_a_login_is_recorded_in_each_company_of_the_person(client, company, othe
     assert response.status_code == 302
     for chain in (company, other_company):
         [entry] = AuditEntry.objects.filter(company=chain, action=Action.LOGIN)
-        assert (entry.actor_id, entry.source, entry.why) == (person.pk, "session", "login")
+        assert (entry.actor_id, entry.source, events.code_of(entry.why)) == (person.pk, "session", "session.login")
         assert entry.what == {"username": "ines", "ip": "10.1.2.3", "user_agent": "Pruebas/1.0"}
 
 
@@ -436,7 +437,7 @@ def test_a_failed_login_is_recorded_for_the_companies_of_the_name_tried_or_the_s
     response = client.post(reverse("login"), {"username": "ines", "password": "wrong"}, REMOTE_ADDR="10.9.9.9")
     assert response.status_code == 200
     [entry] = AuditEntry.objects.filter(action=Action.LOGIN_FAILED)
-    assert (entry.company_id, entry.actor_id, entry.why) == (company.pk, None, "invalid credentials")
+    assert (entry.company_id, entry.actor_id, events.code_of(entry.why)) == (company.pk, None, "session.login_failed")
     assert entry.what["username"] == "ines" and entry.what["known_user"] is True
 
     client.post(reverse("login"), {"username": "nadie", "password": "x"})
@@ -457,3 +458,24 @@ def test_a_deactivated_person_keeps_their_name_on_the_entries(world):
     assert set(AuditEntry.objects.filter(company=other).values_list("action", "actor")) == {
         (Action.POLICY_CHANGED, None)}
     assert Push.objects.count() == 0
+
+
+def test_every_reason_a_flow_writes_is_a_code_told_in_the_readers_language(
+        world, approve, django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    from approvals.models import Push as PushModel
+
+    mark = last_seq(world.company)
+    change_request = submit(world.invoice, world.accountant, observations="Entregar en bodega 2")
+    push = approve(change_request, world.approver, comment="De acuerdo")
+    run_push(push, alegra_client(world.company), django_capture_on_commit_callbacks)
+    reasons = [*ChangeRequest.history.filter(id=change_request.pk).values_list("history_change_reason", flat=True),
+               *PushModel.history.filter(id=push.pk).values_list("history_change_reason", flat=True),
+               *Invoice.history.filter(id=world.invoice.pk).values_list("history_change_reason", flat=True)]
+    assert reasons and all(events.code_of(text) for text in reasons), reasons  # no prose stored
+    whys = [entry.why for entry in entries_after(world.company, mark) if entry.source != "decision"]
+    assert all(events.code_of(why) for why in whys)
+    with translation.override("es"):
+        spanish = [events.describe(why) for why in whys]
+    assert "enviada a aprobación" in spanish and "intento 1" in spanish and "aplicada en Alegra" in spanish

@@ -82,7 +82,7 @@ def test_submit_approve_and_the_change_is_in_alegra_with_who_and_why(page, secon
     # The invoice's history names who asked, who approved and why.
     page.goto(f"{live_server.url}/c/{company.pk}/invoices/{invoice.pk}/")
     history = page.locator("body").inner_text()
-    assert f"push #{number} (Pedro)" in history and "sitio de entrega" in history
+    assert f"enviada por la solicitud #{number} (Pedro)" in history and "sitio de entrega" in history
     assert "Ana" in history
     assert ChangeRequest.objects.get(pk=number).state == ChangeRequest.State.APPLIED
 

@@ -109,7 +109,7 @@ def test_detail_shows_lines_totals_client_and_versions(client, company, accounta
     invoice = Invoice.objects.get(company=company, alegra_id="1")
     html = client.get(reverse("invoices:invoice_detail", args=[company.pk, invoice.pk])).content.decode()
     assert "Cemento gris 50 kg" in html and "Constructora" not in html or "Cliente 2" in html
-    assert "webhook" in html and "sync" in html
+    assert "read from Alegra after its notice of a change" in html and "read from Alegra" in html
     assert "$ 143,80" in html
 
 

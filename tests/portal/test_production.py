@@ -14,8 +14,9 @@ from django.conf import settings
 ROOT = settings.BASE_DIR
 EXAMPLE = ROOT / "deploy" / "enmienda.env.example"
 # What a developer's shell or this test run may hold that a production machine would not.
+# What the test run itself sets (the browser tests allow async-unsafe calls in their process).
 _NOT_PRODUCTION = {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "ENMIENDA_TESTING", "DEBUG",
-                   "ALEGRA_RATE_LIMIT_STORE", "METRICS_COUNTER_STORE", "LOG_FORMAT"}
+                   "ALEGRA_RATE_LIMIT_STORE", "METRICS_COUNTER_STORE", "LOG_FORMAT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def documented_environment() -> dict[str, str]:

@@ -14,6 +14,7 @@ from invoices import sync
 from invoices.models import Contact, Invoice, InvoiceLine, Item, PriceList, Seller, SyncRun, Tax
 from tests.sync.conftest import connect
 from tests.sync.helpers import mirror_state, sandbox_state
+from portal import events
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,8 @@ def test_full_sync_mirrors_every_invoice_and_a_second_run_writes_nothing(clock):
         Invoice.objects.filter(company=link.company).values_list("line_count", flat=True))
     history = _history_rows(link.company)
     assert history == 2000
-    assert set(Invoice.history.filter(company=link.company).values_list("history_change_reason", flat=True)) == {"sync"}
+    assert set(Invoice.history.filter(company=link.company).values_list("history_change_reason", flat=True)) == {
+        events.reason("mirror.sync")}
 
     again = sync.sync_full(company=link.company, client=link.client())
     assert again.state == "succeeded"
@@ -68,7 +70,7 @@ def test_reconciliation_finds_old_edits_and_deletions_without_webhooks(connected
     assert oldest.document["observations"] == "cambiado directamente en Alegra"
     assert deletable.is_deleted
     assert mirror_state(connected.company) == sandbox_state(connected.account)
-    assert oldest.history.first().history_change_reason == "sync"
+    assert oldest.history.first().history_change_reason == events.reason("mirror.sync")
 
 
 def test_recent_reread_picks_up_late_edits_of_recent_invoices(connected, settings):

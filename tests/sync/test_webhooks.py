@@ -11,6 +11,7 @@ from alegra_sandbox.services.invoices import invoice_delete, invoice_get, invoic
 from invoices import sync
 from invoices.models import Invoice, WebhookEvent
 from tests.sync.conftest import connect
+from portal import events
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_edit_in_alegra_reaches_the_mirror_by_webhook(subscribed, django_capture
     invoice.refresh_from_db()
     assert invoice.document["observations"] == "por webhook"
     latest = invoice.history.first()
-    assert latest.history_change_reason == "webhook" and latest.history_user is None
+    assert events.code_of(latest.history_change_reason) == "mirror.webhook" and latest.history_user is None
     assert WebhookEvent.objects.filter(company=subscribed.company, alegra_id=invoice.alegra_id,
                                        subject="edit-invoice").exists()
 
@@ -49,7 +50,7 @@ def test_deletion_in_alegra_marks_the_invoice_deleted(subscribed, django_capture
         invoice_delete(subscribed.account, invoice.alegra_id)
     invoice.refresh_from_db()
     assert invoice.is_deleted
-    assert "deleted" in invoice.history.first().history_change_reason
+    assert events.code_of(invoice.history.first().history_change_reason) == "mirror.deleted"
 
 
 def test_own_push_echo_is_recognised_by_hash_and_adds_nothing(subscribed, django_capture_on_commit_callbacks):

@@ -1,0 +1,92 @@
+"""Why a request, a push, a policy or a mirrored version changed: the approvals app's codes.
+
+Each function returns the stored form of a reason (see portal.events); the words are below,
+rendered in the reader's language wherever a history is shown.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from portal import events
+
+from .models import ChangeRequest
+
+reason = events.reason
+
+
+def _failed(params) -> str:
+    parts = [str(params.get(key)) for key in ("status", "code") if params.get(key)]
+    message = params.get("message") or ""
+    return str(_("Alegra refused it: %(answer)s")) % {"answer": " ".join([*parts, message]).strip()}
+
+
+def _resent(params) -> str:
+    return str({
+        "worker_lost": _("the worker was lost mid-push; sent again"),
+        "not_picked": _("nobody picked it up; sent again"),
+        "retry_lost": _("its retry was not picked up; sent again"),
+    }.get(params.get("why"), _("sent again")))
+
+
+def _read_by_push(params) -> str:
+    if params.get("found") == "already":
+        return str(_("read by request #%(request)s's push: already so in Alegra")) % params
+    return str(_("read by request #%(request)s's push: changed in Alegra meanwhile")) % params
+
+
+def _moved(params) -> str:
+    state = params.get("state")
+    label = ChangeRequest.State(state).label if state in ChangeRequest.State.values else state
+    return str(_("now %(state)s")) % {"state": str(label).lower()}
+
+
+def _interrupted(params) -> str:
+    count = int(params.get("attempts") or 0)
+    return ngettext("the push was interrupted %(count)s time: no attempts left",
+                    "the push was interrupted %(count)s times: no attempts left", count) % {"count": count}
+
+
+MESSAGES = {
+    "request.draft_created": _("draft created"),
+    "request.draft_saved": _("draft saved"),
+    "request.copied": _("draft copied from request #%(source)s"),
+    "request.submitted": _("submitted for approval"),
+    "request.routed": _("routed by the policy “%(policy)s”"),
+    "request.approved": _("approved by %(names)s"),
+    "request.approved_with_comment": _("approved by %(names)s: %(comment)s"),
+    "request.auto_approved": _("approved by the policy “%(rule)s”"),
+    "request.rejected": _("rejected by %(name)s: %(comment)s"),
+    "request.cancelled": _("cancelled"),
+    "request.cancelled_with_comment": _("cancelled: %(comment)s"),
+    "request.rebased": _("re-based onto the current version"),
+    "request.sending": _("sending to Alegra (attempt %(attempt)s)"),
+    "request.applied": _("applied in Alegra"),
+    "request.found_applied": _("found already applied in Alegra"),
+    "request.conflict": _("changed in Alegra meanwhile: %(fields)s"),
+    "request.failed": _failed,
+    "request.interrupted": _("the push was interrupted too many times"),
+    "request.moved": _moved,
+    "request.retried": _("push retried by %(name)s"),
+    "push.queued": _("queued for Alegra"),
+    "push.attempt": _("attempt %(attempt)s"),
+    "push.applied": _("applied"),
+    "push.found_applied": _("already applied in Alegra"),
+    "push.conflict": _("conflict: %(fields)s"),
+    "push.retrying": _("attempt %(attempt)s failed: %(error)s"),
+    "push.failed": _("failed: %(error)s"),
+    "push.resent": _resent,
+    "push.gave_up": _interrupted,
+    "push.retried": _("retried by %(name)s"),
+    "push.wrote": _("pushed by request #%(request)s (%(approvers)s): %(reason)s"),
+    "push.read": _read_by_push,
+    "policy.default": _("default policy"),
+    "policy.default_settings": _("default settings"),
+    "policy.saved": _("policy saved"),
+    "policy.deleted": _("policy deleted"),
+    "rule.saved": _("rule saved"),
+    "rule.switched_off": _("rule switched off (it has decisions)"),
+    "rule.deleted": _("rule deleted"),
+    "settings.saved": _("settings saved"),
+}

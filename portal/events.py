@@ -1,0 +1,92 @@
+"""Why something happened, as a code and its parameters: stored as data, told in words on display.
+
+A service that writes a version says why with `reason("request.submitted")` or
+`reason("push.failed", status=400, message=...)`; that text is what the history row keeps
+(simple-history's change reason). The audit recorder reads the code, never the words. A page,
+an export or an e-mail renders it with `describe`, in its reader's language, from the messages
+each app registers for its own codes at start-up (`register`).
+
+Reasons written before codes existed are plain text; `describe` shows them as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.functional import Promise
+
+Message = Promise | Callable[[Mapping[str, Any]], str]
+_messages: dict[str, Message] = {}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    params: dict = field(default_factory=dict)
+    legacy: str = ""  # free text of a row written before codes existed
+
+
+def reason(code: str, /, **params: Any) -> str:
+    """The stored form: compact JSON, parameters as plain values (no None)."""
+    body: dict[str, Any] = {"code": code}
+    kept = {key: value for key, value in params.items() if value is not None}
+    if kept:
+        body["params"] = kept
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def parse(text: str | None) -> Reason:
+    text = (text or "").strip()
+    if text.startswith("{"):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("code"), str):
+            params = body.get("params")
+            return Reason(body["code"], params if isinstance(params, dict) else {})
+    return Reason("", {}, legacy=text)
+
+
+def code_of(text: str | None) -> str:
+    return parse(text).code
+
+
+def register(messages: Mapping[str, Message]) -> None:
+    """An app's words for its codes: a lazy string with %(param)s, or a function of the params."""
+    _messages.update(messages)
+
+
+def describe(text: str | None) -> str:
+    """The reason in the active language ("" for none)."""
+    found = parse(text)
+    if not found.code:
+        return found.legacy
+    message = _messages.get(found.code)
+    if message is None:
+        return found.code
+    if callable(message) and not isinstance(message, Promise):
+        return message(found.params)
+    try:
+        return str(message) % _Params(found.params)
+    except (TypeError, ValueError):
+        return str(message)
+
+
+class _Params(dict):
+    """Parameters as text; one a message names but the reason lacks reads as nothing."""
+
+    def __init__(self, params: Mapping[str, Any]):
+        super().__init__({key: _shown(value) for key, value in params.items()})
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    return str(value)
