@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal import events
+from portal import events, formats
 
 from .models import ChangeRequest
 
@@ -48,7 +48,48 @@ def _interrupted(params) -> str:
                     "the push was interrupted %(count)s times: no attempts left", count) % {"count": count}
 
 
+def needs_text(approvals: int, manager: bool) -> str:
+    """What a routing asks for: "one approval", "2 approvals by different people, one of them by a manager"."""
+    if approvals == 1:
+        text = str(_("one approval"))
+    else:
+        text = str(_("%(count)s approvals by different people")) % {"count": approvals}
+    if manager:
+        text = str(_("%(needs)s, one of them by a manager")) % {"needs": text}
+    return text
+
+
+def _condition(condition: dict) -> str:
+    kind = condition.get("is")
+    if kind == "kind":
+        label = ChangeRequest.Kind(condition["kind"]).label if condition.get("kind") in ChangeRequest.Kind.values \
+            else condition.get("kind")
+        return str(_("the request is a %(kind)s")) % {"kind": str(label).lower()}
+    if kind == "impact":
+        def money(amount):
+            return f"{formats.money(amount, int(condition.get('precision') or 0), condition.get('country'))} " \
+                   f"{condition.get('currency', '')}".strip()
+        return str(_("the impact of %(impact)s is above %(limit)s")) % {
+            "impact": money(condition.get("impact")), "limit": money(condition.get("limit"))}
+    if kind == "requester":
+        return str(_("it was asked by %(name)s")) % {"name": condition.get("name", "")}
+    return str({"client": _("the client changes"), "date": _("a date changes"),
+                "lines": _("the lines change")}.get(kind, kind))
+
+
+def _routed(params) -> str:
+    need = needs_text(int(params.get("approvals") or 1), bool(params.get("manager")))
+    conditions = [_condition(c) for c in params.get("conditions") or () if isinstance(c, dict)]
+    if conditions:
+        return str(_("Policy “%(name)s” applies because %(why)s: %(need)s.")) % {
+            "name": params.get("policy", ""), "why": str(_(" and ")).join(conditions), "need": need}
+    return str(_("Policy “%(name)s” applies to every request: %(need)s.")) % {
+        "name": params.get("policy", ""), "need": need}
+
+
 MESSAGES = {
+    "route.none": _("No policy matches: one approval by an approver or a manager."),
+    "route.policy": _routed,
     "request.draft_created": _("draft created"),
     "request.draft_saved": _("draft saved"),
     "request.copied": _("draft copied from request #%(source)s"),

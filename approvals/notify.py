@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal import events
 from portal.access import DECIDE_ROLES
 from portal.models import Membership
 
@@ -81,7 +82,7 @@ def request_routed(change_request: ChangeRequest, *, routing_reason: str) -> Non
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("[Enmienda] Request #%(number)s awaits your approval") % {"number": change_request.pk}
         body = "\n\n".join([
-            _summary(change_request), routing_reason,
+            _summary(change_request), events.describe(routing_reason),
             _("Review it: %(url)s") % {"url": request_url(change_request)},
         ])
     emails = deciders(change_request.company_id, exclude_user_id=change_request.requester_id

@@ -17,7 +17,7 @@ from invoices.documents import contacts, references
 from portal.access import DECIDE_ROLES
 from portal.models import Membership
 
-from . import routing
+from . import events
 from .models import ChangeRequest, Decision, Push, Routing
 from .presenters import EMPTY, HEADER_LABELS, value_text
 from .services.decisions import ApprovalStatus, approval_status
@@ -73,7 +73,7 @@ def panel_for(change_request: ChangeRequest, membership: Membership, user, *, er
         can_retry=(change_request.state == State.FAILED and push is not None and push.state == Push.State.FAILED
                    and (is_requester or membership.role in DECIDE_ROLES)),
         can_copy=change_request.state in (State.REJECTED, State.CANCELLED) and membership.role == "accountant",
-        needs_text=routing.needs_text(status.required, status.manager_required),
+        needs_text=events.needs_text(status.required, status.manager_required),
         error=error,
     )
 

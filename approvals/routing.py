@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from invoices import arithmetic, diff
-from portal import formats
+from portal import events
 
 from .models import AutoApprovalRule, ChangeRequest, RoutingPolicy
 
@@ -89,41 +89,38 @@ def changed_fields(change_request: ChangeRequest) -> set[str]:
 # --- routing ------------------------------------------------------------------------
 
 
-def _money(amount: Decimal, company) -> str:
-    return f"{formats.money(amount, company.decimal_precision, company.country)} {company.currency}"
-
-
 def policy_reasons(policy: RoutingPolicy, change_request: ChangeRequest, impact: Decimal,
-                   changed: set[str]) -> list[str] | None:
-    """Why the policy applies (one phrase per condition), or None when it does not."""
-    reasons = []
+                   changed: set[str]) -> list[dict] | None:
+    """Why the policy applies (one condition each, as data), or None when it does not."""
+    reasons: list[dict] = []
     if policy.kind:
         if change_request.kind != policy.kind:
             return None
-        reasons.append(_("the request is a %(kind)s") % {"kind": change_request.get_kind_display().lower()})
+        reasons.append({"is": "kind", "kind": change_request.kind})
     if policy.changes == RoutingPolicy.Changes.CLIENT:
         if "client" not in changed:
             return None
-        reasons.append(_("the client changes"))
+        reasons.append({"is": "client"})
     elif policy.changes == RoutingPolicy.Changes.DATE:
         if not changed & DATE_FIELDS:
             return None
-        reasons.append(_("a date changes"))
+        reasons.append({"is": "date"})
     elif policy.changes == RoutingPolicy.Changes.LINES:
         if not any(name.startswith("items.") for name in changed):
             return None
-        reasons.append(_("the lines change"))
+        reasons.append({"is": "lines"})
     if policy.min_impact is not None:
         if impact <= policy.min_impact:
             return None
         company = change_request.company
-        reasons.append(_("the impact of %(impact)s is above %(limit)s") % {
-            "impact": _money(impact, company), "limit": _money(policy.min_impact, company)})
+        reasons.append({"is": "impact", "impact": str(impact), "limit": str(policy.min_impact),
+                        "currency": company.currency, "precision": company.decimal_precision,
+                        "country": company.country})
     if policy.requested_by_id is not None:
         if change_request.requester_id != policy.requested_by_id:
             return None
-        reasons.append(_("it was asked by %(name)s") % {
-            "name": policy.requested_by.get_full_name() or policy.requested_by.get_username()})
+        reasons.append({"is": "requester",
+                        "name": policy.requested_by.get_full_name() or policy.requested_by.get_username()})
     return reasons
 
 
@@ -138,7 +135,7 @@ def route(change_request: ChangeRequest, policies: Iterable[RoutingPolicy] | Non
                                                 ).select_related("requested_by")
     impact = money_impact(change_request)
     changed = changed_fields(change_request)
-    best: tuple[RoutingPolicy, list[str]] | None = None
+    best: tuple[RoutingPolicy, list[dict]] | None = None
     for policy in policies:
         if not policy.is_active:
             continue
@@ -146,26 +143,11 @@ def route(change_request: ChangeRequest, policies: Iterable[RoutingPolicy] | Non
         if reasons is not None and (best is None or _strictness(policy) > _strictness(best[0])):
             best = (policy, reasons)
     if best is None:
-        return Route(None, 1, False, _("No policy matches: one approval by an approver or a manager."),
-                     impact)
+        return Route(None, 1, False, events.reason("route.none"), impact)
     policy, reasons = best
-    need = needs_text(policy.approvals_required, policy.manager_required)
-    if reasons:
-        reason = _("Policy “%(name)s” applies because %(why)s: %(need)s.") % {
-            "name": policy.name, "why": _(" and ").join(reasons), "need": need}
-    else:
-        reason = _("Policy “%(name)s” applies to every request: %(need)s.") % {"name": policy.name, "need": need}
+    reason = events.reason("route.policy", policy=policy.name, conditions=reasons,
+                           approvals=policy.approvals_required, manager=policy.manager_required)
     return Route(policy, policy.approvals_required, policy.manager_required, reason, impact)
-
-
-def needs_text(approvals: int, manager: bool) -> str:
-    if approvals == 1:
-        text = _("one approval")
-    else:
-        text = _("%(count)s approvals by different people") % {"count": approvals}
-    if manager:
-        text = _("%(needs)s, one of them by a manager") % {"needs": text}
-    return text
 
 
 def default_policies(currency: str) -> list[dict]:

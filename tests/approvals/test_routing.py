@@ -12,6 +12,7 @@ from approvals.services import proposals
 from approvals.services.policies import policies_ensure_defaults
 from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
 from tests.factories import make_user
+from portal import events
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def policy(company, name, **values) -> RoutingPolicy:
 def test_no_policy_means_one_approval(invoice, accountant):
     route = routing.route(request_for(invoice, accountant, observations="x"), policies=[])
     assert (route.policy, route.approvals_required, route.manager_required) == (None, 1, False)
-    assert "one approval" in route.reason
+    assert "one approval" in events.describe(route.reason)
 
 
 def test_the_defaults_a_finance_team_accepts(company, invoice, accountant):
@@ -62,7 +63,7 @@ def test_the_defaults_a_finance_team_accepts(company, invoice, accountant):
     notes = routing.route(request_for(invoice, accountant, observations="x"))
     assert (notes.approvals_required, notes.manager_required) == (1, False)
     client = routing.route(request_for(invoice, accountant, client={"id": "2"}))
-    assert client.approvals_required == 2 and "client" in client.reason
+    assert client.approvals_required == 2 and "client" in events.describe(client.reason)
     date = routing.route(request_for(invoice, accountant, dueDate="2026-12-31"))
     assert date.manager_required is True
 
@@ -86,7 +87,7 @@ def test_by_money_impact_up_to_x_one_above_x_two_above_y_a_manager(company, invo
     assert small.policy.name == "Todo" and small.impact == Decimal("95.20")
     middle = routing.route(request_for(invoice, accountant, lines={0: {"quantity": "5"}}), policies)
     assert middle.policy.name == "Más de 100" and middle.approvals_required == 2
-    assert "above" in middle.reason
+    assert "above" in events.describe(middle.reason)
     large = routing.route(request_for(invoice, accountant, lines={0: {"quantity": "30"}}), policies)
     assert large.policy.name == "Más de 1000" and large.manager_required
 
@@ -112,7 +113,7 @@ def test_by_kind_and_by_who_asked(company, invoice, accountant):
     mine = routing.route(request_for(invoice, accountant, observations="a"), policies)
     assert mine.policy is None
     ottos = routing.route(request_for(invoice, other, observations="a"), policies)
-    assert ottos.policy.name == "Otto" and "otto" in ottos.reason.lower()
+    assert ottos.policy.name == "Otto" and "otto" in events.describe(ottos.reason).lower()
 
 
 def test_inactive_policies_do_not_route(company, invoice, accountant):
@@ -154,3 +155,15 @@ def test_contact_address_rule(company, invoice, accountant):
     also_mail["email"] = "otro@example.test"
     change_request.proposed_document = also_mail
     assert not routing.rule_matches(address, change_request)
+
+
+def test_a_routing_reason_is_stored_as_data_and_told_in_each_readers_language(company, invoice, accountant):
+    policies = [policy(company, "Más de 100", min_impact=Decimal("100"), approvals_required=2, position=20)]
+    route = routing.route(request_for(invoice, accountant, lines={0: {"quantity": "5"}}), policies)
+    assert events.code_of(route.reason) == "route.policy"
+    with translation.override("en"):
+        english = events.describe(route.reason)
+    with translation.override("es"):
+        spanish = events.describe(route.reason)
+    assert english.startswith("Policy “Más de 100” applies because the impact of $ 190,40 COP is above $ 100,00 COP")
+    assert spanish.startswith("La política") and "190,40" in spanish and "aprobaciones" in spanish
