@@ -168,3 +168,15 @@ class SandboxPlantedMistake(models.Model):
     )
     kind = models.CharField(max_length=30)
     detail = models.JSONField(default=dict)
+
+
+class SandboxHardNegative(models.Model):
+    """An invoice the seed made unusual on purpose but correct (a standing discount, a big
+    order, a negotiated price…): a detector that flags it is wrong. Kept like planted mistakes."""
+
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="+")
+    invoice = models.ForeignKey(
+        SandboxInvoice, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kind = models.CharField(max_length=30)
+    detail = models.JSONField(default=dict)

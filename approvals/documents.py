@@ -147,7 +147,7 @@ def proposed_credit_note(invoice_doc: Mapping, data: Mapping, lines: list[Mappin
 
 
 CONTACT_FORM_PATHS = {
-    "email": "email", "phonePrimary": "phonePrimary", "phoneSecondary": "phoneSecondary",
+    "identification": "identification", "email": "email", "phonePrimary": "phonePrimary", "phoneSecondary": "phoneSecondary",
     "mobile": "mobile", "address": "address.address", "city": "address.city",
 }
 
@@ -162,6 +162,6 @@ def proposed_contact(base: Mapping, data: Mapping) -> dict:
     current = contact_initial(base)
     for name, path in CONTACT_FORM_PATHS.items():
         posted = (data.get(name) or "").strip()
-        if posted != current[name].strip():
-            contacts.set_path(document, path, posted)
+        if posted != current[name].strip() and (posted or name != "identification"):
+            contacts.set_path(document, path, posted)  # an identification is corrected, never removed
     return document

@@ -58,6 +58,13 @@ class Action(models.TextChoices):
     PUSHED = "pushed", _("Pushed")
     CONFLICT = "conflict", _("Conflict")
     FAILED = "failed", _("Push failed")
+    # Findings of the anomaly scans
+    FINDING_CREATED = "finding_created", _("Finding raised")
+    FINDING_UPDATED = "finding_updated", _("Finding updated")
+    FINDING_DISMISSED = "finding_dismissed", _("Finding dismissed")
+    FINDING_RESOLVED = "finding_resolved", _("Finding resolved")
+    FINDING_REOPENED = "finding_reopened", _("Finding reopened")
+    FINDING_CORRECTION = "finding_correction", _("Correction created from a finding")
     # Configuration and sessions
     POLICY_CHANGED = "policy_changed", _("Policy changed")
     RECORD_DELETED = "record_deleted", _("Record deleted")

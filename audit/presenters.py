@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from approvals.models import ChangeRequest, Decision, Push
 from approvals.presenters import HEADER_LABELS
+from findings.models import Finding
 from portal import events, formats
 from portal.models import Company
 
@@ -155,6 +156,16 @@ def _policy_facts(what: dict) -> list[str]:
     return facts
 
 
+def _finding_facts(what: dict) -> list[str]:
+    facts = [_("finding #%(number)s") % {"number": what.get("finding")},
+             str(dict(Finding.Kind.choices).get(what.get("kind"), what.get("kind")))]
+    if what.get("line") is not None:
+        facts.append(_("line %(line)s") % {"line": what["line"] + 1})
+    if what.get("request"):
+        facts.append(_("request #%(number)s") % {"number": what["request"]})
+    return facts
+
+
 def _session_facts(what: dict) -> list[str]:
     facts = [_("user name “%(name)s”") % {"name": what.get("username", "")}]
     if what.get("known_user") is False:
@@ -178,6 +189,8 @@ def facts_of(row: dict, company: Company) -> list[str]:
             return _decision_facts(what)
         if source == "session":
             return _session_facts(what)
+        if source == "finding":
+            return _finding_facts(what)
         return _policy_facts(what)
     except (TypeError, ValueError, AttributeError):
         # An entry written by an older version of this code: show it raw rather than fail.

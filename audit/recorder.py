@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Push, RoutingPolicy
+from findings.models import Finding
 from invoices import diff, mirror
 from invoices.documents import contacts
 from invoices.models import Contact, Invoice
@@ -341,6 +342,28 @@ def _policy_version(row, instance) -> AuditEntry:
                   on_behalf_of="system" if row.history_user_id is None else "")
 
 
+# --- findings ------------------------------------------------------------------------------
+
+FINDING_ACTIONS = {
+    "finding.created": Action.FINDING_CREATED, "finding.updated": Action.FINDING_UPDATED,
+    "finding.dismissed": Action.FINDING_DISMISSED, "finding.resolved": Action.FINDING_RESOLVED,
+    "finding.reopened": Action.FINDING_REOPENED, "finding.correction": Action.FINDING_CORRECTION,
+}
+
+
+def _finding_version(row, instance) -> AuditEntry:
+    """A finding's change: the code of its history reason says which (findings.reconcile)."""
+    action = (Action.RECORD_DELETED if row.history_type == "-"
+              else FINDING_ACTIONS.get(_code(row), Action.FINDING_UPDATED))
+    what = {"finding": row.id, "kind": row.kind, "cause": row.cause, "line": row.line, "state": row.state,
+            "severity": row.severity, "impact": _money(row.impact)}
+    if row.correction_id:
+        what["request"] = row.correction_id
+    return _entry(row, action=action, source="finding", invoice_id=row.invoice_id,
+                  change_request_id=row.correction_id if action == Action.FINDING_CORRECTION else None,
+                  on_behalf_of="scan" if row.history_user_id is None else "", what=what)
+
+
 # --- sessions ------------------------------------------------------------------------------
 
 
@@ -433,6 +456,7 @@ def _builders() -> dict:
         ChangeRequest.history.model: _request_version,
         Push.history.model: _push_version,
         Decision.history.model: _decision,
+        Finding.history.model: _finding_version,
     }
     builders.update({model.history.model: _policy_version for model in POLICY_NAMES})
     return {model._meta.label: builder for model, builder in builders.items()}

@@ -17,6 +17,12 @@ from django.db import transaction
 _bulk_history: list[Callable] = []
 # (company_id, invoice ids, source) once the transaction that changed those invoices has committed.
 _invoices_changed: list[Callable] = []
+# (company_id, kind, alegra ids) once a transaction that changed catalogue entries ("contact",
+# "item") has committed: what higher layers derived from them is stale.
+_catalogue_changed: list[Callable] = []
+# (company_id, invoice ids of a list page) → {invoice id: [badge, …]}; a badge is a dict with
+# "label", "title", "url" and "tone". One query per registered function, whatever the page size.
+_list_badges: list[Callable] = []
 
 
 def on_bulk_history(function: Callable) -> None:
@@ -27,6 +33,16 @@ def on_bulk_history(function: Callable) -> None:
 def on_invoices_changed(function: Callable) -> None:
     if function not in _invoices_changed:
         _invoices_changed.append(function)
+
+
+def on_catalogue_changed(function: Callable) -> None:
+    if function not in _catalogue_changed:
+        _catalogue_changed.append(function)
+
+
+def on_list_badges(function: Callable) -> None:
+    if function not in _list_badges:
+        _list_badges.append(function)
 
 
 def bulk_history_written(model, instances: Iterable) -> None:
@@ -45,3 +61,26 @@ def invoices_changed(*, company_id: int, invoice_ids: Iterable[int], source: str
             function(company_id=company_id, invoice_ids=ids, source=source)
 
     transaction.on_commit(tell)
+
+
+def catalogue_changed(*, company_id: int, kind: str, alegra_ids: Iterable[str]) -> None:
+    ids = sorted(set(alegra_ids))
+    if not ids or not _catalogue_changed:
+        return
+
+    def tell() -> None:
+        for function in _catalogue_changed:
+            function(company_id=company_id, kind=kind, alegra_ids=ids)
+
+    transaction.on_commit(tell)
+
+
+def list_badges(*, company_id: int, invoice_ids: list[int]) -> dict[int, list[dict]]:
+    """What the layers above have to say about each invoice of a list page."""
+    badges: dict[int, list[dict]] = {}
+    if not invoice_ids:
+        return badges
+    for function in _list_badges:
+        for invoice_id, found in function(company_id=company_id, invoice_ids=invoice_ids).items():
+            badges.setdefault(invoice_id, []).extend(found)
+    return badges

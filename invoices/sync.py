@@ -307,7 +307,7 @@ def sync_recent(*, company: Company, days: int | None = None, client: AlegraClie
 
 def _store_catalogue(model, company: Company, documents: Iterable[dict], columns, *,
                      reason: str = "", user=None) -> int:
-    changed = 0
+    changed = []
     for document in documents:
         if not isinstance(document, dict) or document.get("id") in (None, ""):
             continue
@@ -326,8 +326,10 @@ def _store_catalogue(model, company: Company, documents: Iterable[dict], columns
         if user is not None:
             row._history_user = user
         row.save()
-        changed += 1
-    return changed
+        changed.append(key)
+    if model in (Contact, Item):
+        hooks.catalogue_changed(company_id=company.pk, kind=model._meta.model_name, alegra_ids=changed)
+    return len(changed)
 
 
 def catalogues_sync(*, company: Company, client: AlegraClient | None = None) -> dict[str, int]:

@@ -8,7 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from portal.access import EDIT_ROLES, MANAGE_ROLES, get_membership, remember_company
 
-from . import presenters, queries
+from . import hooks, presenters, queries
 from .forms import InvoiceFilterForm
 from .models import Invoice, SyncRun
 from .tasks import sync_company
@@ -23,6 +23,10 @@ def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
     form = InvoiceFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     page = queries.invoice_page(company, data)
+    # What the layers above say of these invoices (open findings…): one query each, whatever the page.
+    badges = hooks.list_badges(company_id=company.pk, invoice_ids=[row.pk for row in page.rows])
+    for row in page.rows:
+        row.badges = badges.get(row.pk, [])
     params = request.GET.copy()
     params.pop("after", None)
     context = {

@@ -156,10 +156,14 @@ INSTALLED_APPS = [
     "portal",
     "invoices",
     "approvals",
+    "findings",
     "audit",
     "alegra_sandbox",
     "operations",
 ]
+
+# Reasons are coded events with their parameters (portal.events): no length fits them all.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 MIDDLEWARE = [
     # First, so its request id and timing cover everything below (redirects included).
@@ -394,6 +398,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SYNC_RECENT_DAYS = env_int("SYNC_RECENT_DAYS", 45, minimum=1)
 SYNC_RECENT_EVERY_MINUTES = env_int("SYNC_RECENT_EVERY_MINUTES", 15, minimum=1)
 SYNC_FULL_EVERY_HOURS = env_int("SYNC_FULL_EVERY_HOURS", 24, minimum=1)
+# Scan the invoices a sync, webhook or push changed, as soon as the change commits.
+FINDINGS_SCAN_ON_CHANGE = env_bool("FINDINGS_SCAN_ON_CHANGE", True)
+FINDINGS_NIGHTLY_HOUR = env_int("FINDINGS_NIGHTLY_HOUR", 2, minimum=0)
+if FINDINGS_NIGHTLY_HOUR > 23:
+    raise ImproperlyConfigured(f"FINDINGS_NIGHTLY_HOUR must be an hour from 0 to 23, got {FINDINGS_NIGHTLY_HOUR}")
 
 # --- Audit ---------------------------------------------------------------
 # Signed heads of the chains are appended here: keep it outside the database's reach
@@ -475,4 +484,6 @@ CELERY_BEAT_SCHEDULE = {
     "ensure-webhooks": {"task": "invoices.tasks.ensure_webhooks_all", "schedule": 3600},
     # The scheduler's pulse: /ready/ reads when it last ran (through a default-queue worker).
     "heartbeat": {"task": "operations.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS},
+    "scan-anomalies": {"task": "findings.tasks.scan_all",
+                       "schedule": crontab(hour=FINDINGS_NIGHTLY_HOUR, minute=45)},
 }

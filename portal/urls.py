@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("invoices.urls")),
     path("", include("approvals.urls")),
+    path("", include("findings.urls")),
     path("", include("audit.urls")),
     path("", include("operations.urls")),
     path("admin/", admin.site.urls),

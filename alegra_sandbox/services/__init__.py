@@ -13,7 +13,8 @@ from .invoices import (
     invoice_create, invoice_delete, invoice_email, invoice_get, invoice_list, invoice_open,
     invoice_pay, invoice_stamp, invoice_update, invoice_void,
 )
-from .seed import SeedError, SeedSummary, account_reset, base_catalogue_create, seed
+from .common import base_catalogue_create
+from .seed import SeedError, SeedSummary, account_reset, seed
 from .webhooks import (
     subscription_create, subscription_delete, subscription_get, subscription_list,
     subscription_update,

@@ -9,6 +9,7 @@ from django.db.models import F
 
 from ..errors import Code, bad_request, not_found
 from ..models import CatalogueKind, SandboxAccount, SandboxCatalogueEntry
+from .common import base_catalogue_create
 
 SEQUENCES = {"invoice": "invoice_seq", "contact": "contact_seq",
              "credit_note": "credit_note_seq", "payment": "payment_seq"}
@@ -35,8 +36,6 @@ def account_create(
         rate_limit_window_seconds=rate_limit_window_seconds,
     )
     if with_catalogue:
-        from .seed import base_catalogue_create
-
         base_catalogue_create(account)
     return account
 

@@ -16,7 +16,8 @@ from ..errors import Code, bad_request, not_found
 from ..models import CatalogueKind, SandboxAccount, SandboxCreditNote, SandboxInvoice
 from ..validation import parse_date, parse_id, parse_number, parse_page, parse_text, require_object
 from .accounts import catalogue_reference, next_ids
-from .invoices import clean_lines, local_now
+from .common import local_now
+from .invoices import clean_lines
 
 CREDIT_NOTE_TYPES = {
     "PARTIALL_DEVOLUTION",  # sic, as Alegra spells it

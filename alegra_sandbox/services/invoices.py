@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from .. import arithmetic as ar
 from .. import delivery
@@ -28,6 +27,7 @@ from ..validation import (
     parse_quantity, parse_text, require_object, wants_metadata,
 )
 from .accounts import catalogue_documents, catalogue_reference, next_ids
+from .common import DEFAULT_TERMS, local_now
 
 STATUSES = {"draft", "open", "closed", "void"}
 PAYMENT_FORMS = {"CASH", "CREDIT"}
@@ -39,16 +39,6 @@ LEGAL_STATUSES = {
     "STAMPED_AND_WAITING_RESPONSE",
     "STAMPED_AND_REJECTED",
 }
-DEFAULT_TERMS = (
-    "Esta factura se asimila en todos sus efectos a una letra de cambio de conformidad con el "
-    "Art. 774 del código de comercio."
-)
-
-
-def local_now() -> dt.datetime:
-    return timezone.localtime()
-
-
 # --- reading -----------------------------------------------------------------------------
 
 

@@ -120,6 +120,7 @@ class CreditLineForm(forms.Form):
 
 class ContactForm(forms.Form):
     base_hash = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    identification = forms.CharField(label=_("Identification (NIT or cédula)"), required=False, max_length=100)
     email = forms.CharField(label=_("E-mail"), required=False, max_length=254)
     phonePrimary = forms.CharField(label=_("Phone"), required=False, max_length=100)
     phoneSecondary = forms.CharField(label=_("Second phone"), required=False, max_length=100)

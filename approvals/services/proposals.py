@@ -33,6 +33,7 @@ MAX_AMOUNT = Decimal("1e15")
 MAX_REFERENCE = rules.MAX_TEXT
 MAX_CITY = 100
 PHONE = re.compile(r"^[0-9+()\-. ]{0,30}$")
+IDENTIFICATION = re.compile(r"^[0-9A-Za-z.\- ]{0,30}$")
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def _update_extras(company, base: Mapping, proposed: Mapping) -> list[RuleViolat
 
 
 CONTACT_LABELS = {
-    "email": gettext_lazy("E-mail"), "phonePrimary": gettext_lazy("Phone"),
+    "identification": gettext_lazy("Identification"), "email": gettext_lazy("E-mail"), "phonePrimary": gettext_lazy("Phone"),
     "phoneSecondary": gettext_lazy("Second phone"), "mobile": gettext_lazy("Mobile"),
     "address.address": gettext_lazy("Address"), "address.city": gettext_lazy("City"),
 }
@@ -191,6 +192,12 @@ def contact_violations(base: Mapping, proposed: Mapping) -> list[RuleViolation]:
         except ValidationError:
             found.append(RuleViolation("email", "invalid_email", _(
                 "The e-mail “%(value)s” is not a valid address.") % {"value": email[:80]}))
+    identification = contacts.text_at(proposed, "identification")
+    if identification != contacts.text_at(base, "identification") and not (
+            identification.strip() and IDENTIFICATION.match(identification)):
+        found.append(RuleViolation("identification", "invalid_identification", _(
+            "“%(value)s” is not an identification: use the NIT or cédula, letters, digits, dots and "
+            "hyphens only, at most 30 characters.") % {"value": identification[:40]}))
     for name in ("phonePrimary", "phoneSecondary", "mobile"):
         value = contacts.text_at(proposed, name)
         if not PHONE.match(value):

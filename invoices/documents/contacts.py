@@ -12,9 +12,10 @@ from typing import Any
 from .references import reference_id
 
 # What an accountant may change, in the order screens show it.
-EDITABLE_PATHS = ("email", "phonePrimary", "phoneSecondary", "mobile", "address.address", "address.city")
+EDITABLE_PATHS = ("identification", "email", "phonePrimary", "phoneSecondary", "mobile", "address.address",
+                  "address.city")
 # What the audit trail names when a mirrored contact changes.
-WATCHED_PATHS = ("name", "identification", *EDITABLE_PATHS)
+WATCHED_PATHS = ("name", *EDITABLE_PATHS)
 READ_ONLY = frozenset({"id", "status", "internalContacts"})
 # Sent back as bare ids.
 REFERENCES = frozenset({"seller", "priceList", "term"})

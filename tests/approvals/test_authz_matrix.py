@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from approvals.models import AutoApprovalRule, RoutingPolicy
 from approvals.services import requests as request_services
 from approvals.services.submission import request_submitted
+from findings.models import Finding
 from invoices.models import SyncRun
 from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
 from tests.factories import make_user
@@ -36,7 +37,7 @@ EXEMPT_PREFIXES = {
 @dataclass(frozen=True)
 class Row:
     target: str  # what the URL's kwargs point at: none, company, invoice, request, policy, rule, webhook,
-    # export (an audit export format), version (one version of the invoice)
+    # export (an audit export format), version (one version of the invoice), finding
     method: str
     statuses: tuple  # one per visitor, in VISITORS order
     data: dict = field(default_factory=dict)
@@ -107,6 +108,16 @@ MATRIX: dict[str, Row] = {
     # beats in this world, so not ready); metrics exist only with a METRICS_TOKEN (tests/operations)
     "operations:ready": row("none", "GET", 503, 503, 503, 503, 503),
     "operations:metrics": row("none", "GET", 404, 404, 404, 404, 404),
+    # findings: accountants and managers work on them; approvers read (the evidence explains the
+    # corrections they decide on); only accountants draft corrections
+    "findings:review": row("company", "GET", *MEMBERS_READ),
+    "findings:scan_start": row("company", "POST", "login", 302, 403, 302, 404),
+    "findings:finding_detail": row("finding", "GET", *MEMBERS_READ),
+    "findings:finding_dismiss": row("finding", "POST", "login", 302, 403, 302, 404, data={"reason": "Precio pactado"}),
+    "findings:finding_correct": row("finding", "POST", "login", 302, 403, 403, 404),
+    "findings:invoice_findings": row("invoice", "GET", *MEMBERS_READ, htmx=True),
+    "findings:month_end": row("company", "GET", *MEMBERS_READ),
+    "findings:month_end_export": row("company", "GET", *MEMBERS_READ),
 }
 
 
@@ -155,6 +166,11 @@ def world(company, other_company):
         "company": company, "invoice": invoice, "request": change_request, "people": people,
         "policy": RoutingPolicy.objects.create(company=company, name="Una"),
         "rule": AutoApprovalRule.objects.create(company=company, name="Notas", kind="notes_only"),
+        "finding": Finding.objects.create(
+            company=company, invoice=invoice, line=0, kind="price", cause="slip", fingerprint="f",
+            invoice_date=invoice.date, severity="high", rank=3, confidence="0.95",
+            evidence={"price": "400", "reference": "40", "basis": "client", "n": 4, "ratio": "10"},
+            suggestion={"type": "update", "changes": [{"line": 0, "field": "price", "from": "400", "to": "40"}]}),
     }
 
 

@@ -19,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--invoices", type=int, default=300)
         parser.add_argument("--reset", action="store_true", help="wipe the account's data first")
         parser.add_argument("--precision", type=int, choices=[0, 2], default=None)
+        parser.add_argument("--profile", choices=["demo", "year"], default="demo",
+                            help="demo: varied invoices over 18 months; year: a year of trade with client "
+                                 "habits, hard negatives and labelled mistakes of every kind")
 
     def handle(self, *args, **options):
         if options["invoices"] < 0:
@@ -38,7 +41,8 @@ class Command(BaseCommand):
 
         try:
             summary = seed(account, seed=options["seed"], invoices=options["invoices"],
-                           reset=options["reset"], precision=options["precision"], progress=progress)
+                           reset=options["reset"], precision=options["precision"], progress=progress,
+                           profile=options["profile"])
         except SeedError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(

@@ -13,9 +13,11 @@ from portal.services import company_create, company_from_environment, membership
 
 DEMO_PASSWORD = "enmienda-demo-2026"
 DEMO_COMPANIES = [
-    # (name, api e-mail, token, precision, seed, invoices)
-    ("Ferretería Andina S.A.S.", "api@ferreteria-andina.test", "demo-token-andina", 2, 42, 300),
-    ("Café de la Sierra Ltda", "api@cafe-sierra.test", "demo-token-sierra", 0, 7, 120),
+    # (name, api e-mail, token, precision, seed, invoices, seed profile)
+    # The first company has a year of trade with labelled mistakes: its Review page fills up
+    # as the first sync mirrors it (each page of invoices is scanned as it lands).
+    ("Ferretería Andina S.A.S.", "api@ferreteria-andina.test", "demo-token-andina", 2, 42, 600, "year"),
+    ("Café de la Sierra Ltda", "api@cafe-sierra.test", "demo-token-sierra", 0, 7, 120, "demo"),
 ]
 DEMO_USERS = [
     # (username, first name, role in the first company, role in the second or None)
@@ -40,11 +42,12 @@ class Command(BaseCommand):
             self.stdout.write(f"company '{own.name}' configured from ALEGRA_BASE_URL/ALEGRA_EMAIL/ALEGRA_TOKEN")
         base_url = settings.PORTAL_BASE_URL.rstrip("/") + "/sandbox/api/v1"
         companies = []
-        for name, email, token, precision, seed, count in DEMO_COMPANIES:
+        for name, email, token, precision, seed, count, profile in DEMO_COMPANIES:
             company = Company.objects.filter(api_email=email).first()
             if company is None:
                 call_command("sandbox_seed", email=email, token=token, name=name, seed=seed,
-                             invoices=count, precision=precision, reset=True, stdout=self.stdout)
+                             invoices=count, precision=precision, reset=True, profile=profile,
+                             stdout=self.stdout)
                 company = company_create(name=name, base_url=base_url, api_email=email, token=token,
                                          decimal_precision=precision)
             companies.append(company)

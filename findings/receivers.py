@@ -1,0 +1,58 @@
+"""What findings does when the mirror speaks (registered in FindingsConfig.ready)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .models import OPEN_STATES, Finding
+
+SEVERITY_BY_RANK = {3: "high", 2: "medium", 1: "low"}
+BATCH = 500
+
+
+def invoices_changed(*, company_id: int, invoice_ids: list[int], source: str) -> None:
+    """Called once the change has committed: scan those invoices in the worker."""
+    if not settings.FINDINGS_SCAN_ON_CHANGE:
+        return
+    from .tasks import scan_changed
+
+    scan_changed.delay(company_id, list(invoice_ids))
+
+
+def catalogue_changed(*, company_id: int, kind: str, alegra_ids: list[str]) -> None:
+    """A contact's terms or identification, an item's prices or taxes: the facts of the invoices
+    built from them are stale. Scan those invoices again, a batch at a time."""
+    if not settings.FINDINGS_SCAN_ON_CHANGE:
+        return
+    from invoices.models import Invoice, InvoiceLine
+
+    from .tasks import scan_changed
+
+    if kind == "contact":
+        ids = Invoice.objects.filter(company_id=company_id, client_alegra_id__in=alegra_ids).values_list("id", flat=True)
+    elif kind == "item":
+        ids = (InvoiceLine.objects.filter(company_id=company_id, item_alegra_id__in=alegra_ids)
+               .values_list("invoice_id", flat=True).distinct())
+    else:
+        return
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), BATCH):
+        scan_changed.delay(company_id, ids[start:start + BATCH])
+
+
+def list_badges(*, company_id: int, invoice_ids: list[int]) -> dict[int, list[dict]]:
+    """One badge per invoice of the page with open findings: how many, the worst severity."""
+    rows = (Finding.objects.filter(company_id=company_id, invoice_id__in=invoice_ids, state__in=OPEN_STATES)
+            .values("invoice_id").annotate(n=Count("id"), worst=Max("rank")))
+    badges = {}
+    for row in rows:
+        url = reverse("findings:invoice_findings", kwargs={"company_id": company_id, "pk": row["invoice_id"]})
+        badges[row["invoice_id"]] = [{
+            "label": ngettext("%(n)s finding", "%(n)s findings", row["n"]) % {"n": row["n"]},
+            "title": _("Open findings on this invoice"), "url": url,
+            "tone": SEVERITY_BY_RANK.get(row["worst"], "low")}]
+    return badges

@@ -1,0 +1,106 @@
+"""From detector drafts to stored findings: create, update, reopen, resolve — each through a
+history row that says why, so the trail and the audit log can tell what happened."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from invoices import hooks
+
+from .detectors.base import Draft
+from .facts import InvoiceRow
+from .models import OPEN_STATES, Finding
+from portal import events
+
+RANKS = {"high": 3, "medium": 2, "low": 1}
+CONFIDENCE = Decimal("0.001")
+COMPARED = ("cause", "severity", "rank", "confidence", "impact", "evidence", "suggestion", "item_alegra_id",
+            "client_alegra_id", "client_name", "invoice_date", "line")
+# Why a finding's version was written (portal.events); the audit recorder reads the code.
+CREATED, UPDATED, REOPENED = (events.reason("finding.created"), events.reason("finding.updated"),
+                              events.reason("finding.reopened"))
+RESOLVED = {why: events.reason("finding.resolved", why=why) for why in ("fixed", "void", "deleted")}
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    reopened: int = 0
+    resolved: int = 0
+
+
+def fingerprint(company_id: int, invoice_id: int, kind: str, line: int | None) -> str:
+    return hashlib.sha1(f"{company_id}:{invoice_id}:{kind}:{'-' if line is None else line}".encode()).hexdigest()
+
+
+def _values(company_id: int, invoice: InvoiceRow, draft: Draft) -> dict:
+    return {
+        "company_id": company_id, "invoice_id": invoice.invoice_id, "line": draft.line, "kind": draft.kind,
+        "cause": draft.cause, "fingerprint": fingerprint(company_id, invoice.invoice_id, draft.kind, draft.line),
+        "client_alegra_id": invoice.client, "client_name": invoice.client_name, "item_alegra_id": draft.item,
+        "invoice_date": invoice.date, "severity": draft.severity, "rank": RANKS[draft.severity],
+        "confidence": draft.confidence.quantize(CONFIDENCE), "impact": draft.impact,
+        "evidence": draft.evidence, "suggestion": draft.suggestion,
+    }
+
+
+
+
+def _differs(finding: Finding, values: Mapping) -> bool:
+    return any(getattr(finding, name) != values[name] for name in COMPARED)
+
+
+def _save(finding: Finding, reason: str) -> None:
+    finding._change_reason = reason
+    finding.save()
+
+
+def reconcile(company_id: int, drafts: Iterable[tuple[InvoiceRow, Draft]], *, invoice_ids: set[int] | None,
+              gone: Mapping[int, str]) -> Outcome:
+    """Make the stored findings of `invoice_ids` (None: the whole company) match `drafts`.
+
+    `gone` names invoices that can no longer be flagged and why ("void", "deleted").
+    Dismissed findings stay dismissed while the problem lasts: the dismissal is the answer.
+    """
+    existing = Finding.objects.filter(company_id=company_id)
+    if invoice_ids is not None:
+        existing = existing.filter(invoice_id__in=list(invoice_ids))
+    by_print = {finding.fingerprint: finding for finding in existing}
+    outcome, new, seen = Outcome(), [], set()
+    now = timezone.now()
+    for invoice, draft in drafts:
+        values = _values(company_id, invoice, draft)
+        seen.add(values["fingerprint"])
+        finding = by_print.get(values["fingerprint"])
+        if finding is None:
+            new.append(Finding(**values))
+        elif finding.state == Finding.State.RESOLVED:
+            for name in COMPARED:
+                setattr(finding, name, values[name])
+            finding.state, finding.resolved_at = Finding.State.OPEN, None
+            _save(finding, REOPENED)
+            outcome.reopened += 1
+        elif finding.state in OPEN_STATES and _differs(finding, values):
+            for name in COMPARED:
+                setattr(finding, name, values[name])
+            _save(finding, UPDATED)
+            outcome.updated += 1
+    for finding in by_print.values():
+        if finding.fingerprint in seen or finding.state not in OPEN_STATES:
+            continue
+        finding.state, finding.resolved_at = Finding.State.RESOLVED, now
+        _save(finding, RESOLVED[gone.get(finding.invoice_id, "fixed")])
+        outcome.resolved += 1
+    if new:
+        created = bulk_create_with_history(new, Finding, batch_size=1000, default_change_reason=CREATED)
+        # Bulk writes send no history signal: the audit hears of them through the mirror's hook.
+        hooks.bulk_history_written(Finding, created)
+        outcome.created = len(created)
+    return outcome

@@ -1,0 +1,128 @@
+"""Everything findings needs of approvals, in one module: a correction is a draft change request
+made through approvals' own service (nothing reaches Alegra without approval), and the month-end
+review reads requests. Only `request_save_draft`, its refusal and the ChangeRequest model are used.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals.models import ChangeRequest
+from approvals.errors import ApprovalError as RequestRefused
+from approvals.services.requests import request_save_draft
+from invoices import editable
+from invoices.models import Contact, Invoice, Item, Tax
+from invoices.mirror import money_or_zero
+from invoices.rules import RuleViolation
+
+from .models import OPEN_STATES, Finding
+from .presenters import explanation, suggestion_text
+from portal import events
+
+__all__ = ["ChangeRequest", "NeedsInput", "RequestRefused", "correction_create", "edit_url_name"]
+MAX_REASON = 2000
+MAX_CAUSE = 500
+
+
+class NeedsInput(Exception):
+    """The fix needs a value only a person knows (a client's NIT): open the screen, draft nothing."""
+
+
+def edit_url_name(kind: str) -> str:
+    return "approvals:invoice_contact_edit" if kind == ChangeRequest.Kind.CONTACT else "approvals:invoice_edit"
+
+
+def reason_for(finding: Finding, country: str) -> str:
+    text = _("From finding #%(number)s: %(explanation)s Suggested: %(suggestion)s") % {
+        "number": finding.pk, "explanation": explanation(finding, country),
+        "suggestion": suggestion_text(finding, country)}
+    return text[:MAX_REASON]
+
+
+def _tax_entries(invoice: Invoice, item_id: str, percentage: Decimal) -> list[dict]:
+    """The tax entries worth `percentage`: the item's own catalogue taxes first, else a catalogue tax."""
+    item = Item.objects.filter(company_id=invoice.company_id, alegra_id=item_id, is_deleted=False).first()
+    taxes = [t for t in ((item.document or {}).get("tax") or []) if isinstance(t, Mapping)] if item else []
+    if taxes and sum((money_or_zero(t.get("percentage")) for t in taxes), Decimal(0)) == percentage:
+        return [copy.deepcopy(dict(t)) for t in taxes]
+    found = (Tax.objects.filter(company_id=invoice.company_id, is_deleted=False, percentage=percentage)
+             .order_by("-tax_type", "alegra_id").first())
+    if found is None:
+        raise RequestRefused.of([_violation(_("No tax of %(rate)s %% is in the company's catalogue.")
+                                         % {"rate": percentage})])
+    return [copy.deepcopy(found.document)]
+
+
+def _violation(message: str) -> RuleViolation:
+    return RuleViolation("", "not_correctable", message)
+
+
+def _updated(invoice: Invoice, changes: list[dict]) -> dict:
+    document = copy.deepcopy(invoice.document)
+    items = document.get("items") or []
+    for change in changes:
+        if change["field"] == "dueDate":
+            document["dueDate"] = change["to"]
+            continue
+        line = items[change["line"]]
+        if change["field"] == "tax":
+            line["tax"] = _tax_entries(invoice, str(line.get("id")), Decimal(change["to"]))
+        else:
+            line[change["field"]] = change["to"]
+        line.pop("total", None)
+    return document
+
+
+def _credit_note(invoice: Invoice, suggestion: dict, cause: str) -> dict:
+    returned = [editable.ReturnedLine(index=row["line"], quantity=Decimal(row["quantity"]),
+                                      price=Decimal(row["price"])) for row in suggestion["lines"]]
+    return editable.credit_note_body(invoice.document, returned, suggestion.get("note_type") or "OTHER",
+                                     cause[:MAX_CAUSE], timezone.localdate().isoformat())
+
+
+def proposal(finding: Finding, reason: str) -> tuple[str, dict]:
+    """(kind of change request, proposed document) for the finding's suggested fix."""
+    suggestion = finding.suggestion or {}
+    kind = suggestion.get("type")
+    invoice = finding.invoice
+    if kind == "update":
+        return ChangeRequest.Kind.UPDATE, _updated(invoice, suggestion.get("changes") or [])
+    if kind == "credit_note":
+        return ChangeRequest.Kind.CREDIT_NOTE, _credit_note(invoice, suggestion, reason)
+    if kind == "contact":
+        contact = Contact.objects.filter(company_id=invoice.company_id, alegra_id=invoice.client_alegra_id,
+                                         is_deleted=False).first()
+        value = (suggestion.get("to") or "").strip()
+        if contact is None or not value:
+            raise NeedsInput
+        return ChangeRequest.Kind.CONTACT, {**copy.deepcopy(contact.document), "identification": value}
+    raise RequestRefused.of([_violation(_("This finding has no change the portal can make."))])
+
+
+@transaction.atomic
+def correction_create(*, finding: Finding, user) -> ChangeRequest:
+    """A draft change request applying the finding's fix, with a reason written from its evidence.
+
+    The accountant reviews the draft on the edit screen and submits it through approval. The
+    finding is confirmed and points at the request; it resolves itself once Alegra has the fix.
+    """
+    finding = Finding.objects.select_for_update().select_related("invoice", "company").get(pk=finding.pk)
+    if finding.state not in OPEN_STATES or finding.correction_id is not None:
+        raise RequestRefused.of([_violation(_("This finding is %(state)s: a correction was already made from it, "
+                                           "or it is closed.") % {"state": finding.get_state_display()})])
+    reason = reason_for(finding, finding.company.country)
+    kind, proposed = proposal(finding, reason)
+    change_request = request_save_draft(invoice=finding.invoice, user=user, proposed=proposed, reason=reason,
+                                        kind=kind)
+    finding.state, finding.correction = Finding.State.CONFIRMED, change_request
+    finding._change_reason = events.reason("finding.correction", request=change_request.pk)
+    finding._history_user = user
+    finding.save()
+    return change_request
+

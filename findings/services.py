@@ -1,0 +1,72 @@
+"""Every write of findings: scans, dismissals, corrections. Keyword-only, atomic."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import Company, Membership, Role
+
+from . import incremental, scan
+from .models import OPEN_STATES, Finding
+from portal import events
+
+log = logging.getLogger(__name__)
+MAX_REASON = 2000
+DISMISS_ROLES = {Role.ACCOUNTANT, Role.MANAGER}
+
+
+class FindingRefused(Exception):
+    """A write refused by a rule; the message is in the user's language."""
+
+
+def scan_invoices(*, company_id: int, invoice_ids: list[int]) -> str:
+    if not Company.objects.filter(pk=company_id).exists():
+        return "no company"
+    result = incremental.scan_changed(company_id=company_id, invoice_ids=invoice_ids)
+    return _summary(result)
+
+
+def scan_company(*, company_id: int) -> str:
+    if not Company.objects.filter(pk=company_id).exists():
+        return "no company"
+    result = scan.scan_full(company_id=company_id)
+    log.info("anomaly scan of company %s: %s", company_id, _summary(result))
+    return _summary(result)
+
+
+def _summary(result: scan.ScanResult) -> str:
+    o = result.outcome
+    return (f"{result.invoices} invoices judged, {o.created} new, {o.updated} updated, {o.reopened} reopened, "
+            f"{o.resolved} resolved in {result.seconds:.2f} s")
+
+
+def _member(user, company_id: int, roles) -> bool:
+    return bool(user is not None and user.is_active and Membership.objects.filter(
+        user=user, company_id=company_id, role__in=list(roles)).exists())
+
+
+@transaction.atomic
+def finding_dismiss(*, finding: Finding, user, reason: str) -> Finding:
+    """Dismissed with a reason, kept for learning; the finding stays dismissed while it lasts."""
+    reason = (reason or "").strip()
+    if not _member(user, finding.company_id, DISMISS_ROLES):
+        raise FindingRefused(_("Only the company's accountants and managers can dismiss findings."))
+    if not reason:
+        raise FindingRefused(_("Say why the finding is dismissed: a reason is required."))
+    if len(reason) > MAX_REASON:
+        raise FindingRefused(_("The reason can have at most %(max)s characters (it has %(length)s).")
+                             % {"max": MAX_REASON, "length": len(reason)})
+    finding = Finding.objects.select_for_update().get(pk=finding.pk)
+    if finding.state not in OPEN_STATES:
+        raise FindingRefused(_("This finding is %(state)s: only an open finding can be dismissed.")
+                             % {"state": finding.get_state_display()})
+    finding.state, finding.dismissed_by, finding.dismissed_at = Finding.State.DISMISSED, user, timezone.now()
+    finding.dismiss_reason = reason
+    finding._change_reason = events.reason("finding.dismissed", reason=reason)
+    finding._history_user = user
+    finding.save()
+    return finding

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "findings"
+
+urlpatterns = [
+    path("c/<int:company_id>/review/", views.review, name="review"),
+    path("c/<int:company_id>/review/scan/", views.scan_start, name="scan_start"),
+    path("c/<int:company_id>/findings/<int:pk>/", views.finding_detail, name="finding_detail"),
+    path("c/<int:company_id>/findings/<int:pk>/dismiss/", views.finding_dismiss, name="finding_dismiss"),
+    path("c/<int:company_id>/findings/<int:pk>/correct/", views.finding_correct, name="finding_correct"),
+    path("c/<int:company_id>/invoices/<int:pk>/findings/", views.invoice_findings, name="invoice_findings"),
+    path("c/<int:company_id>/month-end/", views.month_end, name="month_end"),
+    path("c/<int:company_id>/month-end/export.csv", views.month_end_export, name="month_end_export"),
+]

@@ -1,0 +1,184 @@
+"""Review (Revisión), a finding, the invoice page's findings panel, and the month-end review.
+
+Thin views: access, validation, one service or query, a template (a partial for htmx).
+Accountants and managers work here; approvers read (the findings explain the corrections they
+decide on); outsiders get 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from invoices.models import Invoice
+from portal.access import get_membership, remember_company
+from portal.models import Role
+
+from . import month_end as closing
+from . import presenters, queries, services, tasks
+from .forms import DismissForm, MonthForm, ReviewFilterForm
+from .models import Finding
+from .requests import NeedsInput, RequestRefused, correction_create, edit_url_name, reason_for
+
+WORK_ROLES = {Role.ACCOUNTANT, Role.MANAGER}
+CORRECT_ROLES = {Role.ACCOUNTANT}
+
+
+def _finding_for(request: HttpRequest, company_id: int, pk: int, roles=None):
+    membership = get_membership(request, company_id, roles) if roles else get_membership(request, company_id)
+    finding = (Finding.objects.filter(pk=pk, company_id=company_id).select_related("invoice", "company",
+                                                                                     "dismissed_by").first())
+    if finding is None:
+        raise Http404("No such finding")
+    return finding, membership
+
+
+def _rows(findings, membership) -> list[dict]:
+    country = membership.company.country
+    return [{"finding": f, "explanation": presenters.explanation(f, country),
+             "suggestion": presenters.suggestion_text(f, country),
+             "can_correct": membership.role == Role.ACCOUNTANT and presenters.can_correct(f),
+             "can_dismiss": membership.role in WORK_ROLES and f.is_open} for f in findings]
+
+
+@login_required
+@require_GET
+def review(request: HttpRequest, company_id: int) -> HttpResponse:
+    membership = get_membership(request, company_id)
+    remember_company(request, company_id)
+    form = ReviewFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    page = queries.review_page(company_id, data)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"company": membership.company, "membership": membership, "form": form, "page": page,
+               "rows": _rows(page.rows, membership), "base_query": params.urlencode(),
+               "can_scan": membership.role in WORK_ROLES, "dismiss_form": DismissForm()}
+    template = "findings/review.html#table" if request.htmx and not request.htmx.boosted else "findings/review.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def finding_detail(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    finding, membership = _finding_for(request, company_id, pk)
+    versions = list(finding.history.select_related("history_user").order_by("-history_date", "-history_id")[:50])
+    context = {"company": membership.company, "membership": membership, "finding": finding,
+               "row": _rows([finding], membership)[0], "versions": versions, "dismiss_form": DismissForm()}
+    return render(request, "findings/finding.html", context)
+
+
+@login_required
+@require_GET
+def invoice_findings(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    """The invoice page's panel (htmx), or a page of its own without JavaScript."""
+    membership = get_membership(request, company_id)
+    invoice = Invoice.objects.filter(pk=pk, company_id=company_id).only("id", "number", "alegra_id").first()
+    if invoice is None:
+        raise Http404("No such invoice")
+    findings = queries.invoice_findings(company_id, pk)
+    context = {"company": membership.company, "membership": membership, "invoice": invoice,
+               "rows": _rows(findings, membership), "dismiss_form": DismissForm()}
+    template = "findings/invoice_panel.html#panel" if request.htmx else "findings/invoice_panel.html"
+    return render(request, template, context)
+
+
+def _back(request: HttpRequest, finding: Finding) -> str:
+    wanted = request.POST.get("next") or ""
+    if wanted.startswith("/") and not wanted.startswith("//"):
+        return wanted
+    return reverse("findings:finding_detail", kwargs={"company_id": finding.company_id, "pk": finding.pk})
+
+
+@login_required
+@require_POST
+def finding_dismiss(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    finding, membership = _finding_for(request, company_id, pk, WORK_ROLES)
+    form = DismissForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.FindingRefused(_("Say why the finding is dismissed: a reason is required."))
+        finding = services.finding_dismiss(finding=finding, user=request.user, reason=form.cleaned_data["reason"])
+    except services.FindingRefused as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=400)
+        messages.error(request, str(exc))
+        return redirect(_back(request, finding))
+    if request.htmx:
+        return render(request, "findings/review.html#row", {"row": _rows([finding], membership)[0],
+                                                             "company": membership.company,
+                                                             "dismiss_form": DismissForm()})
+    messages.success(request, _("Finding #%(number)s dismissed.") % {"number": finding.pk})
+    return redirect(_back(request, finding))
+
+
+@login_required
+@require_POST
+def finding_correct(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    """Create correction: a draft with the fix applied, then the edit screen to review and submit it."""
+    finding, membership = _finding_for(request, company_id, pk, CORRECT_ROLES)
+    try:
+        change_request = correction_create(finding=finding, user=request.user)
+    except NeedsInput:
+        messages.info(request, _("Type the client's NIT or cédula, then submit. Reason to give: %(reason)s")
+                      % {"reason": reason_for(finding, membership.company.country)})
+        return redirect("approvals:invoice_contact_edit", company_id=company_id, pk=finding.invoice_id)
+    except RequestRefused as exc:
+        messages.error(request, " ".join(v.message for v in exc.violations))
+        return redirect(_back(request, finding))
+    messages.success(request, _("Draft #%(number)s created from the finding: review it and submit it for "
+                                "approval.") % {"number": change_request.pk})
+    return redirect(edit_url_name(change_request.kind), company_id=company_id, pk=finding.invoice_id)
+
+
+@login_required
+@require_POST
+def scan_start(request: HttpRequest, company_id: int) -> HttpResponse:
+    get_membership(request, company_id, WORK_ROLES)
+    tasks.scan_company.delay(company_id)
+    messages.success(request, _("A full scan of the invoices is queued; findings update as it finishes."))
+    return redirect("findings:review", company_id=company_id)
+
+
+def _month(request: HttpRequest) -> tuple[MonthForm, datetime.date]:
+    form = MonthForm(request.GET or None)
+    chosen = form.cleaned_data.get("month") if form.is_valid() else None
+    if chosen is None:
+        today = timezone.localdate()
+        chosen = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)  # last month
+    return form, chosen
+
+
+@login_required
+@require_GET
+def month_end(request: HttpRequest, company_id: int) -> HttpResponse:
+    membership = get_membership(request, company_id)
+    remember_company(request, company_id)
+    form, month = _month(request)
+    summary = closing.month_end(company_id, month)
+    country = membership.company.country
+    context = {"company": membership.company, "membership": membership, "form": form, "summary": summary,
+               "rows": [{"finding": f, "explanation": presenters.explanation(f, country)} for f in summary.findings],
+               "month_text": month.strftime("%Y-%m")}
+    return render(request, "findings/month_end.html", context)
+
+
+@login_required
+@require_GET
+def month_end_export(request: HttpRequest, company_id: int) -> HttpResponse:
+    membership = get_membership(request, company_id)
+    _form, month = _month(request)
+    summary = closing.month_end(company_id, month)
+    country = membership.company.country
+    response = HttpResponse(closing.as_csv(summary, lambda f: presenters.explanation(f, country)),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="month-end-{month:%Y-%m}.csv"'
+    return response

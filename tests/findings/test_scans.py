@@ -1,0 +1,108 @@
+"""Scans over the mirror: void invoices never flagged, fingerprints update instead of adding twins,
+a finding resolves by itself (and says so), reopens if the problem comes back, and a changed
+contact or item rescans the invoices built on it."""
+
+import pytest
+
+from findings import incremental, scan
+from findings.models import Finding, InvoiceFact
+from invoices import sync
+from portal import events
+from invoices.models import Contact
+from tests.findings.factories import body, contact_doc, history, line, mirror_catalogue, store
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(company):
+    mirror_catalogue(company)
+    history(company, count=6)
+    return company
+
+
+def test_void_invoices_are_never_flagged(world):
+    document = body(1, [line("1", "10", price="276470")], day=50, status="void")
+    void = store(world, document)
+    scan.scan_full(company_id=world.pk)
+    assert not Finding.objects.filter(invoice=void).exists()
+    assert not InvoiceFact.objects.filter(invoice=void).exists()  # nor counted in anyone's history
+
+
+def test_a_rescan_updates_the_same_finding_and_writes_nothing_when_nothing_changed(world):
+    slipped = store(world, body(1, [line("1", "10", price="276470")], day=50))
+    scan.scan_full(company_id=world.pk)
+    finding = Finding.objects.get(invoice=slipped)
+    versions = finding.history.count()
+    scan.scan_full(company_id=world.pk)
+    incremental.scan_changed(company_id=world.pk, invoice_ids=[slipped.pk])
+    assert Finding.objects.filter(invoice=slipped).count() == 1 and finding.history.count() == versions
+    store(world, body(1, [line("1", "20", price="276470")], day=50))  # another quantity: the same finding
+    incremental.scan_changed(company_id=world.pk, invoice_ids=[slipped.pk])
+    again = Finding.objects.get(invoice=slipped)
+    assert again.pk == finding.pk and events.describe(again.history.first().history_change_reason) == "updated by a scan"
+
+
+def test_a_finding_resolves_by_itself_and_reopens_if_the_problem_returns(world):
+    slipped = store(world, body(1, [line("1", "10", price="276470")], day=50))
+    incremental.scan_changed(company_id=world.pk, invoice_ids=[slipped.pk])
+    finding = Finding.objects.get(invoice=slipped)
+    store(world, body(1, [line("1", "10")], day=50))  # the correction reached Alegra and came back
+    incremental.scan_changed(company_id=world.pk, invoice_ids=[slipped.pk])
+    finding.refresh_from_db()
+    assert finding.state == "resolved" and finding.resolved_at is not None
+    assert events.describe(finding.history.first().history_change_reason) == "resolved: the invoice no longer shows the problem"
+    store(world, body(1, [line("1", "10", price="276470")], day=50))
+    incremental.scan_changed(company_id=world.pk, invoice_ids=[slipped.pk])
+    finding.refresh_from_db()
+    assert finding.state == "open" and events.describe(finding.history.first().history_change_reason).startswith("reopened")
+
+
+def test_voiding_a_flagged_invoice_resolves_its_findings(world):
+    slipped = store(world, body(1, [line("1", "10", price="276470")], day=50))
+    scan.scan_full(company_id=world.pk)
+    store(world, body(1, [line("1", "10", price="276470")], day=50, status="void"))
+    incremental.scan_changed(company_id=world.pk, invoice_ids=[slipped.pk])
+    finding = Finding.objects.get(invoice=slipped)
+    assert finding.state == "resolved" and events.describe(finding.history.first().history_change_reason) == \
+        "resolved: the invoice is void"
+
+
+def test_a_contact_given_its_identification_resolves_the_finding(world, django_capture_on_commit_callbacks):
+    blank = {**contact_doc("2"), "identification": ""}
+    sync._store_catalogue(Contact, world, [blank], lambda d: {"name": d["name"], "identification": "", "email": ""})
+    invoice = store(world, body(1, [line("1")], client="2", identification=""))
+    scan.scan_full(company_id=world.pk)
+    finding = Finding.objects.get(invoice=invoice, kind="missing_identification")
+    with django_capture_on_commit_callbacks(execute=True):
+        sync.contact_store(company=world, document={**blank, "identification": "79123456"}, source="push")
+    finding.refresh_from_db()
+    assert finding.state == "resolved"
+
+
+def test_a_catalogue_price_change_rescans_the_invoices_of_the_item(world, django_capture_on_commit_callbacks):
+    from invoices import mirror
+    from invoices.models import Item
+    from tests.findings.factories import item_doc
+
+    lone = store(world, body(1, [line("4", "1", price="2428570")], client="3", day=50))  # no history: catalogue
+    scan.scan_full(company_id=world.pk)
+    assert Finding.objects.get(invoice=lone, kind="price").evidence["basis"] in ("catalogue", "company")
+    dearer = item_doc("4")
+    dearer["price"][0]["price"] = "2428570"  # the list price really is that now
+    with django_capture_on_commit_callbacks(execute=True):
+        sync._store_catalogue(Item, world, [dearer], mirror.item_columns)
+    assert Finding.objects.get(invoice=lone, kind="price").state == "resolved"
+
+
+def test_a_nightly_rescan_of_an_unchanged_mirror_writes_no_fact(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store(world, body(1, [line("1", "10", price="276470")], day=50))
+    scan.scan_full(company_id=world.pk)
+    with CaptureQueriesContext(connection) as captured:
+        scan.scan_full(company_id=world.pk)
+    writes = [q["sql"] for q in captured.captured_queries
+              if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE") and "findings_scanstate" not in q["sql"]]
+    assert writes == []
