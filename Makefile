@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Tests run in parallel workers, each with its own database.
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 
 .PHONY: run test install demo clean-var
