@@ -48,7 +48,7 @@ def measure(sizes: list[int], rounds: int) -> list[tuple]:
     from invoices.models import Invoice
     from invoices.sync import invoice_store
     from portal.services import company_create, membership_set, user_ensure
-    from tests.approvals.factories_edit import invoice_body, mirror_catalogue
+    from tests.factories.edit import invoice_body, mirror_catalogue
 
     company = company_create(name="Bench S.A.S.", base_url="http://testserver/sandbox/api/v1",
                              api_email="bench@example.com", token="bench-token")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import httpx
+import pytest
 
 from alegra_sandbox import services as sandbox
 from alegra_sandbox.models import SandboxRequestLog
@@ -15,7 +18,8 @@ from invoices.ratelimit import MemoryStore, RateLimiter
 from invoices import mirror
 from invoices.models import Tax
 from invoices.sync import contact_store, invoice_store
-from tests.factories import make_company
+from tests.clock import FakeClock
+from tests.factories import make_company, make_user
 
 
 def sandbox_company(account=None, *, base_url: str = "http://testserver/sandbox/api/v1", **kwargs):
@@ -36,17 +40,6 @@ def mirror_catalogue(company, client, contacts: int = 2) -> None:
         contact_store(company=company, document=client.get_contact(str(number)), source="sync")
 
 
-class FakeClock:
-    """Time that passes only when somebody sleeps."""
-
-    def __init__(self, start: float = 1_800_000_000.0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
 
 
 def fresh_limiter() -> RateLimiter:
@@ -120,20 +113,10 @@ def invoice_puts(account, alegra_id: str) -> int:
 
 # --- fixtures (imported by the test modules that use them) ---------------------------------
 
-from types import SimpleNamespace  # noqa: E402
-
-import pytest  # noqa: E402
-
-from tests.factories import make_user  # noqa: E402
-
-
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
-def world(db, settings):
+def world(db):
     """A company on a fresh sandbox account, its people, and one open invoice mirrored."""
-    settings.PASSWORD_HASHERS = FAST_HASHERS  # four users per test: no need for a slow hash
     account, company = sandbox_company()
     return SimpleNamespace(
         account=account, company=company,

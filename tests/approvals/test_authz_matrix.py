@@ -23,7 +23,7 @@ from approvals.services import requests as request_services
 from approvals.services.submission import request_submitted
 from findings.models import Finding
 from invoices.models import SyncRun
-from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
+from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.factories import make_user
 
 VISITORS = ("anonymous", "accountant", "approver", "manager", "outsider")

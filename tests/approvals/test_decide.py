@@ -17,7 +17,7 @@ from approvals.services.policies import (
     approval_settings_save, auto_rule_save, policies_ensure_defaults, policy_save,
 )
 from approvals.services.submission import request_submitted, revision_of
-from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
+from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.factories import make_user
 from portal import events
 

@@ -11,7 +11,7 @@ from approvals.services import transitions
 from approvals.services import requests as request_services
 from approvals.services.decisions import request_decide
 from approvals.services.submission import request_submitted
-from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
+from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -18,10 +18,9 @@ from approvals.services import requests as services
 from invoices import mirror
 from invoices.models import Contact, Item
 from invoices.sync import _store_catalogue, invoice_mark_deleted
-from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a fixture)
+from tests.factories.edit import (
     change_in_alegra,
     contact_doc,
-    fast_passwords,
     item_doc,
     make_invoice,
     mirror_catalogue,

@@ -18,8 +18,7 @@ from approvals.models import ChangeRequest
 from approvals.services import proposals
 from approvals.services import requests as services
 from invoices import arithmetic, diff
-from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a fixture)
-    fast_passwords,
+from tests.factories.edit import (
     make_invoice,
     mirror_catalogue,
 )

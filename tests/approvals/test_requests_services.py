@@ -12,9 +12,8 @@ from approvals.errors import ApprovalError, StaleBase
 from approvals.services import proposals, transitions
 from approvals.services import requests as services
 from portal import events
-from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a fixture)
+from tests.factories.edit import (
     change_in_alegra,
-    fast_passwords,
     line,
     make_invoice,
     mirror_catalogue,

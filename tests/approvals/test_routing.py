@@ -10,7 +10,7 @@ from approvals import routing
 from approvals.models import AutoApprovalRule, ChangeRequest, RoutingPolicy
 from approvals.services import proposals
 from approvals.services.policies import policies_ensure_defaults
-from tests.approvals.factories_edit import fast_passwords, make_invoice, mirror_catalogue  # noqa: F401
+from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.factories import make_user
 from portal import events
 

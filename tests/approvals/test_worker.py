@@ -27,7 +27,7 @@ from alegra_sandbox.testing import make_account
 from approvals.services import push as push_module
 from approvals.models import ChangeRequest, Push
 from approvals.services.decisions import request_decide
-from tests.approvals.pushkit import FAST_HASHERS, mirrored_invoice, sandbox_company, submit
+from tests.approvals.pushkit import mirrored_invoice, sandbox_company, submit
 from tests.factories import make_user
 from portal import events
 
@@ -77,7 +77,6 @@ def worker(settings, tmp_path):
     from portal.celery import app
 
     settings.PUSH_QUEUE = f"test-push-{uuid.uuid4().hex[:10]}"
-    settings.PASSWORD_HASHERS = FAST_HASHERS
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     worker = Worker(settings.PUSH_QUEUE, tmp_path)

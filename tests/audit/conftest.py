@@ -3,12 +3,7 @@ import pytest
 from portal import events
 
 from audit.models import AuditEntry
-from tests.approvals.factories_edit import make_invoice, mirror_catalogue
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from tests.factories.edit import make_invoice, mirror_catalogue
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ from audit import anchors, chain, recorder, services, tasks, versions
 from audit.models import (
     GENESIS_HASH, LEGACY_SCHEME, Action, AuditChain, AuditEntry, AuditVersionLayout,
 )
-from invoices import sync
-from tests.approvals.factories_edit import change_in_alegra
+from tests.factories.edit import change_in_alegra
 from tests.audit.conftest import entries_after
 from tests.audit.test_integrity import POSTGRES, tamper
 from tests.factories import make_user

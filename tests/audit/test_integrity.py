@@ -168,7 +168,7 @@ def test_writers_at_the_same_moment_never_fork_the_chain(company, invoice):
 def test_history_older_than_the_audit_log_is_backfilled_once_in_time_order(company, catalogue, capsys):
     from simple_history.signals import post_create_historical_record
 
-    from tests.approvals.factories_edit import change_in_alegra, make_invoice
+    from tests.factories.edit import change_in_alegra, make_invoice
 
     post_create_historical_record.disconnect(dispatch_uid="audit-entries")
     try:  # rows written as if the audit log were not installed yet

@@ -21,7 +21,7 @@ from audit import chain, services
 from audit.models import Action, AuditEntry
 from invoices import sync
 from invoices.models import Invoice
-from tests.approvals.factories_edit import change_in_alegra, make_invoice
+from tests.factories.edit import change_in_alegra, make_invoice
 from tests.audit.conftest import entries_after
 from tests.factories import make_user
 

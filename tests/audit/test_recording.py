@@ -21,7 +21,7 @@ from audit.models import Action, AuditEntry
 from invoices import sync
 from portal import events
 from invoices.models import Contact, Invoice
-from tests.approvals.factories_edit import change_in_alegra, invoice_body
+from tests.factories.edit import change_in_alegra, invoice_body
 from tests.approvals.pushkit import ScriptedTransport, alegra_client, submit, world  # noqa: F401 (fixture)
 from tests.audit.conftest import entries_after, last_seq, summary
 from tests.factories import PASSWORD, make_company, make_user
@@ -375,7 +375,7 @@ def test_neither_opening_the_policies_nor_submitting_creates_policies(client, ca
     """A company from before the defaults came with it (the migration below gives it them)."""
     from approvals.models import ApprovalSettings
     from portal.models import Company
-    from tests.approvals.factories_edit import make_invoice
+    from tests.factories.edit import make_invoice
 
     company = Company.objects.create(name="Antigua", base_url="http://testserver/sandbox/api/v1",
                                      api_email="api@antigua.test")
@@ -383,7 +383,7 @@ def test_neither_opening_the_policies_nor_submitting_creates_policies(client, ca
     client.force_login(manager)
     assert client.get(reverse("approvals:approval_policies", args=[company.pk])).status_code == 200
     accountant = make_user("ana", company, "accountant")
-    from tests.approvals.factories_edit import mirror_catalogue
+    from tests.factories.edit import mirror_catalogue
 
     mirror_catalogue(company)
     invoice = make_invoice(company, number=4)

@@ -13,7 +13,7 @@ from django.test import Client
 from alegra_sandbox import services as sandbox
 from alegra_sandbox.testing import make_account
 from approvals.models import ChangeRequest
-from tests.approvals.pushkit import FAST_HASHERS, mirrored_invoice, sandbox_company
+from tests.approvals.pushkit import mirrored_invoice, sandbox_company
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,8 +27,7 @@ def log_in(page, live_server, user) -> None:
 
 
 @pytest.fixture
-def alegra(live_server, settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def alegra(live_server):
     account = make_account(email=f"journey-{uuid.uuid4().hex[:8]}@example.com")
     account, company = sandbox_company(account, base_url=live_server.url + "/sandbox/api/v1")
     return account, company, make_user("ana", company, "accountant"), make_user("pedro", company, "approver")

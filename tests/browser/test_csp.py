@@ -15,11 +15,7 @@ from approvals.services.submission import request_submitted
 from approvals.services.requests import request_save_and_submit
 from invoices.models import SyncRun
 from portal.services import membership_set
-from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a fixture)
-    fast_passwords,
-    make_invoice,
-    mirror_catalogue,
-)
+from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,11 +7,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from approvals.models import ChangeRequest
-from tests.approvals.factories_edit import (  # noqa: F401 (fast_passwords is a fixture)
-    fast_passwords,
-    make_invoice,
-    mirror_catalogue,
-)
+from tests.factories.edit import make_invoice, mirror_catalogue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from approvals.models import ChangeRequest
 from findings import scan
 from findings.models import Finding
 from tests.browser.test_edit_journey import log_in
-from tests.findings.factories import body, history, line, mirror_catalogue, store
+from tests.factories.anomalies import body, history, line, mirror_catalogue, store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from audit.models import Action, AuditEntry
 from findings import scan, services
 from findings.models import Finding
 from findings.requests import correction_create
-from tests.findings.factories import body, history, line, mirror_catalogue, store
+from tests.factories.anomalies import body, history, line, mirror_catalogue, store
 from portal import events
 
 

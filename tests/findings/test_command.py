@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from findings.models import Finding
 from tests.factories import make_company
-from tests.findings.factories import body, history, line, mirror_catalogue, store
+from tests.factories.anomalies import body, history, line, mirror_catalogue, store
 
 pytestmark = pytest.mark.django_db
 

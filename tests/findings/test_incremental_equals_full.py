@@ -13,7 +13,7 @@ from findings import incremental, scan
 from findings.facts import INVOICE_FIELDS, LINE_FIELDS
 from findings.models import ClientTaxHabit, Finding, InvoiceFact, LineFact, PriceMonth
 from tests.factories import make_company
-from tests.findings.factories import ITEMS, body, delete, line, mirror_catalogue, store
+from tests.factories.anomalies import ITEMS, body, delete, line, mirror_catalogue, store
 
 pytestmark = pytest.mark.django_db
 PRICES = {"1": ["27647", "27647", "27647", "29000", "276470", "2764.7", "24500"],

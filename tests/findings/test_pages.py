@@ -14,7 +14,7 @@ from approvals.models import ChangeRequest
 from findings import scan
 from findings.models import Finding
 from invoices.models import SyncRun
-from tests.findings.factories import body, history, line, mirror_catalogue, store
+from tests.factories.anomalies import body, history, line, mirror_catalogue, store
 from portal import events
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from findings.models import Finding, InvoiceFact
 from invoices import sync
 from portal import events
 from invoices.models import Contact
-from tests.findings.factories import body, contact_doc, history, line, mirror_catalogue, store
+from tests.factories.anomalies import body, contact_doc, history, line, mirror_catalogue, store
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_a_contact_given_its_identification_resolves_the_finding(world, django_c
 def test_a_catalogue_price_change_rescans_the_invoices_of_the_item(world, django_capture_on_commit_callbacks):
     from invoices import mirror
     from invoices.models import Item
-    from tests.findings.factories import item_doc
+    from tests.factories.anomalies import item_doc
 
     lone = store(world, body(1, [line("4", "1", price="2428570")], client="3", day=50))  # no history: catalogue
     scan.scan_full(company_id=world.pk)

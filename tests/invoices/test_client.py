@@ -22,6 +22,7 @@ from invoices.alegra import AlegraClient, AlegraError, dumps
 from invoices.documents.numbers import parse_decimal
 from invoices.documents.references import alegra_id, full_number, number_template
 from invoices.ratelimit import MemoryStore, RateLimiter
+from tests.clock import FakeClock
 
 BASE = "https://api.alegra.example/api/v1"
 
@@ -50,19 +51,6 @@ def cassette(name: str) -> dict:
     return json.loads(fixture_text(name))[0]
 
 
-class FakeClock:
-    """Time that only moves when someone sleeps; records every sleep."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def answer(body: Any = None, status: int = 200, *, raw: str | None = None,

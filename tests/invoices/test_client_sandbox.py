@@ -17,7 +17,7 @@ from invoices.alegra import AlegraClient, AlegraError
 from invoices.documents.numbers import parse_decimal as money
 from invoices.documents.references import alegra_id, full_number
 from invoices.ratelimit import MemoryStore, RateLimiter
-from tests.invoices.test_client import FakeClock
+from tests.clock import FakeClock
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

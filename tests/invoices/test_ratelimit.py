@@ -21,7 +21,7 @@ from invoices.ratelimit import (
     credential_key,
     limiter_from_settings,
 )
-from tests.invoices.test_client import FakeClock
+from tests.clock import FakeClock
 
 WORKER = Path(__file__).with_name("ratelimit_worker.py")
 

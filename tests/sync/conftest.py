@@ -9,7 +9,7 @@ from alegra_sandbox import testing
 from invoices.alegra import AlegraClient
 from invoices.ratelimit import MemoryStore, RateLimiter
 from tests.factories import make_company
-from tests.invoices.test_client import FakeClock
+from tests.clock import FakeClock
 
 
 @pytest.fixture

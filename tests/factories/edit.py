@@ -8,7 +8,6 @@ import copy
 import datetime
 from decimal import Decimal
 
-import pytest
 
 from invoices import arithmetic, mirror
 from invoices.models import Contact, Invoice, Item, PriceList, Seller, Tax
@@ -125,8 +124,3 @@ def change_in_alegra(invoice: Invoice, **changes) -> Invoice:
 def today() -> str:
     return datetime.date(2026, 10, 20).isoformat()
 
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users are made with passwords; the slow production hasher adds nothing to these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
