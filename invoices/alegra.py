@@ -21,16 +21,13 @@ or a WSGI transport onto the sandbox. What it guarantees:
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -38,163 +35,13 @@ from django.conf import settings
 from portal.counters import alegra_rate_limited
 from portal.logging import redact
 
-from .documents.references import alegra_id
+from .alegra_wire import (  # noqa: F401 (AlegraError, Page, loads and dumps are this module's API too)
+    NOT_SENT, IDEMPOTENT_METHODS, MAX_PAGE_SIZE, PERMANENT_STATUSES, AlegraError, Page, as_int, error_fields,
+    query_value, reset_seconds, segment, dumps, loads, unwrap_list,
+)
 from .ratelimit import RateLimiter, credential_key, limiter_from_settings
 
 log = logging.getLogger(__name__)
-
-MAX_PAGE_SIZE = 30  # Alegra answers an error above 30.
-IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
-PERMANENT_STATUSES = frozenset({400, 401, 402, 403, 404, 405, 406})
-
-# Transport failures that happen before a single byte of the request left: even
-# a POST may be retried after them.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-# --- errors --------------------------------------------------------------------
-
-
-class AlegraError(Exception):
-    """Any failure talking to Alegra.
-
-    `transient` failures may succeed later unchanged (429, 5xx, timeouts, lost
-    connections, a garbled 2xx body); `permanent` ones need a change first
-    (bad data, credentials, plan, role, missing resource).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        transient: bool | None = None,
-        method: str | None = None,
-        path: str | None = None,
-    ) -> None:
-        self.status = status
-        self.code = code
-        self.message = message
-        self.transient = _is_transient(status) if transient is None else transient
-        self.method = method
-        self.path = path
-        super().__init__(str(self))
-
-    @property
-    def permanent(self) -> bool:
-        return not self.transient
-
-    def __str__(self) -> str:
-        where = f" [{self.method} {self.path}]" if self.method and self.path else ""
-        what = f"HTTP {self.status}" if self.status is not None else "no answer"
-        code = f", code {self.code}" if self.code else ""
-        return f"Alegra: {what}{code}: {self.message}{where}"
-
-    def __repr__(self) -> str:
-        return f"AlegraError(status={self.status!r}, code={self.code!r}, message={self.message!r})"
-
-    def __reduce__(self) -> tuple:
-        # Keyword-only fields survive pickling (Celery hands errors between processes).
-        return (_restore_error, (self.message, self.status, self.code, self.transient, self.method, self.path))
-
-
-def _restore_error(message: str, status: int | None, code: str | None, transient: bool,
-                   method: str | None, path: str | None) -> AlegraError:
-    return AlegraError(message, status=status, code=code, transient=transient, method=method, path=path)
-
-
-def _is_transient(status: int | None) -> bool:
-    if status is None:
-        return True
-    return status in (408, 429) or status >= 500
-
-
-# --- bodies ---------------------------------------------------------------
-
-
-def loads(text: str) -> Any:
-    """Parse an Alegra body: every non-integer number becomes a Decimal."""
-    return json.loads(text, parse_float=Decimal)
-
-
-def dumps(value: Any) -> str:
-    """JSON with Decimals written as exact numbers (the json module cannot)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send {value!r} to Alegra")
-        return str(value)
-    if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{dumps(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
-    if isinstance(value, (date, datetime)):
-        return json.dumps(value.isoformat())
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
-
-
-class Page(NamedTuple):
-    """One page of a list: its offset, the total Alegra reported (None if it did not), the docs."""
-
-    start: int
-    total: int | None
-    items: list[dict]
-
-
-def unwrap_list(body: Any) -> tuple[list, int | None]:
-    """Accept a bare array, `{"metadata": {"total"}, "data"}` or `{"total", "results"}`."""
-    if isinstance(body, list):
-        return body, None
-    if isinstance(body, dict):
-        for key in ("data", "results"):
-            if isinstance(body.get(key), list):
-                meta = body.get("metadata")
-                total = meta.get("total") if isinstance(meta, dict) else None
-                if total is None:
-                    total = body.get("total")
-                return body[key], _as_int(total)
-    raise AlegraError("la respuesta no es una lista", status=200, transient=False)
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return None if value is None or value == "" else int(Decimal(str(value)))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def _error_fields(body: Any) -> tuple[str | None, str | None]:
-    """(code, message) from any of the error shapes Alegra has been seen to use."""
-    if not isinstance(body, dict):
-        return None, None
-    code = body.get("code")
-    error = body.get("error")
-    message: Any = body.get("message")
-    if isinstance(error, dict):
-        code = error.get("code", code)
-        message = error.get("message", message)
-    elif isinstance(error, str) and error:
-        message = error
-    if message is not None and not isinstance(message, str):
-        message = json.dumps(message, ensure_ascii=False, default=str)
-    return _code_text(code), message
-
-
-def _code_text(code: Any) -> str | None:
-    if code is None or code == "":
-        return None
-    if isinstance(code, Decimal) and code == int(code):
-        return str(int(code))
-    return str(code).strip()
-
-
-def _query_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
-
 
 # --- the client ----------------------------------------------------------------
 
@@ -272,7 +119,7 @@ class AlegraClient:
         method = method.upper()
         url = self.base_url + path
         content = dumps(body).encode() if body is not None else None
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        query = {k: query_value(v) for k, v in (params or {}).items() if v is not None}
         idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
@@ -288,7 +135,7 @@ class AlegraClient:
                 )
             except httpx.RequestError as exc:
                 error = self._transport_error(exc, method, path)
-                maybe_arrived = not isinstance(exc, _NOT_SENT)
+                maybe_arrived = not isinstance(exc, NOT_SENT)
                 if error.permanent or last or (maybe_arrived and not idempotent):
                     raise error from exc
                 self._backoff(attempt, error)
@@ -379,7 +226,7 @@ class AlegraClient:
             body = loads(text) if text.strip() else None
         except ValueError:
             body = None
-        code, message = _error_fields(body)
+        code, message = error_fields(body)
         if not message:
             snippet = " ".join(text.split())[:200] if body is None else ""
             message = snippet or response.reason_phrase or f"HTTP {status}"
@@ -392,8 +239,8 @@ class AlegraClient:
         )
 
     def _note_rate_headers(self, response: httpx.Response) -> None:
-        remaining = _as_int(response.headers.get("X-Rate-Limit-Remaining"))
-        reset = _reset_seconds(response.headers.get("X-Rate-Limit-Reset"))
+        remaining = as_int(response.headers.get("X-Rate-Limit-Remaining"))
+        reset = reset_seconds(response.headers.get("X-Rate-Limit-Reset"))
         self.rate_limit_remaining, self.rate_limit_reset = remaining, reset
         if remaining is not None and remaining <= 0 and response.status_code != 429:
             # The budget is spent for this window: everyone sharing the
@@ -420,7 +267,7 @@ class AlegraClient:
     def _retry_wait(self, response: httpx.Response, attempt: int) -> float:
         """How long a 429 asks us to wait: the longest of Retry-After and Reset."""
         hints = [w for w in (self._retry_after(response),
-                             _reset_seconds(response.headers.get("X-Rate-Limit-Reset"))) if w is not None]
+                             reset_seconds(response.headers.get("X-Rate-Limit-Reset"))) if w is not None]
         if hints:
             return max(hints)
         return min(60.0, 2.0 ** (attempt - 1))
@@ -483,17 +330,17 @@ class AlegraClient:
         return list(self.iter_invoices(**filters))
 
     def get_invoice(self, invoice_id: Any, *, fields: str | None = None) -> dict:
-        return self._get_object(f"/invoices/{_seg(invoice_id)}", {"fields": fields})
+        return self._get_object(f"/invoices/{segment(invoice_id)}", {"fields": fields})
 
     def put_invoice(self, invoice_id: Any, body: Mapping[str, Any]) -> dict:
-        path = f"/invoices/{_seg(invoice_id)}"
+        path = f"/invoices/{segment(invoice_id)}"
         return self._object(self.request("PUT", path, body=body), "PUT", path)
 
     def void_invoice(self, invoice_id: Any) -> Any:
-        return self.request("POST", f"/invoices/{_seg(invoice_id)}/void")
+        return self.request("POST", f"/invoices/{segment(invoice_id)}/void")
 
     def open_invoice(self, invoice_id: Any) -> Any:
-        return self.request("POST", f"/invoices/{_seg(invoice_id)}/open")
+        return self.request("POST", f"/invoices/{segment(invoice_id)}/open")
 
     # -- credit notes --------------------------------------------------------------
 
@@ -502,7 +349,7 @@ class AlegraClient:
         return self._object(self.request("POST", "/credit-notes", body=body), "POST", "/credit-notes")
 
     def get_credit_note(self, note_id: Any) -> dict:
-        return self._get_object(f"/credit-notes/{_seg(note_id)}")
+        return self._get_object(f"/credit-notes/{segment(note_id)}")
 
     def iter_credit_notes(self, **filters: Any) -> Iterator[dict]:
         return self.iter_all("/credit-notes", **filters)
@@ -516,10 +363,10 @@ class AlegraClient:
         return self.iter_all("/contacts", **filters)
 
     def get_contact(self, contact_id: Any) -> dict:
-        return self._get_object(f"/contacts/{_seg(contact_id)}")
+        return self._get_object(f"/contacts/{segment(contact_id)}")
 
     def put_contact(self, contact_id: Any, body: Mapping[str, Any]) -> dict:
-        path = f"/contacts/{_seg(contact_id)}"
+        path = f"/contacts/{segment(contact_id)}"
         return self._object(self.request("PUT", path, body=body), "PUT", path)
 
     def iter_item_pages(self, *, start: int = 0, limit: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[Page]:
@@ -529,7 +376,7 @@ class AlegraClient:
         return self.iter_all("/items", **filters)
 
     def get_item(self, item_id: Any) -> dict:
-        return self._get_object(f"/items/{_seg(item_id)}")
+        return self._get_object(f"/items/{segment(item_id)}")
 
     def list_taxes(self) -> list[dict]:
         return list(self.iter_all("/taxes"))
@@ -561,20 +408,4 @@ class AlegraClient:
         return subscription if isinstance(subscription, dict) else body
 
     def delete_webhook_subscription(self, subscription_id: Any) -> Any:
-        return self.request("DELETE", f"/webhooks/subscriptions/{_seg(subscription_id)}")
-
-
-def _seg(value: Any) -> str:
-    """An id as one safe path segment."""
-    return quote(alegra_id(value), safe="")
-
-
-def _reset_seconds(raw: str | None) -> float | None:
-    """X-Rate-Limit-Reset in seconds; 0 and negatives (recorded: -2) mean "about now": 1 s."""
-    if raw is None or not str(raw).strip():
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return None
-    return max(1.0, seconds)
+        return self.request("DELETE", f"/webhooks/subscriptions/{segment(subscription_id)}")
