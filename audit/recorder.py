@@ -5,9 +5,9 @@ simple-history's `post_create_historical_record`, inside the transaction that
 wrote it, so the entry commits (or rolls back) with the change it describes.
 Rows written in bulk send no signal; `record_bulk_history` is called for them.
 
-The change reason each service writes says where a version came from: "sync",
-"webhook", "sync: deleted in Alegra", "push #12 (…): …", "read by push #12: …",
-"approved by policy X", "routed by X"… The mapping below reads those words.
+The change reason each service writes is a coded event with its parameters (portal.events):
+the builders below read the code to tell the action and keep the reason as the entry's why.
+Logins are recorded by audit.sessions.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
-from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Push, RoutingPolicy
 from findings.models import Finding
@@ -27,7 +25,6 @@ from invoices import diff, mirror
 from invoices.documents import contacts
 from invoices.models import Contact, Invoice
 from portal import events
-from portal.models import Membership
 
 from . import chain, versions
 from .models import Action, AuditEntry
@@ -363,58 +360,6 @@ def _finding_version(row, instance) -> AuditEntry:
                   change_request_id=row.correction_id if action == Action.FINDING_CORRECTION else None,
                   on_behalf_of="scan" if row.history_user_id is None else "", what=what)
 
-
-# --- sessions ------------------------------------------------------------------------------
-
-
-def _client_facts(request) -> dict:
-    return {"ip": (request.META.get("REMOTE_ADDR") or "")[:64],
-            "user_agent": (request.META.get("HTTP_USER_AGENT") or "")[:200]}
-
-
-def _companies_of(user) -> list[int | None]:
-    # A person's login matters to every company they work for: one entry in each chain.
-    ids = list(Membership.objects.filter(user=user).order_by("company_id").values_list("company_id", flat=True))
-    return ids or [None]
-
-
-def login_recorded(*, user, request) -> list[AuditEntry]:
-    now = timezone.now()
-    what = {"username": user.get_username(), **_client_facts(request)}
-    return chain.append([
-        AuditEntry(company_id=company_id, at=now, actor=user, action=Action.LOGIN, source="session",
-                   why=events.reason("session.login"), what=what)
-        for company_id in _companies_of(user)
-    ])
-
-
-def login_failed_recorded(*, username: str, request) -> list[AuditEntry]:
-    """A failed login: in the chain of each company the named person belongs to, else the system's.
-
-    Nobody is signed in, so the entry has no actor: the name typed is kept as what was tried.
-    """
-    return _refused_login(Action.LOGIN_FAILED, events.reason("session.login_failed"), username=username,
-                          request=request)
-
-
-def login_locked_out_recorded(*, username: str, request, failures: int | None = None) -> list[AuditEntry]:
-    """An attempt refused because the name or the address is locked out after repeated failures."""
-    return _refused_login(Action.LOGIN_LOCKED_OUT, events.reason("session.locked_out"), username=username,
-                          request=request, failures=failures)
-
-
-def _refused_login(action: str, why: str, *, username: str, request, **facts) -> list[AuditEntry]:
-    username = (username or "")[:150]
-    User = get_user_model()
-    user = User.objects.filter(**{User.USERNAME_FIELD: username}).first() if username else None
-    companies = _companies_of(user) if user is not None else [None]
-    what = {"username": username, "known_user": user is not None, **_client_facts(request),
-            **{key: value for key, value in facts.items() if value is not None}}
-    now = timezone.now()
-    return chain.append([
-        AuditEntry(company_id=company_id, at=now, action=action, source="session", why=why, what=what)
-        for company_id in companies
-    ])
 
 
 def _keyed(rows, label: str):

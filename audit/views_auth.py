@@ -10,19 +10,19 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from . import recorder
+from . import sessions
 
 
 class AuditedLoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
-        recorder.login_recorded(user=form.get_user(), request=self.request)
+        sessions.login_recorded(user=form.get_user(), request=self.request)
         return response
 
     def form_invalid(self, form):
         # An attempt refused because of a lockout is recorded as such by `locked_out`.
         if not getattr(self.request, "axes_locked_out", False):
-            recorder.login_failed_recorded(username=str(form.data.get("username", "")), request=self.request)
+            sessions.login_failed_recorded(username=str(form.data.get("username", "")), request=self.request)
         return super().form_invalid(form)
 
 
@@ -36,7 +36,7 @@ def client_address(request) -> str:
 def locked_out(request, original_response=None, credentials=None):
     """The answer to every attempt while its user name or address is locked out (429)."""
     username = str((credentials or {}).get("username") or request.POST.get("username", ""))[:150]
-    recorder.login_locked_out_recorded(username=username, request=request,
+    sessions.login_locked_out_recorded(username=username, request=request,
                                        failures=getattr(request, "axes_failures_since_start", None))
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     message = _("Too many failed attempts to log in with this user name or from this address. "

@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from audit import anchors, chain, recorder, services, tasks, versions
+from audit import anchors, chain, recorder, services, sessions, tasks, versions
 from audit.models import (
     GENESIS_HASH, LEGACY_SCHEME, Action, AuditChain, AuditEntry, AuditVersionLayout,
 )
@@ -176,7 +176,7 @@ def test_every_audited_model_s_version_table_carries_the_triggers(db):
 def history(company, versioned):
     person = make_user("ines", company, "approver")
     for _ in range(3):
-        recorder.login_recorded(user=person, request=RequestFactory().get("/"))
+        sessions.login_recorded(user=person, request=RequestFactory().get("/"))
     return entries_after(company)
 
 
@@ -285,7 +285,7 @@ def test_verify_audit_anchors_intact_chains_one_signed_line_each_time_the_head_m
     assert len(record["mac"]) == 64 and datetime.datetime.fromisoformat(record["at"])
     call_command("audit_anchor")  # nothing new: no second line
     assert len(path.read_text().splitlines()) == 1
-    recorder.login_recorded(user=history[-1].actor, request=RequestFactory().get("/"))
+    sessions.login_recorded(user=history[-1].actor, request=RequestFactory().get("/"))
     assert tasks.anchor_all() == "1 chains, 0 refused"
     lines = path.read_text().splitlines()
     assert len(lines) == 2 and lines[0] == line and json.loads(lines[1])["seq"] == head.last_seq + 1
@@ -363,7 +363,7 @@ def test_entries_written_before_the_key_still_verify_and_new_ones_follow_them(co
     legacy = legacy_chain(company, 5)
     head = AuditChain.objects.get(key=company.pk)
     assert (head.legacy_seq, len(head.legacy_mac)) == (legacy[-1].seq, 64)
-    recorder.login_recorded(user=make_user("ana", company, "accountant"), request=RequestFactory().get("/"))
+    sessions.login_recorded(user=make_user("ana", company, "accountant"), request=RequestFactory().get("/"))
     newest = AuditEntry.objects.get(company=company, seq=legacy[-1].seq + 1)
     assert (newest.scheme, newest.prev_hash) == (2, legacy[-1].hash)
     assert verify(company).ok

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from audit import chain, recorder, services, tasks
+from audit import chain, recorder, services, sessions, tasks
 from audit.models import GENESIS_HASH, AppendOnly, AuditEntry, AuditVerification
 from invoices import sync
 from tests.audit.conftest import entries_after
@@ -29,7 +29,7 @@ def history(company, invoice):
     person = make_user("ines", company, "approver")
     request = RequestFactory().get("/")
     for _ in range(3):
-        recorder.login_recorded(user=person, request=request)
+        sessions.login_recorded(user=person, request=request)
     entries = entries_after(company)
     assert len(entries) >= 6
     return entries
@@ -147,7 +147,7 @@ def test_writers_at_the_same_moment_never_fork_the_chain(company, invoice):
             for round_ in range(5):
                 sync.invoice_store(company=company, document={**documents[n], "observations": f"{n}-{round_}"},
                                    source="webhook")
-                recorder.login_failed_recorded(username=f"w{n}", request=RequestFactory().get("/"))
+                sessions.login_failed_recorded(username=f"w{n}", request=RequestFactory().get("/"))
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
