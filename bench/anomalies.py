@@ -57,6 +57,9 @@ def _setup() -> str:
     os.environ["FINDINGS_SCAN_ON_CHANGE"] = "false"  # the bench runs each scan itself
     os.environ["DEBUG"] = "false"  # no query log: it would be measured too
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
+    os.environ.setdefault("AUDIT_HMAC_KEY", "bench-only-audit-key-0123456789abcdefghijklmnopqrstuv")
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    os.environ.setdefault("CSRF_TRUSTED_ORIGINS", "http://localhost")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
 
