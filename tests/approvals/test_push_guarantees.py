@@ -1,0 +1,194 @@
+"""The push's two promises held in place: a change reaches Alegra once, and never over another.
+
+Each test here was written against a planted mistake that the rest of the suite let through:
+the fence before a write always passing, a contact push without its conflict check, and a
+contact push without its already-applied check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from alegra_sandbox import services as sandbox
+from alegra_sandbox.testing import SandboxTransport
+from approvals.models import ChangeRequest, Push
+from approvals.services import push as push_module
+from approvals.services.decisions import request_decide
+from approvals.services.requests import request_save_and_submit
+from invoices.documents import contacts
+from invoices.models import Contact
+from tests.approvals.pushkit import alegra_client, invoice_puts, submit, world, writes_to  # noqa: F401 (fixtures)
+
+CRState = ChangeRequest.State
+
+
+class AfterTransport(httpx.BaseTransport):
+    """The in-process sandbox, with something happening right after a given request was answered
+    (another worker, a person in Alegra, a connection that drops the answer)."""
+
+    def __init__(self, method: str, path_suffix: str, then: Callable[[httpx.Response], httpx.Response | None]):
+        self.inner = SandboxTransport()
+        self.method, self.path_suffix, self.then = method, path_suffix, then
+        self.fired = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if not self.fired and request.method == self.method and request.url.path.rstrip("/").endswith(self.path_suffix):
+            self.fired += 1
+            response.read()
+            return self.then(response) or response
+        return response
+
+
+def client_through(world, transport: httpx.BaseTransport):
+    return alegra_client(world.company, http=httpx.Client(transport=transport))
+
+
+@pytest.fixture
+def approve(django_capture_on_commit_callbacks):
+    """Approve without running the queued task: the test runs the push itself."""
+
+    def run(change_request, *users):
+        for user in users:
+            with django_capture_on_commit_callbacks(execute=False):
+                request_decide(change_request=change_request, user=user, outcome="approve")
+        return change_request.pushes.order_by("-id").first()
+
+    return run
+
+
+# --- the fence: a worker the sweeper gave up on writes nothing --------------------------------
+
+
+def test_a_slow_worker_whose_push_was_handed_on_does_not_write_a_second_time(world, approve):
+    push = approve(submit(world.invoice, world.accountant, observations="Una sola vez"), world.approver)
+    taken_over = []
+
+    def meanwhile(response):
+        # The first worker has read Alegra and stalls past the heartbeat; the sweeper hands
+        # the row on and a second worker pushes it to the end.
+        assert push_module.push_sweep(now=timezone.now() + timedelta(hours=1)) == 1
+        taken_over.append(push_module.push_run(push_id=push.pk, client=alegra_client(world.company)))
+
+    slow = client_through(world, AfterTransport("GET", f"/invoices/{world.invoice.alegra_id}", meanwhile))
+    outcome = push_module.push_run(push_id=push.pk, client=slow)
+
+    assert [o.state for o in taken_over] == [Push.State.APPLIED]
+    assert outcome.state == "superseded"
+    assert invoice_puts(world.account, world.invoice.alegra_id) == 1
+    push.refresh_from_db()
+    assert (push.state, push.attempts, push.writes) == (Push.State.APPLIED, 2, 1)
+    assert sandbox.invoice_get(world.account, world.invoice.alegra_id)["observations"] == "Una sola vez"
+
+
+def test_a_worker_whose_push_was_requeued_while_it_read_writes_nothing(world, approve):
+    push = approve(submit(world.invoice, world.accountant, observations="Después"), world.approver)
+
+    def meanwhile(response):
+        assert push_module.push_sweep(now=timezone.now() + timedelta(hours=1)) == 1
+
+    slow = client_through(world, AfterTransport("GET", f"/invoices/{world.invoice.alegra_id}", meanwhile))
+    assert push_module.push_run(push_id=push.pk, client=slow).state == "superseded"
+
+    assert invoice_puts(world.account, world.invoice.alegra_id) == 0
+    push.refresh_from_db()
+    assert (push.state, push.writes) == (Push.State.QUEUED, 0)
+    # The next worker does the write, once.
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    assert invoice_puts(world.account, world.invoice.alegra_id) == 1
+
+
+# --- contacts: never over a change made in Alegra, and once after a lost answer ---------------
+
+
+def contact_request(world, **changes):
+    contact = Contact.objects.get(company=world.company, alegra_id=world.invoice.client_alegra_id)
+    proposed = json.loads(json.dumps(contact.document))
+    for path, value in changes.items():
+        contacts.set_path(proposed, path, value)
+    change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, proposed=proposed,
+                                             reason="Datos del cliente al día", kind="contact")
+    return contact, change_request
+
+
+def change_contact_in_alegra(world, contact_id: str, **changes) -> dict:
+    """Somebody edits the contact in Alegra itself (a whole-state PUT, as Alegra's own screen does)."""
+    with alegra_client(world.company) as client:
+        current = client.get_contact(contact_id)
+        edited = json.loads(json.dumps(current, default=str))
+        for path, value in changes.items():
+            contacts.set_path(edited, path, value)
+        return client.put_contact(contact_id, contacts.put_body(current, edited))
+
+
+def contact_puts(world, contact_id: str) -> int:
+    return writes_to(world.account, f"/contacts/{contact_id}")
+
+
+@pytest.mark.parametrize("path", ["address.address", "phonePrimary"])
+def test_a_contact_changed_in_alegra_after_the_request_is_a_conflict_and_nothing_is_written(world, approve, path):
+    """Whether Alegra changed the field the request edits or another editable one, the request's
+    whole-state PUT would undo it: the push stops and says which field moved."""
+    contact, change_request = contact_request(world, **{"address.address": "Calle 100 # 7-33"})
+    push = approve(change_request, world.approver)
+    change_contact_in_alegra(world, contact.alegra_id, **{path: "Cambiado en Alegra 1"})
+    puts_before = contact_puts(world, contact.alegra_id)
+
+    outcome = push_module.push_run(push_id=push.pk, client=alegra_client(world.company))
+
+    assert outcome.state == Push.State.CONFLICT
+    assert contact_puts(world, contact.alegra_id) == puts_before
+    now = sandbox.catalogue_document(world.account, "contact", contact.alegra_id)
+    assert contacts.text_at(now, path) == "Cambiado en Alegra 1"
+    push.refresh_from_db()
+    change_request.refresh_from_db()
+    assert (push.state, push.writes, push.conflict_fields) == (Push.State.CONFLICT, 0, [path])
+    assert change_request.state == CRState.CONFLICT
+    contact.refresh_from_db()  # the mirror learned Alegra's version, for the re-base
+    assert contacts.text_at(contact.document, path) == "Cambiado en Alegra 1"
+
+
+def test_a_contact_push_whose_answer_was_lost_is_found_applied_and_not_written_again(world, approve):
+    contact, change_request = contact_request(world, **{"address.address": "Calle 100 # 7-33", "mobile": "3001234567"})
+    push = approve(change_request, world.approver)
+
+    def lost(response):
+        raise httpx.ReadTimeout("the answer never came")
+
+    first = push_module.push_run(push_id=push.pk, client=client_through(
+        world, AfterTransport("PUT", f"/contacts/{contact.alegra_id}", lost)))
+    assert first.state == Push.State.RETRYING
+    assert contact_puts(world, contact.alegra_id) == 1  # the write did reach Alegra
+
+    second = push_module.push_run(push_id=push.pk, after_attempt=first.attempt, client=alegra_client(world.company))
+
+    assert second.state == Push.State.APPLIED
+    assert contact_puts(world, contact.alegra_id) == 1
+    push.refresh_from_db()
+    change_request.refresh_from_db()
+    assert (push.state, push.attempts, push.writes) == (Push.State.APPLIED, 2, 1)
+    assert change_request.state == CRState.APPLIED
+    contact.refresh_from_db()
+    assert contacts.text_at(contact.document, "address.address") == "Calle 100 # 7-33"
+    assert contacts.text_at(contact.document, "mobile") == "3001234567"
+
+
+def test_a_contact_already_as_approved_in_alegra_is_recorded_without_a_write(world, approve):
+    contact, change_request = contact_request(world, mobile="3009876543")
+    push = approve(change_request, world.approver)
+    change_contact_in_alegra(world, contact.alegra_id, mobile="3009876543")
+    puts_before = contact_puts(world, contact.alegra_id)
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+
+    assert contact_puts(world, contact.alegra_id) == puts_before
+    push.refresh_from_db()
+    assert (push.state, push.writes) == (Push.State.APPLIED, 0)
+    latest = contact.history.order_by("-history_id").first()
+    assert latest.history_user is None  # an outside change read back, not the requester's push
