@@ -12,7 +12,9 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from invoices.models import Invoice
@@ -168,9 +170,20 @@ def latest_verification(company_id: int) -> AuditVerification | None:
     return AuditVerification.objects.filter(chain=company_id).order_by("-at", "-id").first()
 
 
-EXPORT_COLUMNS = ("seq", "at", "actor__username", "actor__first_name", "actor__last_name",
+EXPORT_COLUMNS = ("seq", "at_utc", "at_local", "actor__username", "actor__first_name", "actor__last_name",
                   "on_behalf_of", "action", "invoice_id", "invoice__number", "invoice__alegra_id",
                   "change_request_id", "source", "source_id", "why", "what_text", "prev_hash", "hash")
+# ISO 8601 to the microsecond, as Python's isoformat writes it (the chain hashes the UTC form).
+_ISO = "YYYY-MM-DD\"T\"HH24:MI:SS.US"
+_AT_UTC = f"to_char(audit_auditentry.at AT TIME ZONE 'UTC', '{_ISO}\"Z\"')"
+_OFFSET = "EXTRACT(EPOCH FROM (audit_auditentry.at AT TIME ZONE %s) - (audit_auditentry.at AT TIME ZONE 'UTC'))::int"
+_AT_LOCAL = (f"to_char(audit_auditentry.at AT TIME ZONE %s, '{_ISO}') || CASE WHEN {_OFFSET} < 0 THEN '-' ELSE '+' END"
+             f" || lpad((abs({_OFFSET}) / 3600)::text, 2, '0') || ':' || lpad((abs({_OFFSET}) %% 3600 / 60)::text, 2, '0')")
+
+
+def utc_text(at: datetime.datetime) -> str:
+    # The same text the chain hashes (see audit.chain.time_text), produced faster.
+    return at.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def export_rows(company: Company, filters: Filters, chunk_size: int = 2000):
@@ -178,6 +191,16 @@ def export_rows(company: Company, filters: Filters, chunk_size: int = 2000):
 
     Chain order (not time order) so that an unfiltered export can be re-verified link by link.
     `what` comes as the database's JSON text: written out as it is, never parsed and re-encoded.
+    Times come as text in UTC and in the company's zone: on PostgreSQL the database writes them
+    (to_char), which costs a fraction of formatting a million datetimes in Python.
     """
-    return (filtered(company, filters).annotate(what_text=Cast("what", TextField())).order_by("seq")
-            .values_list(*EXPORT_COLUMNS).iterator(chunk_size=chunk_size))
+    zone = company_zone(company)
+    entries = filtered(company, filters).annotate(what_text=Cast("what", TextField()))
+    if connection.vendor == "postgresql":
+        return (entries.annotate(at_utc=RawSQL(_AT_UTC, ()),
+                                 at_local=RawSQL(_AT_LOCAL, (zone.key,) * 4))
+                .order_by("seq").values_list(*EXPORT_COLUMNS).iterator(chunk_size=chunk_size))
+    columns = ["at" if name == "at_utc" else name for name in EXPORT_COLUMNS if name != "at_local"]
+    rows = entries.order_by("seq").values_list(*columns).iterator(chunk_size=chunk_size)
+    return ((seq, utc_text(at), at.astimezone(zone).isoformat(timespec="microseconds"), *rest)
+            for seq, at, *rest in rows)

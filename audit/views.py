@@ -72,11 +72,10 @@ def audit_export(request: HttpRequest, company_id: int, fmt: str) -> HttpRespons
     # Labels are read now: the stream runs after this view has returned.
     labels = {value: str(label) for value, label in Action.choices}
     rows = queries.export_rows(company, form.filters())
-    zone = queries.company_zone(company)
     if fmt == "csv":
-        response = StreamingHttpResponse(export.csv_stream(rows, labels, zone), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(export.csv_stream(rows, labels), content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(export.json_stream(rows, labels, zone),
+        response = StreamingHttpResponse(export.json_stream(rows, labels),
                                          content_type="application/json; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="audit-{company.pk}-{stamp}.{fmt}"'

@@ -258,6 +258,24 @@ def test_times_are_shown_in_the_company_time_zone(client, company, people):
     assert row["at_utc"] == "2026-03-01T20:15:05.000000Z" and row["at_local"] == "2026-03-02T05:15:05.000000+09:00"
 
 
+@pytest.mark.parametrize("zone", ["America/Bogota", "Asia/Kolkata", "America/St_Johns", "Europe/Madrid", "UTC"])
+def test_exported_times_are_python_s_isoformat_whoever_writes_them(company, people, zone):
+    """On PostgreSQL the database writes the times: to the character what Python would write."""
+    from audit import queries
+
+    company.time_zone = zone
+    company.save()
+    moments = [datetime.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),  # Madrid's clocks go forward
+               datetime.datetime(2026, 3, 29, 1, 0, 0, 1, tzinfo=UTC),
+               datetime.datetime(2026, 11, 1, 5, 30, 0, tzinfo=UTC), datetime.datetime(1999, 12, 31, 23, 59, tzinfo=UTC)]
+    for moment in moments:
+        synthetic(company, 1, start=moment)
+    rows = list(queries.export_rows(company, queries.Filters(action="login")))
+    expected = [(moment.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+                 moment.astimezone(ZoneInfo(zone)).isoformat(timespec="microseconds")) for moment in moments]
+    assert [(row[1], row[2]) for row in rows] == expected
+
+
 # --- exports -------------------------------------------------------------------------------
 
 
