@@ -240,10 +240,13 @@ def update_context(invoice: Invoice, screen: UpdateScreen) -> dict:
     preview, line_totals = None, []
     violations = list(screen.violations)
     if bound.proposed is not None:
-        preview = presenters.diff_of(bound.base, bound.proposed, taxes=taxes, country=company.country,
-                                     before_label=_("In Alegra"), after_label=_("Proposed"))
+        # One diff (and one total of each side) serves the preview, the rules and the line totals.
+        changes = presenters.document_diff(bound.base, bound.proposed, taxes)
+        preview = presenters.present_diff(changes, country=company.country,
+                                          before_label=_("In Alegra"), after_label=_("Proposed"))
         found = proposals.validate_proposal(invoice=invoice, kind=Kind.UPDATE, base=bound.base,
-                                            proposed=bound.proposed, taxes=taxes)
+                                            proposed=bound.proposed, taxes=taxes,
+                                            changes=changes if changes.taxes_applied else None)
         known = {(v.field, v.code) for v in violations}
         violations += [v for v in found if v.code != "nothing_to_submit" and (v.field, v.code) not in known]
         line_totals = (

@@ -7,6 +7,7 @@ of any kind (an update, a credit note, a contact update).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -330,14 +331,19 @@ def present_diff(document_diff: diff.DocumentDiff, *, precision: int | None = No
     )
 
 
+def document_diff(before: Mapping, after: Mapping, taxes: Mapping | None) -> diff.DocumentDiff:
+    """The diff with the catalogue's taxes, or without them where they make a value unreadable
+    (`taxes_applied` says which)."""
+    try:
+        return diff.diff_documents(before, after, taxes)
+    except (ValueError, TypeError, ArithmeticError):
+        return dataclasses.replace(diff.diff_documents(before, after, None), taxes_applied=taxes is None)
+
+
 def diff_of(before: Mapping, after: Mapping, *, taxes: Mapping | None = None,
             precision: int | None = None, country: str = "CO", **labels) -> DiffView:
     """Diff two invoice documents and present it; a malformed value never raises."""
-    try:
-        document_diff = diff.diff_documents(before, after, taxes)
-    except (ValueError, TypeError, ArithmeticError):
-        document_diff = diff.diff_documents(before, after, None)
-    return present_diff(document_diff, precision=precision, country=country, **labels)
+    return present_diff(document_diff(before, after, taxes), precision=precision, country=country, **labels)
 
 
 def present_contact_diff(before: Mapping, after: Mapping, **labels) -> DiffView:

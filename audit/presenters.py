@@ -221,20 +221,28 @@ def labelled_versions(versions: list[dict], zone: zoneinfo.ZoneInfo) -> list[dic
 
 def with_versions(entries: list[EntryView], versions: list[dict]) -> list[EntryView]:
     """Number the timeline's version entries and point each at the version before it."""
-    position = {version["history_id"]: index for index, version in enumerate(versions)}
+    by_id = {version["history_id"]: version for version in versions}
     for entry in entries:
-        index = position.get(entry.source_id) if entry.source == "invoice" else None
-        if index is None:
+        version = by_id.get(entry.source_id) if entry.source == "invoice" else None
+        if version is None:
             continue
-        entry.version_number = versions[index]["number"]
-        entry.is_current_version = index == 0
-        if index + 1 < len(versions):
-            entry.previous_version = versions[index + 1]["history_id"]
+        entry.version_number = version["number"]
+        entry.is_current_version = version["is_current"]
+        if version["previous"] is not None:
+            entry.previous_version = version["previous"]
     return entries
 
 
+def picker_versions(versions: list[dict], latest: int | None, chosen: set[int]) -> list[dict]:
+    """What the version pickers offer: the latest versions and the ones being compared."""
+    if latest is None:
+        return versions
+    newest = versions[0]["number"] if versions else 0
+    return [v for v in versions if v["number"] > newest - latest or v["history_id"] in chosen]
+
+
 def version_options(versions: list[dict], chosen) -> str:
-    """The <option>s of a version picker: hundreds of them, so built here rather than in a loop of tags."""
+    """The <option>s of a version picker, built here rather than in a loop of tags."""
     chosen = str(chosen or "")
     return format_html_join("", '<option value="{}"{}>{}</option>', (
         (v["history_id"], mark_safe(" selected") if str(v["history_id"]) == chosen else "", v["label"])

@@ -12,7 +12,9 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from invoices.models import Invoice
@@ -22,7 +24,9 @@ from .models import AuditEntry, AuditVerification
 
 PAGE_SIZE = 50
 TIMELINE_SIZE = 50
-MAX_VERSIONS = 500
+# The version pickers offer the latest versions (and the ones compared); all of them on demand.
+PICKER_VERSIONS = 30
+MAX_WANTED = 200
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 ONE_MICROSECOND = datetime.timedelta(microseconds=1)
 ENTRY_COLUMNS = ("id", "company_id", "seq", "at", "actor_id", "on_behalf_of", "action", "invoice_id",
@@ -111,17 +115,48 @@ def timeline_page(invoice: Invoice, cursor=None, size: int = TIMELINE_SIZE) -> P
     return _page(entries, cursor, size)
 
 
-def versions(invoice: Invoice, limit: int = MAX_VERSIONS) -> list[dict]:
-    """The invoice's versions, newest first, light columns only; `number` counts from the first."""
-    rows = list(invoice.history.order_by("-history_id").values(
-        "history_id", "history_date", "history_type", "history_change_reason", "content_hash", "status",
-        "total", "is_deleted")[:limit + 1])
-    total = invoice.history.count() if len(rows) > limit else len(rows)
-    rows = rows[:limit]
-    for index, row in enumerate(rows):
-        row["number"] = total - index
-        row["is_current"] = index == 0
-    return rows
+@dataclass
+class Versions:
+    """Some of an invoice's versions, newest first, light columns only, each numbered from the first
+    (`number`) and pointing at the one before it (`previous`); `count` is how many it has in all."""
+
+    rows: list[dict]
+    count: int
+
+
+def versions(invoice: Invoice, wanted: set[int] = frozenset(), latest: int | None = PICKER_VERSIONS) -> Versions:
+    """The `latest` versions (all of them when None) and those in `wanted`, in one query.
+
+    The numbering reads the (invoice, version) index only; the rows themselves are read for the
+    versions returned, so a page costs the same with twenty versions or twenty thousand.
+    """
+    model = Invoice.history.model
+    wanted_ids = sorted(int(ident) for ident in wanted)[:MAX_WANTED]
+    keep = "TRUE" if latest is None else "n.number > n.version_count - %s" + (
+        f" OR n.history_id IN ({', '.join(['%s'] * len(wanted_ids))})" if wanted_ids else "")
+    params: list = [invoice.pk] + ([] if latest is None else [latest, *wanted_ids])
+    table = model._meta.db_table
+    sql = f"""
+        WITH n AS (
+            SELECT history_id, ROW_NUMBER() OVER w AS number, LAG(history_id) OVER w AS previous,
+                   COUNT(*) OVER () AS version_count
+            FROM {table} WHERE id = %s WINDOW w AS (ORDER BY history_id))
+        SELECT n.history_id, n.number, n.previous, n.version_count, h.history_date, h.history_type,
+               h.history_change_reason, h.content_hash, h.status, h.total, h.is_deleted
+        FROM n JOIN {table} h ON h.history_id = n.history_id
+        WHERE {keep}
+        ORDER BY n.history_id DESC"""
+    rows, count = [], 0
+    for version in model.objects.raw(sql, params):
+        count = version.version_count
+        rows.append({
+            "history_id": version.history_id, "number": version.number, "previous": version.previous,
+            "is_current": version.number == count, "history_date": version.history_date,
+            "history_type": version.history_type, "history_change_reason": version.history_change_reason,
+            "content_hash": version.content_hash, "status": version.status, "total": version.total,
+            "is_deleted": version.is_deleted,
+        })
+    return Versions(rows, count)
 
 
 def version_documents(invoice: Invoice, history_ids: list[int]) -> dict[int, dict]:
@@ -135,9 +170,20 @@ def latest_verification(company_id: int) -> AuditVerification | None:
     return AuditVerification.objects.filter(chain=company_id).order_by("-at", "-id").first()
 
 
-EXPORT_COLUMNS = ("seq", "at", "actor__username", "actor__first_name", "actor__last_name",
+EXPORT_COLUMNS = ("seq", "at_utc", "at_local", "actor__username", "actor__first_name", "actor__last_name",
                   "on_behalf_of", "action", "invoice_id", "invoice__number", "invoice__alegra_id",
                   "change_request_id", "source", "source_id", "why", "what_text", "prev_hash", "hash")
+# ISO 8601 to the microsecond, as Python's isoformat writes it (the chain hashes the UTC form).
+_ISO = "YYYY-MM-DD\"T\"HH24:MI:SS.US"
+_AT_UTC = f"to_char(audit_auditentry.at AT TIME ZONE 'UTC', '{_ISO}\"Z\"')"
+_OFFSET = "EXTRACT(EPOCH FROM (audit_auditentry.at AT TIME ZONE %s) - (audit_auditentry.at AT TIME ZONE 'UTC'))::int"
+_AT_LOCAL = (f"to_char(audit_auditentry.at AT TIME ZONE %s, '{_ISO}') || CASE WHEN {_OFFSET} < 0 THEN '-' ELSE '+' END"
+             f" || lpad((abs({_OFFSET}) / 3600)::text, 2, '0') || ':' || lpad((abs({_OFFSET}) %% 3600 / 60)::text, 2, '0')")
+
+
+def utc_text(at: datetime.datetime) -> str:
+    # The same text the chain hashes (see audit.chain.time_text), produced faster.
+    return at.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def export_rows(company: Company, filters: Filters, chunk_size: int = 2000):
@@ -145,6 +191,16 @@ def export_rows(company: Company, filters: Filters, chunk_size: int = 2000):
 
     Chain order (not time order) so that an unfiltered export can be re-verified link by link.
     `what` comes as the database's JSON text: written out as it is, never parsed and re-encoded.
+    Times come as text in UTC and in the company's zone: on PostgreSQL the database writes them
+    (to_char), which costs a fraction of formatting a million datetimes in Python.
     """
-    return (filtered(company, filters).annotate(what_text=Cast("what", TextField())).order_by("seq")
-            .values_list(*EXPORT_COLUMNS).iterator(chunk_size=chunk_size))
+    zone = company_zone(company)
+    entries = filtered(company, filters).annotate(what_text=Cast("what", TextField()))
+    if connection.vendor == "postgresql":
+        return (entries.annotate(at_utc=RawSQL(_AT_UTC, ()),
+                                 at_local=RawSQL(_AT_LOCAL, (zone.key,) * 4))
+                .order_by("seq").values_list(*EXPORT_COLUMNS).iterator(chunk_size=chunk_size))
+    columns = ["at" if name == "at_utc" else name for name in EXPORT_COLUMNS if name != "at_local"]
+    rows = entries.order_by("seq").values_list(*columns).iterator(chunk_size=chunk_size)
+    return ((seq, utc_text(at), at.astimezone(zone).isoformat(timespec="microseconds"), *rest)
+            for seq, at, *rest in rows)

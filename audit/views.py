@@ -72,11 +72,10 @@ def audit_export(request: HttpRequest, company_id: int, fmt: str) -> HttpRespons
     # Labels are read now: the stream runs after this view has returned.
     labels = {value: str(label) for value, label in Action.choices}
     rows = queries.export_rows(company, form.filters())
-    zone = queries.company_zone(company)
     if fmt == "csv":
-        response = StreamingHttpResponse(export.csv_stream(rows, labels, zone), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(export.csv_stream(rows, labels), content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(export.json_stream(rows, labels, zone),
+        response = StreamingHttpResponse(export.json_stream(rows, labels),
                                          content_type="application/json; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="audit-{company.pk}-{stamp}.{fmt}"'
@@ -98,6 +97,12 @@ def audit_verify(request: HttpRequest, company_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The verification of the audit log has been started."))
     return redirect("audit:audit_log", company_id=company_id)
+
+
+def _chosen(request: HttpRequest) -> set[int]:
+    """The version ids the request asks to compare, as far as they are numbers."""
+    return {int(value) for value in (request.GET.get("a", ""), request.GET.get("b", ""))
+            if value.isdigit() and len(value) < 19}
 
 
 def _compare(request: HttpRequest, invoice, versions: list[dict]) -> tuple[CompareForm, object | None]:
@@ -143,20 +148,27 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     cursor = queries.decode_cursor(request.GET.get("after", "")) if request.GET.get("after") else None
     if request.GET.get("after") and cursor is None:
         messages.error(request, _("This page link is not valid; start again from the first page."))
-    versions = presenters.labelled_versions(queries.versions(invoice), zone)
+    page = queries.timeline_page(invoice, cursor)
+    # The pickers offer the latest versions; all of them only when asked (`versions=all`).
+    latest = None if request.GET.get("versions") == "all" else queries.PICKER_VERSIONS
+    chosen_ids = _chosen(request)
+    wanted = chosen_ids | {row["source_id"] for row in page.rows if row["source"] == "invoice" and row["source_id"]}
+    found = queries.versions(invoice, wanted, latest)
+    versions = found.rows
     compare_form, diff_view = _compare(request, invoice, versions)
     chosen = compare_form.data if compare_form.is_bound else {}
-    page = queries.timeline_page(invoice, cursor)
     entries = presenters.with_versions(presenters.entry_views(page.rows, company, zone), versions)
+    offered = presenters.labelled_versions(presenters.picker_versions(versions, latest, chosen_ids), zone)
     context = {
-        "company": company, "membership": membership, "invoice": invoice, "versions": versions,
+        "company": company, "membership": membership, "invoice": invoice, "version_count": found.count,
         "entries": entries, "page": page,
         "compare_form": compare_form, "diff": diff_view,
         # The left-hand version can be restored unless it is the invoice as it is now.
         "restore_target": compare_form.cleaned_data["a"] if diff_view is not None
         and versions and compare_form.cleaned_data["a"] != versions[0]["history_id"] else None,
-        "options_a": presenters.version_options(versions, chosen.get("a")),
-        "options_b": presenters.version_options(versions, chosen.get("b")),
+        "options_a": presenters.version_options(offered, chosen.get("a")),
+        "options_b": presenters.version_options(offered, chosen.get("b")),
+        "more_versions": found.count > len(offered),
         "can_restore": membership.role in EDIT_ROLES, "is_manager": membership.role in MANAGE_ROLES,
         "is_first_page": cursor is None, "zone": zone,
     }

@@ -92,6 +92,8 @@ class DocumentDiff:
     lines: list[LineChange] = field(default_factory=list)
     # None when a document cannot be computed (a malformed price): the rules report why.
     impact: MoneyImpact | None = None
+    # False when the catalogue's taxes could not be applied and the diff was made without them.
+    taxes_applied: bool = field(default=True, compare=False)
 
     @property
     def lines_changed(self) -> bool:
@@ -316,11 +318,15 @@ def align_lines(
     return result
 
 
-def _impact(before: Mapping[str, Any], after: Mapping[str, Any], taxes) -> MoneyImpact | None:
+def _totals(doc: Mapping[str, Any], taxes) -> arithmetic.InvoiceTotals | None:
     try:
-        old = arithmetic.invoice_totals(before, taxes)
-        new = arithmetic.invoice_totals(after, taxes)
+        return arithmetic.invoice_totals(doc, taxes)
     except ValueError:
+        return None
+
+
+def _impact_of(old: arithmetic.InvoiceTotals | None, new: arithmetic.InvoiceTotals | None) -> MoneyImpact | None:
+    if old is None or new is None:
         return None
     return MoneyImpact(old.total, new.total, new.total - old.total, old, new)
 
@@ -330,13 +336,25 @@ def diff_documents(
     after: Mapping[str, Any],
     taxes: Mapping[str, Any] | None = None,
 ) -> DocumentDiff:
-    """`taxes` (tax id → {name, percentage}) fills percentages missing from line taxes."""
+    """`taxes` (tax id → {name, percentage}) fills percentages missing from line taxes.
+
+    Each side's totals are computed once and serve both the line totals and the money impact;
+    only a document that cannot be totalled as a whole is computed line by line (to say which).
+    """
+    old, new = _totals(before, taxes), _totals(after, taxes)
     return DocumentDiff(
         header=_header_changes(before, after),
         lines=align_lines(document_lines(before), document_lines(after),
-                          _line_totals(before, taxes), _line_totals(after, taxes)),
-        impact=_impact(before, after, taxes),
+                          _totals_of_lines(before, old, taxes), _totals_of_lines(after, new, taxes)),
+        impact=_impact_of(old, new),
     )
+
+
+def _totals_of_lines(doc: Mapping[str, Any], totals: arithmetic.InvoiceTotals | None,
+                     taxes) -> list[Decimal | None]:
+    if totals is not None:
+        return [line.total for line in totals.lines]
+    return _line_totals(doc, taxes)
 
 
 def changed_field_names(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:

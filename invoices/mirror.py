@@ -38,7 +38,12 @@ def canonical(value: Any) -> Any:
 
 
 def content_hash(document: dict) -> str:
-    text = json.dumps(canonical(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_hash(canonical(document))
+
+
+def canonical_hash(body: dict) -> str:
+    """content_hash of a body that is canonical already (what `canonical` returned): not made twice."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

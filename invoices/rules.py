@@ -184,12 +184,17 @@ def validate_update(
     *,
     taxes: Taxes,
     closed_until: date | None = None,
+    changes: diff.DocumentDiff | None = None,
 ) -> list[RuleViolation]:
-    """Every reason `proposed` cannot replace `base` through an in-place update."""
+    """Every reason `proposed` cannot replace `base` through an in-place update.
+
+    `changes`: the diff of the two with the same taxes, when the caller has it already.
+    """
     refusal = editing_refusal(base)
     if refusal is not None:
         return [refusal]
-    changes = diff.diff_documents(base, proposed, taxes if isinstance(taxes, Mapping) else None)
+    if changes is None:
+        changes = diff.diff_documents(base, proposed, taxes if isinstance(taxes, Mapping) else None)
     if not changes.has_changes:
         return [RuleViolation("", "nothing_to_submit",
                               _("Nothing has changed: there is nothing to submit."))]

@@ -96,6 +96,12 @@ class LineForm(forms.Form):
     discount = SharedDecimal(label=_("Discount %"), required=False)
     tax = SharedIdList(label=_("Taxes"), required=False)
 
+    def has_changed(self) -> bool:
+        # Django would parse every value a second time to find out; the answer is always yes:
+        # the taxes field reads an empty selection as [], which differs from no initial value,
+        # so every posted line is a line (never an "empty extra form" left out of validation).
+        return True
+
 
 LineFormSet = forms.formset_factory(LineForm, extra=0, max_num=MAX_LINES,
                                     absolute_max=MAX_LINES, validate_max=True)

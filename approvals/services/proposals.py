@@ -222,28 +222,38 @@ def _too_large() -> list[RuleViolation]:
     ) % {"max": "999.999.999.999.999"})]
 
 
-def _amount_violations(proposed: Mapping, taxes: Mapping) -> list[RuleViolation]:
-    try:
-        totals = arithmetic.invoice_totals(proposed, taxes)
-    except ValueError:
-        return []  # a malformed value: the line rules say which
+def _amount_violations(proposed: Mapping, taxes: Mapping,
+                       changes: diff.DocumentDiff | None = None) -> list[RuleViolation]:
+    if changes is not None and changes.impact is not None:
+        totals = changes.impact.after
+    else:
+        try:
+            totals = arithmetic.invoice_totals(proposed, taxes)
+        except ValueError:
+            return []  # a malformed value: the line rules say which
     figures = (totals.subtotal, totals.discount, totals.tax, totals.total, totals.balance)
     return _too_large() if any(abs(figure) >= MAX_AMOUNT for figure in figures) else []
 
 
 def validate_proposal(*, invoice: Invoice, kind: str, base: Mapping, proposed: Mapping,
-                      taxes: Mapping[str, Any] | None = None) -> list[RuleViolation]:
-    """Every reason `proposed` cannot be requested for `invoice`; empty when it can."""
+                      taxes: Mapping[str, Any] | None = None,
+                      changes: diff.DocumentDiff | None = None) -> list[RuleViolation]:
+    """Every reason `proposed` cannot be requested for `invoice`; empty when it can.
+
+    `changes`: the diff of `base` and `proposed` with these `taxes`, when the caller has it
+    already (the edit screen draws it): it is not computed a second time.
+    """
     try:
         return _validate_proposal(invoice=invoice, kind=kind, base=base, proposed=proposed,
-                                  taxes=taxes)
+                                  taxes=taxes, changes=changes if taxes is not None else None)
     except ArithmeticError:
         # Beyond Decimal's working precision: no real invoice gets there.
         return _too_large()
 
 
 def _validate_proposal(*, invoice: Invoice, kind: str, base: Mapping, proposed: Mapping,
-                       taxes: Mapping[str, Any] | None) -> list[RuleViolation]:
+                       taxes: Mapping[str, Any] | None,
+                       changes: diff.DocumentDiff | None = None) -> list[RuleViolation]:
     company = invoice.company
     if taxes is None:
         taxes = catalogue_taxes(company)
@@ -259,11 +269,11 @@ def _validate_proposal(*, invoice: Invoice, kind: str, base: Mapping, proposed: 
             return [RuleViolation("status", "not_editable_in_place", _(
                 "This invoice is %(status)s: it cannot be changed in place; issue a credit "
                 "note instead.") % {"status": status or "?"})]
-        found = _amount_violations(proposed, taxes)
+        found = _amount_violations(proposed, taxes, changes)
         if found:
             return found
         found = rules.validate_update(base, proposed, taxes=taxes,
-                                      closed_until=company.closed_until)
+                                      closed_until=company.closed_until, changes=changes)
         if [v.code for v in found] == ["nothing_to_submit"]:
             return found
         return found + _update_extras(company, base, proposed)

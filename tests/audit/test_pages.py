@@ -7,6 +7,7 @@ import csv
 import datetime
 import io
 import json
+import re
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -257,6 +258,24 @@ def test_times_are_shown_in_the_company_time_zone(client, company, people):
     assert row["at_utc"] == "2026-03-01T20:15:05.000000Z" and row["at_local"] == "2026-03-02T05:15:05.000000+09:00"
 
 
+@pytest.mark.parametrize("zone", ["America/Bogota", "Asia/Kolkata", "America/St_Johns", "Europe/Madrid", "UTC"])
+def test_exported_times_are_python_s_isoformat_whoever_writes_them(company, people, zone):
+    """On PostgreSQL the database writes the times: to the character what Python would write."""
+    from audit import queries
+
+    company.time_zone = zone
+    company.save()
+    moments = [datetime.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),  # Madrid's clocks go forward
+               datetime.datetime(2026, 3, 29, 1, 0, 0, 1, tzinfo=UTC),
+               datetime.datetime(2026, 11, 1, 5, 30, 0, tzinfo=UTC), datetime.datetime(1999, 12, 31, 23, 59, tzinfo=UTC)]
+    for moment in moments:
+        synthetic(company, 1, start=moment)
+    rows = list(queries.export_rows(company, queries.Filters(action="login")))
+    expected = [(moment.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+                 moment.astimezone(ZoneInfo(zone)).isoformat(timespec="microseconds")) for moment in moments]
+    assert [(row[1], row[2]) for row in rows] == expected
+
+
 # --- exports -------------------------------------------------------------------------------
 
 
@@ -414,3 +433,34 @@ def test_every_recorded_invoice_version_is_on_its_timeline(client, company, peop
     versions = Invoice.history.model.objects.filter(id=versioned.pk).count()
     assert sum(1 for e in response.context["entries"] if e.source == "invoice") == versions == 4
     assert "deleted in Alegra" in response.content.decode() or "eliminada en Alegra" in response.content.decode()
+
+
+def test_the_version_pickers_offer_the_latest_versions_and_all_of_them_on_demand(client, company, people, invoice):
+    from audit.queries import PICKER_VERSIONS
+
+    for n in range(PICKER_VERSIONS + 4):
+        change_in_alegra(invoice, observations=f"v{n}")
+    ids = list(invoice.history.order_by("history_id").values_list("history_id", flat=True))
+    assert len(ids) == PICKER_VERSIONS + 5
+    client.force_login(people.accountant)
+    url = reverse("audit:invoice_timeline", args=[company.pk, invoice.pk])
+
+    def offered(response) -> list[int]:
+        html = response.content.decode()
+        picker = html[html.index('<select name="a">'):html.index("</select>")]
+        return [int(value) for value in re.findall(r'value="(\d+)"', picker)]
+
+    page = client.get(url)
+    assert page.context["version_count"] == len(ids)
+    assert offered(page) == ids[::-1][:PICKER_VERSIONS]
+    assert 'data-testid="all-versions"' in page.content.decode()
+    # Every version on the page is numbered from the first, whatever the pickers offer.
+    numbers = [e.version_number for e in page.context["entries"] if e.version_number]
+    assert numbers[0] == len(ids) and numbers == sorted(numbers, reverse=True)
+    # The first version, chosen, is offered although it is not among the latest.
+    chosen = client.get(url, {"a": ids[0], "b": ids[-1]})
+    assert ids[0] in offered(chosen) and chosen.context["diff"] is not None
+    everything = client.get(url, {"a": ids[0], "b": ids[-1], "versions": "all"},
+                            HTTP_HX_REQUEST="true", HTTP_HX_TARGET="compare")
+    assert offered(everything) == ids[::-1]
+    assert 'data-testid="all-versions"' not in everything.content.decode()

@@ -1,0 +1,113 @@
+"""The invoice list's count, totals and search are served by their indexes on PostgreSQL.
+
+The queries checked are the very ones the list page sends (captured from a request), explained
+with sequential scans priced out of reach: a plan that still reads the invoice table from end
+to end, or that walks some other index instead of the one meant for the query, has no index
+that can answer it.
+"""
+
+import json
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from invoices import mirror
+from invoices.models import Invoice
+from invoices.sync import invoice_store
+from tests.invoices.docs import invoice_doc
+
+pytestmark = [
+    # Committed rows, so that VACUUM can mark the table's pages all-visible as autovacuum would.
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the indexes exist on PostgreSQL only"),
+]
+
+TABLE = "invoices_invoice"
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+def _invoice_scans(sql: str) -> list[dict]:
+    """The plan nodes that read the invoice table, with sequential scans made prohibitive."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        raw = cursor.fetchone()[0]
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    return [node for node in _plan_nodes(plan) if node.get("Relation Name") == TABLE
+            or (node.get("Node Type") == "Bitmap Index Scan" and node.get("Index Name", "").startswith("invoice"))]
+
+
+def _list_queries(client, company, query: str) -> list[str]:
+    url = reverse("invoices:invoice_list", args=[company.pk]) + query
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in ctx.captured_queries if f'FROM "{TABLE}"' in q["sql"]]
+
+
+STATUSES = ("open", "open", "paid", "paid", "paid", "void", "draft")
+
+
+@pytest.fixture
+def listed(client, company, accountant):
+    for n in range(1, 41):
+        invoice_store(company=company, document=invoice_doc(n), source="sync")
+    # Enough rows, of several statuses and clients, for the planner's estimates to mean something
+    # (written straight to the table: what is tested is how rows are found, not their history).
+    bulk = []
+    for n in range(41, 6041):
+        body = mirror.canonical(invoice_doc(n, status=STATUSES[n % len(STATUSES)]))
+        body["client"]["name"] = f"Distribuidora {n % 997} Ltda."
+        body["client"]["identification"] = str(800_000_000 + n % 1500)
+        columns = mirror.invoice_columns(body)
+        bulk.append(Invoice(company=company, document=body, content_hash=mirror.content_hash(body),
+                            id_sort=mirror.id_sort_key(columns["alegra_id"]), **columns))
+    Invoice.objects.bulk_create(bulk, batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+    client.force_login(accountant)
+    client.get(reverse("invoices:invoice_list", args=[company.pk]))  # remembers the company
+    return client
+
+
+def _summary_sql(queries: list[str]) -> str:
+    [summary] = [sql for sql in queries if "COUNT(*)" in sql]
+    return summary
+
+
+def test_count_and_totals_read_the_covering_index(listed, company):
+    for query in ("", "?status=open", "?due=overdue", "?balance=yes&status=open"):
+        scans = _invoice_scans(_summary_sql(_list_queries(listed, company, query)))
+        assert scans, query
+        assert all(node["Node Type"] != "Seq Scan" for node in scans), (query, scans)
+        assert {(node["Node Type"], node.get("Index Name")) for node in scans} == {
+            ("Index Only Scan", "invoice_summary")}, (query, scans)
+
+
+def test_search_by_name_or_number_fragment_uses_the_trigram_indexes(listed, company):
+    for fragment in ("FE1", "buidora 12", "0417"):
+        queries = _list_queries(listed, company, f"?q={fragment}")
+        for sql in queries:
+            scans = _invoice_scans(sql)
+            assert all(node["Node Type"] != "Seq Scan" for node in scans), (fragment, sql, scans)
+        used = {node.get("Index Name") for node in _invoice_scans(_summary_sql(queries))}
+        assert {"invoice_number_trgm", "invoice_client_name_trgm", "invoice_by_identification"} <= used, (
+            fragment, used)
+
+
+def test_the_search_still_finds_any_fragment(listed, company):
+    """The indexes change how rows are found, not which: the middle of a number or a name."""
+    from invoices.queries import invoice_page
+
+    rows = list(Invoice.objects.filter(company=company).values_list("number", "client_name", "client_identification"))
+    for fragment in ("E1", "fe40", "buidora 12", "800000417", "ZZZ"):
+        expected = sum(1 for number, name, identification in rows if fragment.upper() in number.upper()
+                       or fragment.upper() in name.upper() or identification == fragment)
+        assert invoice_page(company, {"q": fragment}).count == expected, fragment
+    assert invoice_page(company, {"q": "fe40"}).count == 1 + 10 + 100  # FE40, FE400…FE409, FE4000…FE4099
