@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Push, RoutingPolicy
-from findings.models import Finding
+from findings.models import Finding, LearnedException, LearningSettings
 from invoices import diff, mirror
 from invoices.documents import contacts
 from invoices.models import Contact, Invoice
@@ -42,7 +42,7 @@ PUSH_ACTIONS = {
 }
 POLICY_NAMES = {
     RoutingPolicy: "routing_policy", AutoApprovalRule: "auto_approval_rule",
-    ApprovalSettings: "approval_settings",
+    ApprovalSettings: "approval_settings", LearningSettings: "learning_settings",
 }
 HISTORY_KIND = {"+": "created", "~": "changed", "-": "deleted"}
 
@@ -348,6 +348,8 @@ FINDING_ACTIONS = {
     "finding.created": Action.FINDING_CREATED, "finding.updated": Action.FINDING_UPDATED,
     "finding.dismissed": Action.FINDING_DISMISSED, "finding.resolved": Action.FINDING_RESOLVED,
     "finding.reopened": Action.FINDING_REOPENED, "finding.correction": Action.FINDING_CORRECTION,
+    "finding.confirmed": Action.FINDING_CONFIRMED, "finding.silenced": Action.FINDING_SILENCED,
+    "finding.silenced_at_birth": Action.FINDING_SILENCED, "finding.returned": Action.FINDING_RETURNED,
 }
 
 
@@ -359,9 +361,24 @@ def _finding_version(row, instance) -> AuditEntry:
             "severity": row.severity, "impact": _money(row.impact)}
     if row.correction_id:
         what["request"] = row.correction_id
+    if row.silenced_by_id:
+        what["exception"] = row.silenced_by_id
     return _entry(row, action=action, source="finding", invoice_id=row.invoice_id,
                   change_request_id=row.correction_id if action == Action.FINDING_CORRECTION else None,
                   on_behalf_of="scan" if row.history_user_id is None else "", what=what)
+
+
+def _exception_version(row, instance) -> AuditEntry:
+    """A learned exception: learned from a dismissal, or revoked by a manager."""
+    if row.history_type == "-":
+        action = Action.RECORD_DELETED
+    else:
+        action = Action.EXCEPTION_REVOKED if _code(row) == "learning.revoked" else Action.EXCEPTION_LEARNED
+    what = {"exception": row.id, "kind": row.kind, "client": row.client_alegra_id, "item": row.item_alegra_id,
+            "scope": row.scope, "finding": row.from_finding_id, "reason": row.reason}
+    if row.revoked_at is not None:
+        what.update(revoke_reason=row.revoke_reason, silenced=row.silenced_until_revoked)
+    return _entry(row, action=action, source="learned_exception", what=what)
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -457,6 +474,7 @@ def _builders() -> dict:
         Push.history.model: _push_version,
         Decision.history.model: _decision,
         Finding.history.model: _finding_version,
+        LearnedException.history.model: _exception_version,
     }
     builders.update({model.history.model: _policy_version for model in POLICY_NAMES})
     return {model._meta.label: builder for model, builder in builders.items()}

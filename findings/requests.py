@@ -21,7 +21,8 @@ from invoices.models import Contact, Invoice, Item, Tax
 from invoices.mirror import money_or_zero
 from invoices.rules import RuleViolation
 
-from .models import OPEN_STATES, Finding
+from .learning.services import feedback_record
+from .models import OPEN_STATES, Feedback, Finding
 from .presenters import explanation, suggestion_text
 from portal import events
 
@@ -124,5 +125,7 @@ def correction_create(*, finding: Finding, user) -> ChangeRequest:
     finding._change_reason = events.reason("finding.correction", request=change_request.pk)
     finding._history_user = user
     finding.save()
+    if not Feedback.objects.filter(finding=finding, verdict=Feedback.Verdict.CONFIRM).exists():
+        feedback_record(finding=finding, user=user, verdict=Feedback.Verdict.CONFIRM)
     return change_request
 
