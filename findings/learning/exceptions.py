@@ -84,6 +84,7 @@ class Rule:
     client: str
     item: str
     scope: Mapping
+    taught_at: object = None  # when it was learned (a datetime), for the words on a finding
 
 
 class Index:
@@ -114,5 +115,5 @@ def index_of(company_id: int) -> Index:
     from ..models import LearnedException
 
     rows = (LearnedException.objects.filter(company_id=company_id, revoked_at__isnull=True)
-            .values_list("pk", "kind", "client_alegra_id", "item_alegra_id", "scope"))
-    return Index(Rule(pk, kind, client, item, scope or {}) for pk, kind, client, item, scope in rows)
+            .values_list("pk", "kind", "client_alegra_id", "item_alegra_id", "scope", "taught_at"))
+    return Index(Rule(pk, kind, client, item, scope or {}, at) for pk, kind, client, item, scope, at in rows)
