@@ -289,7 +289,7 @@ class LearningSettings(models.Model):
     """A company's dial on learning: findings whose calibrated confidence is below `hide_below`
     leave the Review page (0 hides nothing)."""
 
-    company = models.OneToOneField(Company, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="+")
     hide_below = models.DecimalField(_("hide findings below this confidence"), max_digits=4, decimal_places=3,
                                      default=0)
 
