@@ -263,8 +263,12 @@ def _request_version(row, instance) -> AuditEntry:
         what["approvals_required"] = row.approvals_required
         what["routed_by"] = row.routed_by
     behalf = ""
+    if row.origin_rule_id:
+        what["origin_rule"] = row.origin_rule_id
     if row.history_user_id is None:
-        if action == Action.AUTO_APPROVED:
+        if reason.code in ("request.drafted_by_rule", "request.submitted_by_rule"):
+            behalf = f"policy {reason.params.get('rule', '')}".strip()
+        elif action == Action.AUTO_APPROVED:
             behalf = f"policy {reason.params.get('rule', '')}".strip()
         elif action == Action.STATE_CHANGED or row.state in (CRState.PUSHING, CRState.APPLIED):
             behalf = "push"
@@ -348,7 +352,7 @@ FINDING_ACTIONS = {
     "finding.created": Action.FINDING_CREATED, "finding.updated": Action.FINDING_UPDATED,
     "finding.dismissed": Action.FINDING_DISMISSED, "finding.resolved": Action.FINDING_RESOLVED,
     "finding.reopened": Action.FINDING_REOPENED, "finding.correction": Action.FINDING_CORRECTION,
-    "finding.confirmed": Action.FINDING_CONFIRMED, "finding.silenced": Action.FINDING_SILENCED,
+    "finding.confirmed": Action.FINDING_CONFIRMED, "finding.auto_fixed": Action.FINDING_CORRECTION, "finding.silenced": Action.FINDING_SILENCED,
     "finding.silenced_at_birth": Action.FINDING_SILENCED, "finding.returned": Action.FINDING_RETURNED,
 }
 

@@ -24,6 +24,7 @@ class FindingsConfig(AppConfig):
             "finding.dismissed": _("dismissed: %(reason)s"),
             "finding.correction": _("correction request #%(request)s drafted from it"),
             "finding.confirmed": _("confirmed: the finding is right"),
+            "finding.auto_fixed": _("correction request #%(request)s made and approved by the rule “%(rule)s”"),
             "finding.silenced": _("silenced by learned exception #%(exception)s"),
             "finding.silenced_at_birth": _("raised by a scan and silenced at once by a learned exception"),
             "finding.returned": _("back: learned exception #%(exception)s no longer applies"),

@@ -64,6 +64,16 @@ class ThresholdForm(forms.Form):
                                     max_value=1, decimal_places=3, max_digits=4)
 
 
+FIXABLE = [("tax", _("Tax")), ("due_terms", _("Due date off the terms")), ("due_before_date", _("Due before its date")),
+           ("price", _("Price")), ("quantity", _("Quantity")), ("discount", _("Discount"))]
+
+
+class FixRuleForm(forms.Form):
+    finding_kind = forms.ChoiceField(label=_("Kind of finding"), choices=FIXABLE)
+    max_impact = forms.DecimalField(label=_("Money impact up to"), min_value=0, max_digits=18, decimal_places=2)
+    name = forms.CharField(label=_("Name"), required=False, max_length=120)
+
+
 class LearningFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False, choices=[
         ("active", _("Active")), ("revoked", _("Revoked")), ("all", _("All"))])

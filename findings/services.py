@@ -13,6 +13,7 @@ from portal.models import Company, Membership, Role
 from . import incremental, scan
 from .errors import FindingRefused
 from .learning.services import feedback_record, finding_confirm
+from .learning import autofix
 from .learning.services import exception_learn
 from .models import OPEN_STATES, Feedback, Finding
 from portal import events
@@ -29,15 +30,18 @@ def scan_invoices(*, company_id: int, invoice_ids: list[int]) -> str:
     if not Company.objects.filter(pk=company_id).exists():
         return "no company"
     result = incremental.scan_changed(company_id=company_id, invoice_ids=invoice_ids)
-    return _summary(result)
+    fixed = autofix.apply_rules(company_id=company_id)
+    return _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
 
 
 def scan_company(*, company_id: int) -> str:
     if not Company.objects.filter(pk=company_id).exists():
         return "no company"
     result = scan.scan_full(company_id=company_id)
-    log.info("anomaly scan of company %s: %s", company_id, _summary(result))
-    return _summary(result)
+    fixed = autofix.apply_rules(company_id=company_id)
+    summary = _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
+    log.info("anomaly scan of company %s: %s", company_id, summary)
+    return summary
 
 
 def _summary(result: scan.ScanResult) -> str:

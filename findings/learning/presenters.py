@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal import formats
 
@@ -93,3 +94,57 @@ def went_against(finding: Finding, index: exceptions.Index, country: str = "CO")
 def percent(value) -> str:
     """0.873 → "87 %"."""
     return f"{round(float(value) * 100)} %"
+
+
+# --- rules history proposes, and the approver's hint -----------------------------------------
+
+
+def proposal_name(p, country: str = "CO") -> str:
+    if p.kind == "due_date":
+        return _("Due date moved up to %(days)s days (from history)") % {"days": p.max_days}
+    if p.kind == "small_discount":
+        return _("Discounts up to %(discount)s %% (from history)") % {"discount": amount(p.max_discount, country)}
+    if p.kind == "notes_only":
+        return _("Only notes changed (from history)")
+    return _("Only the client's address changed (from history)")
+
+
+def proposal_evidence(p, country: str = "CO") -> str:
+    values = {"n": p.count, "days": p.max_days, "discount": amount(p.max_discount, country),
+              "impact": amount(p.max_impact, country)}
+    if p.kind == "due_date":
+        text = _("The last %(n)s requests that only moved the due date, by at most %(days)s days, were all "
+                 "approved, and none moving it less was rejected.")
+    elif p.kind == "small_discount":
+        text = _("The last %(n)s requests that only changed line discounts, up to %(discount)s %% and an impact of "
+                 "%(impact)s, were all approved, and none smaller was rejected.")
+    elif p.kind == "notes_only":
+        text = _("The last %(n)s requests that only changed notes or observations were all approved.")
+    else:
+        text = _("The last %(n)s requests that only changed a client's address were all approved.")
+    return text % values
+
+
+def hint_text(hint, country: str = "CO") -> str:
+    """"9 of the 10 similar requests were approved; the rejected one had a larger impact." """
+    n = len(hint.similar)
+    if not n:
+        return _("No similar request was decided before: nothing to compare with.")
+    text = ngettext("%(approved)s of the %(n)s similar request was approved",
+                    "%(approved)s of the %(n)s similar requests were approved", n) % {"approved": hint.approved, "n": n}
+    rejected = len(hint.rejected)
+    reasons = []
+    for code in hint.why_rejected():
+        if code == "larger":
+            reasons.append(ngettext("the rejected one had a larger impact", "the rejected ones had a larger impact",
+                                    rejected))
+        elif code == "smaller":
+            reasons.append(ngettext("the rejected one had a smaller impact", "the rejected ones had a smaller impact",
+                                    rejected))
+        elif code == "other_requester":
+            reasons.append(ngettext("the rejected one was asked by someone else",
+                                    "the rejected ones were asked by someone else", rejected))
+    if rejected and not reasons:
+        reasons.append(ngettext("the rejected one looked like this one: read why it was refused",
+                                "the rejected ones looked like this one: read why they were refused", rejected))
+    return text + ("; " + ", ".join(reasons) if reasons else "") + "."

@@ -164,3 +164,67 @@ def threshold_of(company_id: int) -> Decimal:
 
 def open_state(finding: Finding) -> bool:
     return finding.state in OPEN_STATES
+
+
+# --- rules: accepted from history, and finding fixes ------------------------------------------
+
+
+def _manager_or_refuse(user, company_id: int, message: str) -> None:
+    if not member(user, company_id, MANAGE_ROLES):
+        raise FindingRefused(message)
+
+
+@transaction.atomic
+def proposal_accept(*, company, user, kind: str):
+    """The manager's click on a rule history proposed: the rule is created, switched on, and its
+    version says it was proposed by history (with the evidence) and approved by this manager."""
+    from ..requests import RequestRefused, auto_rule_save
+    from .proposals import proposals_for
+
+    _manager_or_refuse(user, company.pk, _("Only the company's managers can create auto-approval rules."))
+    found = next((p for p in proposals_for(company.pk) if p.kind == kind), None)
+    if found is None:
+        raise FindingRefused(_("History no longer proposes this rule."))
+    from .presenters import proposal_name
+
+    try:
+        return auto_rule_save(company=company, user=user, name=proposal_name(found, company.country)[:120], kind=kind,
+                              is_active=True, max_discount_percent=found.max_discount, max_impact=found.max_impact,
+                              max_days=found.max_days,
+                              reason=events.reason("rule.accepted_from_history", count=found.count, kind=kind,
+                                                   requests=found.requests[:10]))
+    except RequestRefused as exc:
+        raise FindingRefused(str(exc)) from None
+
+
+@transaction.atomic
+def fix_rule_create(*, company, user, finding_kind: str, max_impact, name: str = ""):
+    """A manager pre-approves the suggested fixes of one kind of finding, up to an impact."""
+    from ..requests import AutoApprovalRule, RequestRefused, auto_rule_save
+    from .autofix import AUTO_FIXABLE
+
+    _manager_or_refuse(user, company.pk, _("Only the company's managers can pre-approve fixes."))
+    if finding_kind not in AUTO_FIXABLE:
+        raise FindingRefused(_("Fixes of this kind of finding cannot be applied by themselves."))
+    label = str(dict(Finding.Kind.choices)[finding_kind])
+    name = (name or "").strip() or _("Fix “%(kind)s” findings by themselves") % {"kind": label}
+    try:
+        return auto_rule_save(company=company, user=user, name=name[:120], kind=AutoApprovalRule.Kind.FINDING_FIX,
+                              is_active=True, max_impact=max_impact, finding_kind=finding_kind,
+                              reason=events.reason("rule.finding_fix"))
+    except RequestRefused as exc:
+        raise FindingRefused(str(exc)) from None
+
+
+@transaction.atomic
+def fix_rule_switch_off(*, company, user, rule):
+    from ..requests import AutoApprovalRule, RequestRefused, auto_rule_save
+
+    _manager_or_refuse(user, company.pk, _("Only the company's managers can pre-approve fixes."))
+    if rule.company_id != company.pk or rule.kind != AutoApprovalRule.Kind.FINDING_FIX:
+        raise FindingRefused(_("No such rule."))
+    try:
+        return auto_rule_save(company=company, user=user, name=rule.name, kind=rule.kind, is_active=False,
+                              max_impact=rule.max_impact, finding_kind=rule.finding_kind, rule=rule)
+    except RequestRefused as exc:
+        raise FindingRefused(str(exc)) from None

@@ -19,9 +19,10 @@ from portal.access import get_membership, remember_company
 from portal.models import Role
 
 from ..errors import FindingRefused
-from ..forms import LearningFilterForm, RevokeForm, ThresholdForm
+from ..forms import FixRuleForm, LearningFilterForm, RevokeForm, ThresholdForm
 from ..models import LearnedException
-from . import presenters, queries, services
+from ..requests import AutoApprovalRule, ChangeRequest
+from . import autofix, hints, presenters, proposals, queries, services
 
 MANAGE = {Role.MANAGER}
 
@@ -59,7 +60,13 @@ def learning(request: HttpRequest, company_id: int) -> HttpResponse:
                "rows": _rows(page.rows, membership.company.country), "detectors": detectors,
                "threshold": threshold, "can_manage": membership.role == Role.MANAGER,
                "threshold_form": ThresholdForm(initial={"hide_below": threshold}), "revoke_form": RevokeForm(),
-               "base_query": params.urlencode()}
+               "base_query": params.urlencode(), "fix_rules": list(autofix.active_rules(company_id).values()),
+               "fix_form": FixRuleForm()}
+    if membership.role == Role.MANAGER and not request.htmx:
+        country = membership.company.country
+        context["proposals"] = [{"proposal": p, "name": presenters.proposal_name(p, country),
+                                 "evidence": presenters.proposal_evidence(p, country)}
+                                for p in proposals.proposals_for(company_id)]
     template = "findings/learning.html#table" if request.htmx and not request.htmx.boosted else "findings/learning.html"
     return render(request, template, context)
 
@@ -113,4 +120,65 @@ def threshold_save(request: HttpRequest, company_id: int) -> HttpResponse:
                                     "the Review page.") % {"value": presenters.percent(row.hide_below)})
     else:
         messages.success(request, _("No finding is hidden for its confidence any more."))
+    return redirect("findings:learning", company_id=company_id)
+
+
+@login_required
+@require_GET
+def request_hint(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    """The approver's hint on a request (embedded in its decision panel through htmx)."""
+    membership = get_membership(request, company_id)
+    change_request = ChangeRequest.objects.filter(pk=pk, company_id=company_id).first()
+    if change_request is None:
+        raise Http404("No such request")
+    found = hints.hint_for(change_request)
+    context = {"company": membership.company, "membership": membership, "change_request": change_request,
+               "hint": found, "text": presenters.hint_text(found, membership.company.country)}
+    template = "findings/hint.html#hint" if request.htmx else "findings/hint.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def proposal_accept(request: HttpRequest, company_id: int, kind: str) -> HttpResponse:
+    membership = get_membership(request, company_id, MANAGE)
+    try:
+        rule = services.proposal_accept(company=membership.company, user=request.user, kind=kind)
+    except FindingRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("findings:learning", company_id=company_id)
+    messages.success(request, _("Auto-approval rule “%(name)s” created and switched on.") % {"name": rule.name})
+    return redirect("findings:learning", company_id=company_id)
+
+
+@login_required
+@require_POST
+def fix_rule_create(request: HttpRequest, company_id: int) -> HttpResponse:
+    membership = get_membership(request, company_id, MANAGE)
+    form = FixRuleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise FindingRefused(" ".join(str(e) for errors in form.errors.values() for e in errors))
+        rule = services.fix_rule_create(company=membership.company, user=request.user, **form.cleaned_data)
+    except FindingRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("findings:learning", company_id=company_id)
+    messages.success(request, _("Rule “%(name)s” switched on: fixes within its limit are now applied by "
+                                "themselves, through the approval route.") % {"name": rule.name})
+    return redirect("findings:learning", company_id=company_id)
+
+
+@login_required
+@require_POST
+def fix_rule_off(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    membership = get_membership(request, company_id, MANAGE)
+    rule = AutoApprovalRule.objects.filter(pk=pk, company_id=company_id).first()
+    if rule is None:
+        raise Http404("No such rule")
+    try:
+        services.fix_rule_switch_off(company=membership.company, user=request.user, rule=rule)
+    except FindingRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("findings:learning", company_id=company_id)
+    messages.success(request, _("Rule “%(name)s” switched off.") % {"name": rule.name})
     return redirect("findings:learning", company_id=company_id)
