@@ -89,7 +89,7 @@ class AutoApprovalRule(models.Model):
     max_impact = models.DecimalField(_("impact up to"), **MONEY, null=True, blank=True)
     max_days = models.PositiveIntegerField(_("days moved up to"), null=True, blank=True)
     # For a finding fix: the kind of finding it pre-approves (the findings layer names them).
-    finding_kind = models.CharField(_("kind of finding"), max_length=30, blank=True, default="")
+    finding_kind = models.CharField(_("kind of finding"), max_length=30, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords(cascade_delete_history=False)
