@@ -168,6 +168,11 @@ def main() -> None:
         print(f"  planted mistakes of the later months silenced: {len(wrongly_silenced)}; missed after the "
               f"exceptions and not before: {len(newly_missed)}; missed after the threshold and not before: "
               f"{len(hidden_missed)}")
+        planted_invoices = {pk for pk, _k, _d in planted}
+        false = Counter(f"{f.kind}:{f.cause}" for f in shown if f.invoice_id not in planted_invoices)
+        if false:
+            print("  later findings still raised on invoices without a planted mistake: "
+                  + ", ".join(f"{name} × {n}" for name, n in sorted(false.items())))
         print("\n  learned precision per detector (confirmed / dismissed on the earlier months)")
         for (kind, cause), d in sorted(known.items()):
             print(f"  {kind + ':' + cause:34} {d.confirmed:>5} / {d.dismissed:<5} precision {d.precision:.3f}")
