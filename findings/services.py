@@ -12,9 +12,8 @@ from portal.models import Company, Membership, Role
 
 from . import incremental, scan
 from .errors import FindingRefused
-from .learning.services import feedback_record, finding_confirm
 from .learning import autofix
-from .learning.services import exception_learn
+from .learning.services import exception_learn, feedback_record, finding_confirm
 from .models import OPEN_STATES, Feedback, Finding
 from portal import events
 

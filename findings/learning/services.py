@@ -13,7 +13,7 @@ from portal import events
 from portal.models import Membership, Role
 
 from ..errors import FindingRefused
-from ..models import OPEN_STATES, Feedback, Finding, LearnedException, LearningSettings
+from ..models import Feedback, Finding, LearnedException, LearningSettings
 from . import exceptions
 
 MAX_REASON = 2000
@@ -160,10 +160,6 @@ def learning_settings_save(*, company_id: int, user, hide_below) -> LearningSett
 def threshold_of(company_id: int) -> Decimal:
     found = LearningSettings.objects.filter(company_id=company_id).values_list("hide_below", flat=True).first()
     return found if found is not None else Decimal(0)
-
-
-def open_state(finding: Finding) -> bool:
-    return finding.state in OPEN_STATES
 
 
 # --- rules: accepted from history, and finding fixes ------------------------------------------
