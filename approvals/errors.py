@@ -92,7 +92,11 @@ MESSAGES: dict[str, Promise | dict[str, Promise]] = {
         "policy": _("Another policy already has that name."),
         "rule": _("Another rule already has that name."),
     },
-    "limits_required": _("A discount rule needs both limits: the highest discount and the highest impact."),
+    "limits_required": {
+        "": _("A discount rule needs both limits: the highest discount and the highest impact."),
+        "due_date": _("A due-date rule needs its limit: how many days the due date may move."),
+        "finding_fix": _("A finding-fix rule needs the kind of finding and the highest impact."),
+    },
 }
 
 

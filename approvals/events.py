@@ -127,6 +127,11 @@ MESSAGES = {
     "policy.saved": _("policy saved"),
     "policy.deleted": _("policy deleted"),
     "rule.saved": _("rule saved"),
+    "request.drafted_by_rule": _("drafted by the system under the rule “%(rule)s”"),
+    "request.submitted_by_rule": _("submitted by the system under the rule “%(rule)s”"),
+    "rule.accepted_from_history": _("proposed by history (the last %(count)s such requests were all approved) "
+                                   "and approved by a manager"),
+    "rule.finding_fix": _("finding fixes pre-approved by a manager"),
     "rule.switched_off": _("rule switched off (it has decisions)"),
     "rule.deleted": _("rule deleted"),
     "settings.saved": _("settings saved"),

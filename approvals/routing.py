@@ -182,6 +182,18 @@ def _line_discounts(doc: Mapping[str, Any]) -> list[Decimal] | None:
     return values
 
 
+def due_date_shift(change_request: ChangeRequest) -> int | None:
+    """How many days the request moves the due date (either way), or None if unreadable."""
+    import datetime
+
+    try:
+        before = datetime.date.fromisoformat(str((change_request.base_document or {}).get("dueDate"))[:10])
+        after = datetime.date.fromisoformat(str((change_request.proposed_document or {}).get("dueDate"))[:10])
+    except ValueError:
+        return None
+    return abs((after - before).days)
+
+
 def rule_matches(rule: AutoApprovalRule, change_request: ChangeRequest, impact: Decimal | None = None,
                  changed: set[str] | None = None) -> bool:
     if not rule.is_active:
@@ -195,6 +207,17 @@ def rule_matches(rule: AutoApprovalRule, change_request: ChangeRequest, impact: 
         return kind == ChangeRequest.Kind.UPDATE and changed <= NOTE_FIELDS
     if rule.kind == AutoApprovalRule.Kind.CONTACT_ADDRESS:
         return kind == ChangeRequest.Kind.CONTACT and changed <= {"address"}
+    if rule.kind == AutoApprovalRule.Kind.FINDING_FIX:
+        # Only what the system drafted under this rule, within its limit: never a person's request.
+        return (change_request.origin_rule_id == rule.pk and rule.max_impact is not None
+                and impact <= rule.max_impact and kind in (ChangeRequest.Kind.UPDATE, ChangeRequest.Kind.CREDIT_NOTE))
+    if change_request.origin_rule_id is not None:
+        return False
+    if rule.kind == AutoApprovalRule.Kind.DUE_DATE:
+        if kind != ChangeRequest.Kind.UPDATE or changed != {"dueDate"} or rule.max_days is None:
+            return False
+        moved = due_date_shift(change_request)
+        return moved is not None and moved <= rule.max_days
     if rule.kind == AutoApprovalRule.Kind.SMALL_DISCOUNT:
         if kind != ChangeRequest.Kind.UPDATE or not changed <= {"items.discount"}:
             return False

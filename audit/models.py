@@ -65,6 +65,12 @@ class Action(models.TextChoices):
     FINDING_RESOLVED = "finding_resolved", _("Finding resolved")
     FINDING_REOPENED = "finding_reopened", _("Finding reopened")
     FINDING_CORRECTION = "finding_correction", _("Correction created from a finding")
+    FINDING_CONFIRMED = "finding_confirmed", _("Finding confirmed")
+    FINDING_SILENCED = "finding_silenced", _("Finding silenced by learning")
+    FINDING_RETURNED = "finding_returned", _("Finding back after a revocation")
+    # Learning
+    EXCEPTION_LEARNED = "exception_learned", _("Exception learned")
+    EXCEPTION_REVOKED = "exception_revoked", _("Learned exception revoked")
     # Configuration and sessions
     POLICY_CHANGED = "policy_changed", _("Policy changed")
     RECORD_DELETED = "record_deleted", _("Record deleted")

@@ -147,7 +147,8 @@ def _decision_facts(what: dict) -> list[str]:
 
 def _policy_facts(what: dict) -> list[str]:
     model = {"routing_policy": _("Routing policy"), "auto_approval_rule": _("Auto-approval rule"),
-             "approval_settings": _("Approval settings")}.get(what.get("model"), what.get("model"))
+             "approval_settings": _("Approval settings"),
+             "learning_settings": _("Learning settings")}.get(what.get("model"), what.get("model"))
     kind = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}.get(
         what.get("type"), what.get("type"))
     facts = [f"{model} “{what.get('name')}” {kind}" if what.get("name") else f"{model} {kind}"]
@@ -163,6 +164,18 @@ def _finding_facts(what: dict) -> list[str]:
         facts.append(_("line %(line)s") % {"line": what["line"] + 1})
     if what.get("request"):
         facts.append(_("request #%(number)s") % {"number": what["request"]})
+    if what.get("exception"):
+        facts.append(_("learned exception #%(number)s") % {"number": what["exception"]})
+    return facts
+
+
+def _exception_facts(what: dict) -> list[str]:
+    facts = [_("learned exception #%(number)s") % {"number": what.get("exception")},
+             str(dict(Finding.Kind.choices).get(what.get("kind"), what.get("kind")))]
+    if what.get("finding"):
+        facts.append(_("from finding #%(number)s") % {"number": what["finding"]})
+    if what.get("silenced") is not None:
+        facts.append(_("%(n)s findings silenced until revoked") % {"n": what["silenced"]})
     return facts
 
 
@@ -191,6 +204,8 @@ def facts_of(row: dict, company: Company) -> list[str]:
             return _session_facts(what)
         if source == "finding":
             return _finding_facts(what)
+        if source == "learned_exception":
+            return _exception_facts(what)
         return _policy_facts(what)
     except (TypeError, ValueError, AttributeError):
         # An entry written by an older version of this code: show it raw rather than fail.

@@ -20,7 +20,7 @@ from typing import Any
 from django.apps import apps
 
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Push, RoutingPolicy
-from findings.models import Finding
+from findings.models import Finding, LearnedException, LearningSettings
 from invoices import diff, mirror
 from invoices.documents import contacts
 from invoices.models import Contact, Invoice
@@ -39,7 +39,7 @@ PUSH_ACTIONS = {
 }
 POLICY_NAMES = {
     RoutingPolicy: "routing_policy", AutoApprovalRule: "auto_approval_rule",
-    ApprovalSettings: "approval_settings",
+    ApprovalSettings: "approval_settings", LearningSettings: "learning_settings",
 }
 HISTORY_KIND = {"+": "created", "~": "changed", "-": "deleted"}
 
@@ -260,8 +260,12 @@ def _request_version(row, instance) -> AuditEntry:
         what["approvals_required"] = row.approvals_required
         what["routed_by"] = row.routed_by
     behalf = ""
+    if row.origin_rule_id:
+        what["origin_rule"] = row.origin_rule_id
     if row.history_user_id is None:
-        if action == Action.AUTO_APPROVED:
+        if reason.code in ("request.drafted_by_rule", "request.submitted_by_rule"):
+            behalf = f"policy {reason.params.get('rule', '')}".strip()
+        elif action == Action.AUTO_APPROVED:
             behalf = f"policy {reason.params.get('rule', '')}".strip()
         elif action == Action.STATE_CHANGED or row.state in (CRState.PUSHING, CRState.APPLIED):
             behalf = "push"
@@ -345,6 +349,8 @@ FINDING_ACTIONS = {
     "finding.created": Action.FINDING_CREATED, "finding.updated": Action.FINDING_UPDATED,
     "finding.dismissed": Action.FINDING_DISMISSED, "finding.resolved": Action.FINDING_RESOLVED,
     "finding.reopened": Action.FINDING_REOPENED, "finding.correction": Action.FINDING_CORRECTION,
+    "finding.confirmed": Action.FINDING_CONFIRMED, "finding.auto_fixed": Action.FINDING_CORRECTION, "finding.silenced": Action.FINDING_SILENCED,
+    "finding.silenced_at_birth": Action.FINDING_SILENCED, "finding.returned": Action.FINDING_RETURNED,
 }
 
 
@@ -356,9 +362,24 @@ def _finding_version(row, instance) -> AuditEntry:
             "severity": row.severity, "impact": _money(row.impact)}
     if row.correction_id:
         what["request"] = row.correction_id
+    if row.silenced_by_id:
+        what["exception"] = row.silenced_by_id
     return _entry(row, action=action, source="finding", invoice_id=row.invoice_id,
                   change_request_id=row.correction_id if action == Action.FINDING_CORRECTION else None,
                   on_behalf_of="scan" if row.history_user_id is None else "", what=what)
+
+
+def _exception_version(row, instance) -> AuditEntry:
+    """A learned exception: learned from a dismissal, or revoked by a manager."""
+    if row.history_type == "-":
+        action = Action.RECORD_DELETED
+    else:
+        action = Action.EXCEPTION_REVOKED if _code(row) == "learning.revoked" else Action.EXCEPTION_LEARNED
+    what = {"exception": row.id, "kind": row.kind, "client": row.client_alegra_id, "item": row.item_alegra_id,
+            "scope": row.scope, "finding": row.from_finding_id, "reason": row.reason}
+    if row.revoked_at is not None:
+        what.update(revoke_reason=row.revoke_reason, silenced=row.silenced_until_revoked)
+    return _entry(row, action=action, source="learned_exception", what=what)
 
 
 
@@ -402,6 +423,7 @@ def _builders() -> dict:
         Push.history.model: _push_version,
         Decision.history.model: _decision,
         Finding.history.model: _finding_version,
+        LearnedException.history.model: _exception_version,
     }
     builders.update({model.history.model: _policy_version for model in POLICY_NAMES})
     return {model._meta.label: builder for model, builder in builders.items()}

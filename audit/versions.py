@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
-from findings.models import Finding
+from findings.models import Finding, LearnedException, LearningSettings
 from invoices.models import Contact, Invoice
 
 from .models import LEGACY_SCHEME, AuditEntry, AuditVersionLayout
@@ -29,7 +29,8 @@ from .models import LEGACY_SCHEME, AuditEntry, AuditVersionLayout
 AUDITED = {
     "invoice": Invoice, "contact": Contact, "change_request": ChangeRequest, "push": Push,
     "decision": Decision, "routing_policy": RoutingPolicy, "auto_approval_rule": AutoApprovalRule,
-    "approval_settings": ApprovalSettings, "finding": Finding,
+    "approval_settings": ApprovalSettings, "finding": Finding, "learned_exception": LearnedException,
+    "learning_settings": LearningSettings,
 }
 
 

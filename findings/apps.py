@@ -23,6 +23,14 @@ class FindingsConfig(AppConfig):
             }.get(params.get("why"), _("resolved: the invoice no longer shows the problem"))),
             "finding.dismissed": _("dismissed: %(reason)s"),
             "finding.correction": _("correction request #%(request)s drafted from it"),
+            "finding.confirmed": _("confirmed: the finding is right"),
+            "finding.auto_fixed": _("correction request #%(request)s made and approved by the rule “%(rule)s”"),
+            "finding.silenced": _("silenced by learned exception #%(exception)s"),
+            "finding.silenced_at_birth": _("raised by a scan and silenced at once by a learned exception"),
+            "finding.returned": _("back: learned exception #%(exception)s no longer applies"),
+            "learning.learned": _("learned from the dismissal of finding #%(finding)s"),
+            "learning.revoked": _("revoked: %(reason)s"),
+            "learning.threshold": _("findings below a confidence of %(threshold)s hidden"),
         })
         hooks.on_invoices_changed(receivers.invoices_changed)
         hooks.on_catalogue_changed(receivers.catalogue_changed)

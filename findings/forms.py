@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from .models import Finding
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-STATES = [("open", _("Open")), ("dismissed", _("Dismissed")), ("resolved", _("Resolved")), ("all", _("All"))]
+STATES = [("open", _("Open")), ("dismissed", _("Dismissed")), ("silenced", _("Silenced by learning")),
+          ("resolved", _("Resolved")), ("all", _("All"))]
+ORDERS = [("likely", _("Most likely first")), ("impact", _("Highest impact first"))]
 
 
 def parse_month(text: str | None) -> datetime.date | None:
@@ -39,12 +41,44 @@ class ReviewFilterForm(forms.Form):
     client = forms.CharField(label=_("Client"), required=False, max_length=100)
     month = MonthField(label=_("Month"))
     state = forms.ChoiceField(label=_("State"), required=False, choices=STATES)
+    order = forms.ChoiceField(label=_("Order"), required=False, choices=ORDERS)
+    show_hidden = forms.BooleanField(label=_("Show findings under the confidence threshold"), required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
 
 class DismissForm(forms.Form):
     reason = forms.CharField(label=_("Why is it not a mistake?"), max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}))
+    # Unticked, the dismissal answers this finding alone; ticked (the default on the screens), it
+    # teaches a learned exception for similar findings.
+    learn = forms.BooleanField(label=_("Learn from it: stop flagging similar cases"), required=False,
+                               initial=True)
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Why revoke it?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ThresholdForm(forms.Form):
+    hide_below = forms.DecimalField(label=_("Hide findings whose learned confidence is below"), min_value=0,
+                                    max_value=1, decimal_places=3, max_digits=4)
+
+
+FIXABLE = [("tax", _("Tax")), ("due_terms", _("Due date off the terms")), ("due_before_date", _("Due before its date")),
+           ("price", _("Price")), ("quantity", _("Quantity")), ("discount", _("Discount"))]
+
+
+class FixRuleForm(forms.Form):
+    finding_kind = forms.ChoiceField(label=_("Kind of finding"), choices=FIXABLE)
+    max_impact = forms.DecimalField(label=_("Money impact up to"), min_value=0, max_digits=18, decimal_places=2)
+    name = forms.CharField(label=_("Name"), required=False, max_length=120)
+
+
+class LearningFilterForm(forms.Form):
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[
+        ("active", _("Active")), ("revoked", _("Revoked")), ("all", _("All"))])
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *Finding.Kind.choices])
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
 
 class MonthForm(forms.Form):

@@ -45,6 +45,7 @@ class Finding(models.Model):
         CONFIRMED = "confirmed", _("Being corrected")
         DISMISSED = "dismissed", _("Dismissed")
         RESOLVED = "resolved", _("Resolved")
+        SILENCED = "silenced", _("Silenced by learning")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="+")
@@ -74,6 +75,9 @@ class Finding(models.Model):
     dismiss_reason = models.TextField(blank=True, default="")
     correction = models.ForeignKey("approvals.ChangeRequest", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
+    # The learned exception that keeps it off the Review page (state silenced), if any.
+    silenced_by = models.ForeignKey("findings.LearnedException", null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="silenced")
 
     history = HistoricalRecords(history_change_reason_field=models.TextField(null=True),
                                 cascade_delete_history=False)
@@ -213,3 +217,81 @@ class ScanState(models.Model):
     last_full_seconds = models.FloatField(null=True)
     last_scan_at = models.DateTimeField(null=True)
     invoices_scanned = models.PositiveIntegerField(default=0)
+
+
+# --- learning: the memory it reads, every decision explainable from these rows -----------------
+
+
+class Feedback(models.Model):
+    """A person's word on a finding: confirmed (a correction drafted, or marked right) or dismissed.
+
+    Append-only; the calibrated confidence of each detector is counted from these rows.
+    """
+
+    class Verdict(models.TextChoices):
+        CONFIRM = "confirm", _("Confirmed")
+        DISMISS = "dismiss", _("Dismissed")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(max_length=30, choices=Finding.Kind.choices)
+    cause = models.CharField(max_length=30, blank=True, default="")
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True, default="")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "kind", "cause", "verdict"], name="feedback_by_detector")]
+
+
+class LearnedException(models.Model):
+    """What a dismissal taught, at the narrowest scope that explains it: this client and this item
+    at this price, this client's discount up to this much, this client's terms of so many days…
+
+    `scope` holds the accepted value(s) as numbers (see findings.learning.exceptions). Active
+    until a manager revokes it; the findings it silenced then come back.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=30, choices=Finding.Kind.choices)
+    client_alegra_id = models.CharField(max_length=36, blank=True, default="")
+    client_name = models.CharField(max_length=300, blank=True, default="")
+    item_alegra_id = models.CharField(max_length=36, blank=True, default="")
+    item_name = models.CharField(max_length=300, blank=True, default="")
+    scope = models.JSONField(default=dict)
+    taught_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    taught_at = models.DateTimeField()
+    reason = models.TextField(blank=True, default="")
+    from_finding = models.ForeignKey(Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_invoice_date = models.DateField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.TextField(blank=True, default="")
+    silenced_until_revoked = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True),
+                                cascade_delete_history=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "kind", "client_alegra_id"], name="exception_by_scope")]
+
+    def __str__(self) -> str:
+        return f"exception #{self.pk} ({self.kind}, {self.client_name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class LearningSettings(models.Model):
+    """A company's dial on learning: findings whose calibrated confidence is below `hide_below`
+    leave the Review page (0 hides nothing)."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="+")
+    hide_below = models.DecimalField(_("hide findings below this confidence"), max_digits=4, decimal_places=3,
+                                     default=0)
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True),
+                                cascade_delete_history=False)

@@ -15,6 +15,7 @@ from invoices import hooks
 
 from .detectors.base import Draft
 from .facts import InvoiceRow
+from .learning import exceptions
 from .models import OPEN_STATES, Finding
 from portal import events
 
@@ -26,6 +27,15 @@ COMPARED = ("cause", "severity", "rank", "confidence", "impact", "evidence", "su
 CREATED, UPDATED, REOPENED = (events.reason("finding.created"), events.reason("finding.updated"),
                               events.reason("finding.reopened"))
 RESOLVED = {why: events.reason("finding.resolved", why=why) for why in ("fixed", "void", "deleted")}
+BORN_SILENCED = events.reason("finding.silenced_at_birth")
+
+
+def silenced(exception_id: int) -> str:
+    return events.reason("finding.silenced", exception=exception_id)
+
+
+def returned(exception_id: int | None) -> str:
+    return events.reason("finding.returned", exception=exception_id)
 
 
 @dataclass
@@ -34,6 +44,8 @@ class Outcome:
     updated: int = 0
     reopened: int = 0
     resolved: int = 0
+    silenced: int = 0
+    returned: int = 0
 
 
 def fingerprint(company_id: int, invoice_id: int, kind: str, line: int | None) -> str:
@@ -63,12 +75,16 @@ def _save(finding: Finding, reason: str) -> None:
 
 
 def reconcile(company_id: int, drafts: Iterable[tuple[InvoiceRow, Draft]], *, invoice_ids: set[int] | None,
-              gone: Mapping[int, str]) -> Outcome:
+              gone: Mapping[int, str], learned: exceptions.Index | None = None) -> Outcome:
     """Make the stored findings of `invoice_ids` (None: the whole company) match `drafts`.
 
     `gone` names invoices that can no longer be flagged and why ("void", "deleted").
     Dismissed findings stay dismissed while the problem lasts: the dismissal is the answer.
+    A finding an active learned exception explains is kept silenced (out of the open findings),
+    pointing at the exception; when no exception explains it any more it comes back.
+    Findings being corrected are never silenced: a person confirmed them.
     """
+    learned = exceptions.index_of(company_id) if learned is None else learned
     existing = Finding.objects.filter(company_id=company_id)
     if invoice_ids is not None:
         existing = existing.filter(invoice_id__in=list(invoice_ids))
@@ -79,28 +95,61 @@ def reconcile(company_id: int, drafts: Iterable[tuple[InvoiceRow, Draft]], *, in
         values = _values(company_id, invoice, draft)
         seen.add(values["fingerprint"])
         finding = by_print.get(values["fingerprint"])
+        rule = learned.match(draft.kind, invoice.client, draft.item, draft.evidence) if learned else None
         if finding is None:
+            if rule is not None:
+                values.update(state=Finding.State.SILENCED, silenced_by_id=rule.pk)
             new.append(Finding(**values))
         elif finding.state == Finding.State.RESOLVED:
             for name in COMPARED:
                 setattr(finding, name, values[name])
-            finding.state, finding.resolved_at = Finding.State.OPEN, None
-            _save(finding, REOPENED)
+            finding.resolved_at = None
+            if rule is not None:
+                finding.state, finding.silenced_by_id = Finding.State.SILENCED, rule.pk
+                _save(finding, silenced(rule.pk))
+            else:
+                finding.state = Finding.State.OPEN
+                _save(finding, REOPENED)
             outcome.reopened += 1
+        elif finding.state == Finding.State.OPEN and rule is not None:
+            for name in COMPARED:
+                setattr(finding, name, values[name])
+            finding.state, finding.silenced_by_id = Finding.State.SILENCED, rule.pk
+            _save(finding, silenced(rule.pk))
+            outcome.silenced += 1
+        elif finding.state == Finding.State.SILENCED and rule is None:
+            for name in COMPARED:
+                setattr(finding, name, values[name])
+            before = finding.silenced_by_id
+            finding.state, finding.silenced_by_id = Finding.State.OPEN, None
+            _save(finding, returned(before))
+            outcome.returned += 1
+        elif finding.state == Finding.State.SILENCED and (finding.silenced_by_id != rule.pk or _differs(finding, values)):
+            for name in COMPARED:
+                setattr(finding, name, values[name])
+            moved = finding.silenced_by_id != rule.pk
+            finding.silenced_by_id = rule.pk
+            _save(finding, silenced(rule.pk) if moved else UPDATED)
+            outcome.updated += 1
         elif finding.state in OPEN_STATES and _differs(finding, values):
             for name in COMPARED:
                 setattr(finding, name, values[name])
             _save(finding, UPDATED)
             outcome.updated += 1
     for finding in by_print.values():
-        if finding.fingerprint in seen or finding.state not in OPEN_STATES:
+        if finding.fingerprint in seen or finding.state not in (*OPEN_STATES, Finding.State.SILENCED):
             continue
         finding.state, finding.resolved_at = Finding.State.RESOLVED, now
         _save(finding, RESOLVED[gone.get(finding.invoice_id, "fixed")])
         outcome.resolved += 1
     if new:
-        created = bulk_create_with_history(new, Finding, batch_size=1000, default_change_reason=CREATED)
+        created = []
+        for reason, group in ((CREATED, [f for f in new if f.state == Finding.State.OPEN]),
+                              (BORN_SILENCED, [f for f in new if f.state == Finding.State.SILENCED])):
+            if group:
+                created += bulk_create_with_history(group, Finding, batch_size=1000, default_change_reason=reason)
         # Bulk writes send no history signal: the audit hears of them through the mirror's hook.
         hooks.bulk_history_written(Finding, created)
         outcome.created = len(created)
+        outcome.silenced += sum(1 for f in created if f.state == Finding.State.SILENCED)
     return outcome

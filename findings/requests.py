@@ -13,19 +13,25 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.models import ChangeRequest
+from approvals import routing
+from approvals.models import AutoApprovalRule, ChangeRequest, Decision
 from approvals.errors import ApprovalError as RequestRefused
-from approvals.services.requests import request_save_draft
+from approvals.services.policies import auto_rule_save
+from approvals.services.requests import request_by_rule, request_save_draft, request_submit
 from invoices import editable
 from invoices.models import Contact, Invoice, Item, Tax
 from invoices.mirror import money_or_zero
 from invoices.rules import RuleViolation
 
-from .models import OPEN_STATES, Finding
+from .learning.services import feedback_record
+from .models import OPEN_STATES, Feedback, Finding
 from .presenters import explanation, suggestion_text
 from portal import events
 
-__all__ = ["ChangeRequest", "NeedsInput", "RequestRefused", "correction_create", "edit_url_name"]
+# What learning reads and writes of approvals goes through here too (findings.learning).
+__all__ = ["AutoApprovalRule", "ChangeRequest", "Decision", "NeedsInput", "RequestRefused", "auto_rule_save",
+           "correction_create", "edit_url_name", "proposal", "reason_for", "request_by_rule", "request_submit",
+           "routing"]
 MAX_REASON = 2000
 MAX_CAUSE = 500
 
@@ -124,5 +130,7 @@ def correction_create(*, finding: Finding, user) -> ChangeRequest:
     finding._change_reason = events.reason("finding.correction", request=change_request.pk)
     finding._history_user = user
     finding.save()
+    if not Feedback.objects.filter(finding=finding, verdict=Feedback.Verdict.CONFIRM).exists():
+        feedback_record(finding=finding, user=user, verdict=Feedback.Verdict.CONFIRM)
     return change_request
 

@@ -11,7 +11,10 @@ from django.utils.translation import gettext as _
 from portal.models import Company, Membership, Role
 
 from . import incremental, scan
-from .models import OPEN_STATES, Finding
+from .errors import FindingRefused
+from .learning import autofix
+from .learning.services import exception_learn, feedback_record, finding_confirm
+from .models import OPEN_STATES, Feedback, Finding
 from portal import events
 
 log = logging.getLogger(__name__)
@@ -19,23 +22,25 @@ MAX_REASON = 2000
 DISMISS_ROLES = {Role.ACCOUNTANT, Role.MANAGER}
 
 
-class FindingRefused(Exception):
-    """A write refused by a rule; the message is in the user's language."""
+__all__ = ["FindingRefused", "finding_confirm", "finding_dismiss", "scan_company", "scan_invoices"]
 
 
 def scan_invoices(*, company_id: int, invoice_ids: list[int]) -> str:
     if not Company.objects.filter(pk=company_id).exists():
         return "no company"
     result = incremental.scan_changed(company_id=company_id, invoice_ids=invoice_ids)
-    return _summary(result)
+    fixed = autofix.apply_rules(company_id=company_id)
+    return _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
 
 
 def scan_company(*, company_id: int) -> str:
     if not Company.objects.filter(pk=company_id).exists():
         return "no company"
     result = scan.scan_full(company_id=company_id)
-    log.info("anomaly scan of company %s: %s", company_id, _summary(result))
-    return _summary(result)
+    fixed = autofix.apply_rules(company_id=company_id)
+    summary = _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
+    log.info("anomaly scan of company %s: %s", company_id, summary)
+    return summary
 
 
 def _summary(result: scan.ScanResult) -> str:
@@ -50,8 +55,12 @@ def _member(user, company_id: int, roles) -> bool:
 
 
 @transaction.atomic
-def finding_dismiss(*, finding: Finding, user, reason: str) -> Finding:
-    """Dismissed with a reason, kept for learning; the finding stays dismissed while it lasts."""
+def finding_dismiss(*, finding: Finding, user, reason: str, learn: bool = True) -> Finding:
+    """Dismissed with a reason, kept for learning; the finding stays dismissed while it lasts.
+
+    The dismissal counts against its detector's confidence; with `learn` it also teaches a
+    learned exception at the narrowest scope that explains it (findings.learning.exceptions),
+    which silences the similar open findings at once and the similar future ones."""
     reason = (reason or "").strip()
     if not _member(user, finding.company_id, DISMISS_ROLES):
         raise FindingRefused(_("Only the company's accountants and managers can dismiss findings."))
@@ -69,4 +78,7 @@ def finding_dismiss(*, finding: Finding, user, reason: str) -> Finding:
     finding._change_reason = events.reason("finding.dismissed", reason=reason)
     finding._history_user = user
     finding.save()
+    feedback_record(finding=finding, user=user, verdict=Feedback.Verdict.DISMISS, reason=reason)
+    if learn:
+        exception_learn(finding=finding, user=user, reason=reason)
     return finding

@@ -25,6 +25,9 @@ from portal.models import Role
 from . import month_end as closing
 from . import presenters, queries, services, tasks
 from .forms import DismissForm, MonthForm, ReviewFilterForm
+from .learning import calibration, exceptions
+from .learning import presenters as learned
+from .learning.services import threshold_of
 from .models import Finding
 from .requests import NeedsInput, RequestRefused, correction_create, edit_url_name, reason_for
 
@@ -34,18 +37,24 @@ CORRECT_ROLES = {Role.ACCOUNTANT}
 
 def _finding_for(request: HttpRequest, company_id: int, pk: int, roles=None):
     membership = get_membership(request, company_id, roles) if roles else get_membership(request, company_id)
-    finding = (Finding.objects.filter(pk=pk, company_id=company_id).select_related("invoice", "company",
+    finding = (Finding.objects.filter(pk=pk, company_id=company_id).select_related("invoice", "company", "silenced_by",
                                                                                      "dismissed_by").first())
     if finding is None:
         raise Http404("No such finding")
     return finding, membership
 
 
-def _rows(findings, membership) -> list[dict]:
+def _rows(findings, membership, index: exceptions.Index | None = None) -> list[dict]:
+    """Each finding with its words: why, the fix, the learning it went against, and its confidence
+    as learned from feedback (`calibrated`, when the query annotated it)."""
     country = membership.company.country
+    index = exceptions.index_of(membership.company_id) if index is None else index
     return [{"finding": f, "explanation": presenters.explanation(f, country),
              "suggestion": presenters.suggestion_text(f, country),
+             "against": learned.went_against(f, index, country) if index else [],
+             "calibrated": learned.percent(f.calibrated) if getattr(f, "calibrated", None) is not None else "",
              "can_correct": membership.role == Role.ACCOUNTANT and presenters.can_correct(f),
+             "can_confirm": membership.role in WORK_ROLES and f.state == Finding.State.OPEN,
              "can_dismiss": membership.role in WORK_ROLES and f.is_open} for f in findings]
 
 
@@ -56,11 +65,15 @@ def review(request: HttpRequest, company_id: int) -> HttpResponse:
     remember_company(request, company_id)
     form = ReviewFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    page = queries.review_page(company_id, data)
+    threshold = threshold_of(company_id)
+    page = queries.review_page(company_id, data, threshold=threshold)
     params = request.GET.copy()
     params.pop("page", None)
+    shown_hidden = params.copy()
+    shown_hidden["show_hidden"] = "on"
     context = {"company": membership.company, "membership": membership, "form": form, "page": page,
                "rows": _rows(page.rows, membership), "base_query": params.urlencode(),
+               "threshold": learned.percent(threshold), "show_hidden_query": shown_hidden.urlencode(),
                "can_scan": membership.role in WORK_ROLES, "dismiss_form": DismissForm()}
     template = "findings/review.html#table" if request.htmx and not request.htmx.boosted else "findings/review.html"
     return render(request, template, context)
@@ -71,8 +84,15 @@ def review(request: HttpRequest, company_id: int) -> HttpResponse:
 def finding_detail(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     finding, membership = _finding_for(request, company_id, pk)
     versions = list(finding.history.select_related("history_user").order_by("-history_date", "-history_id")[:50])
+    known = calibration.detectors(company_id)
+    detector = known.get((finding.kind, finding.cause)) or calibration.Detector(finding.kind, finding.cause, 0, 0)
+    finding.calibrated = calibration.calibrated(finding.confidence, detector.confirmed, detector.dismissed)
     context = {"company": membership.company, "membership": membership, "finding": finding,
-               "row": _rows([finding], membership)[0], "versions": versions, "dismiss_form": DismissForm()}
+               "row": _rows([finding], membership)[0], "versions": versions, "dismiss_form": DismissForm(),
+               "detector": detector, "detector_name": learned.detector_name(finding.kind, finding.cause),
+               "silenced_by": finding.silenced_by if finding.silenced_by_id else None,
+               "accepted": learned.accepted_text(finding.silenced_by.kind, finding.silenced_by.scope or {},
+                                                 membership.company.country) if finding.silenced_by_id else ""}
     return render(request, "findings/finding.html", context)
 
 
@@ -106,7 +126,8 @@ def finding_dismiss(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
     try:
         if not form.is_valid():
             raise services.FindingRefused(_("Say why the finding is dismissed: a reason is required."))
-        finding = services.finding_dismiss(finding=finding, user=request.user, reason=form.cleaned_data["reason"])
+        finding = services.finding_dismiss(finding=finding, user=request.user, reason=form.cleaned_data["reason"],
+                                           learn=form.cleaned_data["learn"])
     except services.FindingRefused as exc:
         if request.htmx:
             return HttpResponse(str(exc), status=400)
@@ -117,6 +138,26 @@ def finding_dismiss(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
                                                              "company": membership.company,
                                                              "dismiss_form": DismissForm()})
     messages.success(request, _("Finding #%(number)s dismissed.") % {"number": finding.pk})
+    return redirect(_back(request, finding))
+
+
+@login_required
+@require_POST
+def finding_confirm(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    """The accountant says the finding is right: its detector's confidence rises."""
+    finding, membership = _finding_for(request, company_id, pk, WORK_ROLES)
+    try:
+        finding = services.finding_confirm(finding=finding, user=request.user)
+    except services.FindingRefused as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=400)
+        messages.error(request, str(exc))
+        return redirect(_back(request, finding))
+    if request.htmx:
+        return render(request, "findings/review.html#row", {"row": _rows([finding], membership)[0],
+                                                             "company": membership.company,
+                                                             "dismiss_form": DismissForm()})
+    messages.success(request, _("Finding #%(number)s confirmed.") % {"number": finding.pk})
     return redirect(_back(request, finding))
 
 

@@ -52,7 +52,13 @@ class PolicyForm(forms.ModelForm):
 class AutoRuleForm(forms.ModelForm):
     class Meta:
         model = AutoApprovalRule
-        fields = ["name", "kind", "max_discount_percent", "max_impact", "is_active"]
+        fields = ["name", "kind", "max_discount_percent", "max_impact", "max_days", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Finding fixes are set up on the Learning page, where the kinds of finding are known.
+        self.fields["kind"].choices = [c for c in self.fields["kind"].choices
+                                       if c[0] != AutoApprovalRule.Kind.FINDING_FIX]
 
 
 class SettingsForm(forms.ModelForm):

@@ -49,6 +49,10 @@ class ChangeRequest(models.Model):
     approvals_required = models.PositiveSmallIntegerField(default=1)
     routed_by = models.TextField(blank=True, default="")
     routing_reason = models.TextField(blank=True, default="")
+    # Set only on a request the system drafted by itself under an auto-approval rule (a finding's
+    # fix): that rule, and no other, may approve it alone. Requests people make have none.
+    origin_rule = models.ForeignKey("approvals.AutoApprovalRule", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -75,6 +75,10 @@ class AutoApprovalRule(models.Model):
         NOTES_ONLY = "notes_only", _("Only notes, observations or terms changed")
         CONTACT_ADDRESS = "contact_address", _("Only the client's address changed")
         SMALL_DISCOUNT = "small_discount", _("Only line discounts changed, within limits")
+        DUE_DATE = "due_date", _("Only the due date moved, within limits")
+        # Requests the system drafts from a finding's suggested fix under this very rule (and
+        # no other request): see ChangeRequest.origin_rule.
+        FINDING_FIX = "finding_fix", _("A finding's suggested fix, drafted by the system")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="auto_approval_rules")
     name = models.CharField(_("name"), max_length=120)
@@ -83,6 +87,9 @@ class AutoApprovalRule(models.Model):
     max_discount_percent = models.DecimalField(_("discount up to (%)"), max_digits=7, decimal_places=4,
                                                null=True, blank=True)
     max_impact = models.DecimalField(_("impact up to"), **MONEY, null=True, blank=True)
+    max_days = models.PositiveIntegerField(_("days moved up to"), null=True, blank=True)
+    # For a finding fix: the kind of finding it pre-approves (the findings layer names them).
+    finding_kind = models.CharField(_("kind of finding"), max_length=30, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords(cascade_delete_history=False)
@@ -91,8 +98,13 @@ class AutoApprovalRule(models.Model):
         ordering = ["company_id", "name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["company", "name"], name="auto_rule_unique_name"),
-            models.CheckConstraint(condition=Q(kind__in=["notes_only", "contact_address", "small_discount"]),
+            models.CheckConstraint(condition=Q(kind__in=["notes_only", "contact_address", "small_discount",
+                                                         "due_date", "finding_fix"]),
                                    name="auto_rule_kind_valid"),
+            models.CheckConstraint(condition=~Q(kind="due_date") | Q(max_days__isnull=False),
+                                   name="auto_rule_due_date_limit_set"),
+            models.CheckConstraint(condition=~Q(kind="finding_fix") | (Q(max_impact__isnull=False) & ~Q(finding_kind="")),
+                                   name="auto_rule_finding_fix_limits_set"),
             # A discount rule without both limits would approve any discount.
             models.CheckConstraint(
                 condition=~Q(kind="small_discount")

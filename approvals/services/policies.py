@@ -110,8 +110,10 @@ def policy_delete(*, policy: RoutingPolicy, user) -> None:
 
 @transaction.atomic
 def auto_rule_save(*, company: Company, user, name: str, kind: str, is_active: bool = False,
-                   max_discount_percent=None, max_impact=None,
-                   rule: AutoApprovalRule | None = None) -> AutoApprovalRule:
+                   max_discount_percent=None, max_impact=None, max_days=None, finding_kind: str = "",
+                   rule: AutoApprovalRule | None = None, reason: str | None = None) -> AutoApprovalRule:
+    """Create or change an auto-approval rule. `reason` (a portal.events code) says where it came
+    from when not typed by the manager (a rule proposed by history and accepted)."""
     _require_manager(user, company)
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -124,13 +126,21 @@ def auto_rule_save(*, company: Company, user, name: str, kind: str, is_active: b
     impact = _decimal(max_impact, _label(AutoApprovalRule, "max_impact"))
     if kind == AutoApprovalRule.Kind.SMALL_DISCOUNT and (discount is None or impact is None):
         raise ApprovalError("limits_required")
+    days = _decimal(max_days, _label(AutoApprovalRule, "max_days"), maximum=Decimal(3650))
+    if kind == AutoApprovalRule.Kind.DUE_DATE and days is None:
+        raise ApprovalError("limits_required", {"variant": "due_date"})
+    finding_kind = (finding_kind or "").strip()[:30]
+    if kind == AutoApprovalRule.Kind.FINDING_FIX and (impact is None or not finding_kind):
+        raise ApprovalError("limits_required", {"variant": "finding_fix"})
     if AutoApprovalRule.objects.filter(company=company, name=name).exclude(pk=getattr(rule, "pk", None)).exists():
         raise ApprovalError("duplicate_name", {"variant": "rule"})
     rule = rule or AutoApprovalRule(company=company)
     rule.name, rule.kind, rule.is_active = name, kind, bool(is_active)
     rule.max_discount_percent, rule.max_impact = discount, impact
+    rule.max_days = int(days) if days is not None else None
+    rule.finding_kind = finding_kind if kind == AutoApprovalRule.Kind.FINDING_FIX else ""
     rule._history_user = user
-    rule._change_reason = events.reason("rule.saved")
+    rule._change_reason = reason or events.reason("rule.saved")
     rule.save()
     return rule
 

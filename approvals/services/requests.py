@@ -135,6 +135,50 @@ def request_save_draft(*, invoice: Invoice, user, proposed: Mapping, reason: str
 
 
 @transaction.atomic
+def request_by_rule(*, invoice: Invoice, rule, proposed: Mapping, reason: str, kind: str) -> ChangeRequest:
+    """A request the system drafts and submits by itself under a manager's finding-fix rule.
+
+    The same checks as a person's request (the rules of the document, one open request per
+    invoice, a reason); the requester is the manager who switched the rule on, the versions name
+    no user (the system wrote them) and `origin_rule` marks it: that rule, and no other, may
+    approve it alone (approvals.routing.rule_matches), within its limit. Past the limit it waits
+    for people like any request. The push re-reads the invoice first as always: if Alegra moved
+    meanwhile it is a conflict and nothing is written.
+    """
+    from ..models import AutoApprovalRule
+
+    kind = _kind(kind)
+    rule = AutoApprovalRule.objects.select_for_update().get(pk=rule.pk)
+    if (rule.kind != AutoApprovalRule.Kind.FINDING_FIX or not rule.is_active
+            or rule.company_id != invoice.company_id):
+        raise ApprovalError("not_found", {"variant": "rule"})
+    invoice = lock_invoice(invoice)
+    other = open_request_for(invoice)
+    if other is not None:
+        raise _refuse_open(other)
+    base = current_base(invoice, kind)
+    taxes = catalogue_taxes(invoice.company)
+    violations = validate_proposal(invoice=invoice, kind=kind, base=base.document, proposed=proposed, taxes=taxes)
+    violations += reason_violations(reason, required=True)
+    if violations:
+        raise ApprovalError.of(violations)
+    switched_on_by = (rule.history.filter(is_active=True, history_user__isnull=False)
+                      .order_by("-history_date", "-history_id").values_list("history_user", flat=True).first())
+    if switched_on_by is None:
+        raise ApprovalError("not_found", {"variant": "rule"})
+    stored = stored_document(kind, proposed, taxes)
+    change_request = ChangeRequest(company=invoice.company, invoice=invoice, kind=kind, requester_id=switched_on_by,
+                                   origin_rule=rule, base_document=base.document, base_hash=base.hash,
+                                   proposed_document=stored, reason=(reason or "").strip())
+    change_request.old_total, change_request.new_total = money_impact(kind, base.document, stored, taxes)
+    _save(change_request, None, events.reason("request.drafted_by_rule", rule=rule.name))
+    set_state(change_request, State.PENDING, None, events.reason("request.submitted_by_rule", rule=rule.name))
+    request_submitted(change_request=change_request)
+    change_request.refresh_from_db()
+    return change_request
+
+
+@transaction.atomic
 def request_submit(*, change_request: ChangeRequest, user) -> ChangeRequest:
     """Draft → pending, after checking every rule against the current mirror."""
     invoice = lock_invoice(change_request.invoice)

@@ -17,11 +17,12 @@ from urllib.parse import urlencode
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from approvals.models import AutoApprovalRule, RoutingPolicy
 from approvals.services import requests as request_services
 from approvals.services.submission import request_submitted
-from findings.models import Finding
+from findings.models import Finding, LearnedException
 from invoices.models import SyncRun
 from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.factories import make_user
@@ -118,6 +119,17 @@ MATRIX: dict[str, Row] = {
     "findings:invoice_findings": row("invoice", "GET", *MEMBERS_READ, htmx=True),
     "findings:month_end": row("company", "GET", *MEMBERS_READ),
     "findings:month_end_export": row("company", "GET", *MEMBERS_READ),
+    "findings:finding_confirm": row("finding", "POST", "login", 302, 403, 302, 404),
+    # learning: everyone in the company reads what was learned; only managers revoke or set rules
+    "findings:learning": row("company", "GET", *MEMBERS_READ),
+    "findings:exception_detail": row("exception", "GET", *MEMBERS_READ),
+    "findings:exception_revoke": row("exception", "POST", "login", 403, 403, 302, 404, data={"reason": "Ya no"}),
+    "findings:learning_threshold": row("company", "POST", "login", 403, 403, 302, 404, data={"hide_below": "0.1"}),
+    "findings:proposal_accept": row("proposal", "POST", "login", 403, 403, 302, 404),
+    "findings:fix_rule_create": row("company", "POST", "login", 403, 403, 302, 404,
+                                    data={"finding_kind": "tax", "max_impact": "50000"}),
+    "findings:fix_rule_off": row("fix_rule", "POST", "login", 403, 403, 302, 404),
+    "findings:request_hint": row("request", "GET", *MEMBERS_READ, htmx=True),
 }
 
 
@@ -162,15 +174,21 @@ def world(company, other_company):
     request_submitted(change_request=change_request)
     # A sync "running": starting another one answers without queuing work that would call out.
     SyncRun.objects.create(company=company, kind="full")
+    finding = Finding.objects.create(
+        company=company, invoice=invoice, line=0, kind="price", cause="slip", fingerprint="f",
+        invoice_date=invoice.date, severity="high", rank=3, confidence="0.95", client_alegra_id="1",
+        item_alegra_id="1", evidence={"price": "400", "reference": "40", "basis": "client", "n": 4, "ratio": "10"},
+        suggestion={"type": "update", "changes": [{"line": 0, "field": "price", "from": "400", "to": "40"}]})
+    exception = LearnedException.objects.create(
+        company=company, kind="price", client_alegra_id="1", item_alegra_id="1", scope={"price": "400"},
+        taught_by=people["accountant"], taught_at=timezone.now(), reason="Pactado")
+    fix_rule = AutoApprovalRule.objects.create(company=company, name="Impuestos", kind="finding_fix", is_active=True,
+                                               finding_kind="tax", max_impact=50000)
     return {
         "company": company, "invoice": invoice, "request": change_request, "people": people,
         "policy": RoutingPolicy.objects.create(company=company, name="Una"),
         "rule": AutoApprovalRule.objects.create(company=company, name="Notas", kind="notes_only"),
-        "finding": Finding.objects.create(
-            company=company, invoice=invoice, line=0, kind="price", cause="slip", fingerprint="f",
-            invoice_date=invoice.date, severity="high", rank=3, confidence="0.95",
-            evidence={"price": "400", "reference": "40", "basis": "client", "n": 4, "ratio": "10"},
-            suggestion={"type": "update", "changes": [{"line": 0, "field": "price", "from": "400", "to": "40"}]}),
+        "finding": finding, "exception": exception, "fix_rule": fix_rule,
     }
 
 
@@ -182,6 +200,8 @@ def _kwargs(target: str, world) -> dict:
         return {"company_id": company.pk}
     if target == "webhook":
         return {"company_id": company.pk, "secret": company.webhook_secret}
+    if target == "proposal":
+        return {"company_id": company.pk, "kind": "due_date"}
     if target == "export":
         return {"company_id": company.pk, "fmt": "csv"}
     if target == "version":

@@ -26,7 +26,7 @@ def test_the_audit_trail_records_every_step_of_a_finding(company, accountant):
     created = AuditEntry.objects.filter(company=company, action=Action.FINDING_CREATED)
     assert set(created.values_list("invoice_id", flat=True)) >= {slipped.pk, other.pk}
     finding = Finding.objects.get(invoice=slipped, kind="price")
-    services.finding_dismiss(finding=finding, user=accountant, reason="Precio pactado")
+    services.finding_dismiss(finding=finding, user=accountant, reason="Precio pactado", learn=False)
     dismissed = AuditEntry.objects.get(company=company, action=Action.FINDING_DISMISSED)
     assert (dismissed.actor, events.describe(dismissed.why), dismissed.what["finding"]) == (accountant, "dismissed: Precio pactado",
                                                                          finding.pk)

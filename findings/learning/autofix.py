@@ -1,0 +1,71 @@
+"""Low-risk fixes applied by themselves, under a rule a manager switched on beforehand.
+
+A finding-fix rule (an approvals AutoApprovalRule of kind finding_fix) pre-approves one kind of
+finding up to a money impact. After a scan, each open finding of that kind within the limit, with
+a concrete change the portal can make, becomes a change request the system drafts and submits
+under that rule (approvals.services.requests.request_by_rule): approved by the rule, pushed like
+any other, audited as "approved by policy X, from finding Y". Off by default (no rule, nothing
+happens); never above the limit (a stamped invoice's credit note included); the push re-reads the
+invoice first, so if Alegra moved since, it is a conflict and nothing is written. Everything else
+keeps four eyes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from portal import events
+
+from ..models import Finding
+from ..requests import AutoApprovalRule, ChangeRequest, NeedsInput, RequestRefused, proposal, reason_for, request_by_rule
+
+log = logging.getLogger(__name__)
+# Kinds whose suggested fix is a concrete change of the invoice's own figures.
+AUTO_FIXABLE = ("tax", "due_terms", "due_before_date", "price", "quantity", "discount")
+FIXABLE_TYPES = ("update", "credit_note")
+
+
+def active_rules(company_id: int) -> dict[str, AutoApprovalRule]:
+    rules = (AutoApprovalRule.objects.filter(company_id=company_id, is_active=True,
+                                             kind=AutoApprovalRule.Kind.FINDING_FIX).order_by("id"))
+    found: dict[str, AutoApprovalRule] = {}
+    for rule in rules:
+        found.setdefault(rule.finding_kind, rule)
+    return found
+
+
+def apply_rules(*, company_id: int) -> list[ChangeRequest]:
+    """Draft and submit, under its rule, every open finding a finding-fix rule covers."""
+    rules = active_rules(company_id)
+    if not rules:
+        return []
+    made = []
+    candidates = (Finding.objects.filter(company_id=company_id, state=Finding.State.OPEN, correction__isnull=True,
+                                         kind__in=list(rules))
+                  .select_related("invoice", "company").order_by("id"))
+    for finding in candidates:
+        rule = rules[finding.kind]
+        if (finding.suggestion or {}).get("type") not in FIXABLE_TYPES or finding.impact > rule.max_impact:
+            continue
+        try:
+            made.append(_fix(finding, rule))
+        except (RequestRefused, NeedsInput) as exc:
+            log.info("finding %s not fixed by rule %s: %s", finding.pk, rule.pk, exc)
+    return made
+
+
+@transaction.atomic
+def _fix(finding: Finding, rule: AutoApprovalRule) -> ChangeRequest:
+    finding = Finding.objects.select_for_update().select_related("invoice", "company").get(pk=finding.pk)
+    if finding.state != Finding.State.OPEN or finding.correction_id is not None:
+        raise RequestRefused("not_draft", {"variant": "submit", "state": finding.state})
+    reason = reason_for(finding, finding.company.country)  # in the portal's language: no one is asking
+    kind, proposed = proposal(finding, reason)
+    change_request = request_by_rule(invoice=finding.invoice, rule=rule, proposed=proposed, reason=reason, kind=kind)
+    finding.state, finding.correction = Finding.State.CONFIRMED, change_request
+    finding._change_reason = events.reason("finding.auto_fixed", request=change_request.pk, rule=rule.name)
+    finding._history_user = None
+    finding.save()
+    return change_request
