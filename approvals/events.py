@@ -94,6 +94,8 @@ MESSAGES = {
     "request.draft_saved": _("draft saved"),
     "request.copied": _("draft copied from request #%(source)s"),
     "request.submitted": _("submitted for approval"),
+    "decision.approve": _("approved"),
+    "decision.reject": _("rejected"),
     "request.routed": _("routed by the policy “%(policy)s”"),
     "request.approved": _("approved by %(names)s"),
     "request.approved_with_comment": _("approved by %(names)s: %(comment)s"),

@@ -50,7 +50,7 @@ def _member(user, company_id: int, roles) -> bool:
 
 
 @transaction.atomic
-def finding_dismiss(*, finding: Finding, user, reason: str) -> Finding:
+def finding_dismiss(*, finding: Finding, user, reason: str, via: events.Via | None = None) -> Finding:
     """Dismissed with a reason, kept for learning; the finding stays dismissed while it lasts."""
     reason = (reason or "").strip()
     if not _member(user, finding.company_id, DISMISS_ROLES):
@@ -66,7 +66,7 @@ def finding_dismiss(*, finding: Finding, user, reason: str) -> Finding:
                              % {"state": finding.get_state_display()})
     finding.state, finding.dismissed_by, finding.dismissed_at = Finding.State.DISMISSED, user, timezone.now()
     finding.dismiss_reason = reason
-    finding._change_reason = events.reason("finding.dismissed", reason=reason)
+    finding._change_reason = events.reason("finding.dismissed", reason=reason, **events.via_params(via))
     finding._history_user = user
     finding.save()
     return finding
