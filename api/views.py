@@ -34,7 +34,7 @@ def token_page(request: HttpRequest, company_id: int) -> HttpResponse:
             form.add_error(exc.field or None, str(exc))
         else:
             form = TokenForm(allowed=allowed)
-            messages.success(request, _("Token \u201c%(name)s\u201d created. Copy it now: it is not shown again.")
+            messages.success(request, _("Token “%(name)s” created. Copy it now: it is not shown again.")
                              % {"name": token.name})
     tokens = list(ApiToken.objects.filter(user=request.user, company_id=company_id).order_by("-created_at", "-id"))
     context = {"company": membership.company, "membership": membership, "form": form, "tokens": tokens,
@@ -50,5 +50,5 @@ def token_revoke(request: HttpRequest, company_id: int, pk: int) -> HttpResponse
     if token is None:
         raise Http404("No such token")
     services.token_revoke(token=token, user=request.user)
-    messages.success(request, _("Token \u201c%(name)s\u201d revoked.") % {"name": token.name})
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("api:tokens", company_id=company_id)

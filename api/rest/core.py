@@ -17,7 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -207,11 +207,11 @@ def page_size(limit: int) -> int:
     return limit
 
 
-def once(request: HttpRequest, make: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+def once(request: HttpRequest, make: Callable[[], tuple[int, dict]]) -> Status:
     """Run a POST once per Idempotency-Key: a retry with the same key gets the first answer."""
     key = (request.headers.get("Idempotency-Key") or "").strip()
     if not key:
-        return make()
+        return Status(*make())
     if len(key) > 200 or "\x00" in key:
         raise Problem(400, "invalid_idempotency_key", _("An Idempotency-Key has at most 200 characters."))
     who = caller(request)
@@ -221,8 +221,8 @@ def once(request: HttpRequest, make: Callable[[], tuple[int, dict]]) -> tuple[in
         if found.target != target:
             raise Problem(422, "idempotency_key_reused",
                           _("This Idempotency-Key was already used for another request."))
-        return found.status, found.body
+        return Status(found.status, found.body)
     status, body = make()
     body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))  # as stored: a retry gets the same text
     services.remember(token=who.token, key=key, target=target, status=status, body=body)
-    return status, body
+    return Status(status, body)

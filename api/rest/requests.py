@@ -139,9 +139,9 @@ def patched(document: dict, patch: PatchIn) -> dict:
     proposed = copy.deepcopy(document)
     for name, value in patch.fields.items():
         if name == "items":
-            raise Problem(422, "invalid_patch", _("Change lines with \u201clines\u201d, not \u201citems\u201d."),
+            raise Problem(422, "invalid_patch", _("Change lines with “lines”, not “items”."),
                           errors=[{"field": "patch.fields.items", "code": "invalid_patch",
-                                   "message": _("Change lines with \u201clines\u201d, not \u201citems\u201d.")}])
+                                   "message": _("Change lines with “lines”, not “items”.")}])
         proposed[name] = value
     items = proposed.get("items") if isinstance(proposed.get("items"), list) else []
     for change in patch.lines:
@@ -183,11 +183,11 @@ def request_create(request, body: DraftIn):
     invoice = get_object_or_404(Invoice.objects.select_related("company"), pk=body.invoice_id,
                                 company_id=who.company.pk)
     if (body.proposed is None) == (body.patch is None):
-        message = _("Send either \u201cproposed\u201d (the whole document) or \u201cpatch\u201d (the changes), not both.")
+        message = _("Send either “proposed” (the whole document) or “patch” (the changes), not both.")
         raise Problem(422, "proposal_required", message,
                       errors=[{"field": "proposed", "code": "proposal_required", "message": message}])
     if body.patch is not None and body.kind == Kind.CREDIT_NOTE:
-        message = _("A credit note is sent as a whole \u201cproposed\u201d document.")
+        message = _("A credit note is sent as a whole “proposed” document.")
         raise Problem(422, "proposal_required", message,
                       errors=[{"field": "patch", "code": "proposal_required", "message": message}])
 
