@@ -130,7 +130,7 @@ def _send(subscription: EventSubscription, delivery: EventDelivery, client: http
         return None, type(exc).__name__
     if 200 <= response.status_code < 300:
         return response.status_code, ""
-    return response.status_code, response.text[:500]
+    return response.status_code, (response.text[:500] or f"HTTP {response.status_code}")
 
 
 def deliver_due(*, subscription_id: int, client: httpx.Client | None = None, limit: int = 100) -> dict:
