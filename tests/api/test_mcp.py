@@ -61,7 +61,7 @@ def test_an_agent_lists_the_tools_proposes_a_price_and_cannot_approve_it(company
     # It waits in the approver's inbox like anyone's, marked as an agent's.
     client.force_login(approver)
     inbox = client.get(reverse("approvals:approval_inbox", args=[company.pk])).content.decode()
-    assert f"#{change_request.pk}" in inbox
+    assert f"#{change_request.pk}" in inbox and 'data-testid="from-agent"' in inbox
 
 
 def test_tools_keep_to_the_tokens_scopes_and_company(company, accountant, other_company):
