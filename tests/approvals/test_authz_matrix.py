@@ -18,6 +18,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from api.services import token_create
 from approvals.models import AutoApprovalRule, RoutingPolicy
 from approvals.services import requests as request_services
 from approvals.services.submission import request_submitted
@@ -31,13 +32,14 @@ VISITORS = ("anonymous", "accountant", "approver", "manager", "outsider")
 EXEMPT_PREFIXES = {
     "admin/": "Django's admin: staff users only, by Django's own checks",
     "sandbox/": "the Alegra simulator's API: HTTP Basic with a sandbox token (tests/sandbox)",
+    "api/v1/": "the REST API: bearer tokens, its own matrix of scopes × roles × companies (tests/api/test_authz.py)",
 }
 
 
 @dataclass(frozen=True)
 class Row:
     target: str  # what the URL's kwargs point at: none, company, invoice, request, policy, rule, webhook,
-    # export (an audit export format), version (one version of the invoice), finding
+    # export (an audit export format), version (one version of the invoice), finding, token
     method: str
     statuses: tuple  # one per visitor, in VISITORS order
     data: dict = field(default_factory=dict)
@@ -118,6 +120,9 @@ MATRIX: dict[str, Row] = {
     "findings:invoice_findings": row("invoice", "GET", *MEMBERS_READ, htmx=True),
     "findings:month_end": row("company", "GET", *MEMBERS_READ),
     "findings:month_end_export": row("company", "GET", *MEMBERS_READ),
+    # API tokens: everyone manages their own (the token revoked here is the accountant's)
+    "api:tokens": row("company", "GET", *MEMBERS_READ),
+    "api:token_revoke": row("token", "POST", "login", 302, 404, 404, 404),
 }
 
 
@@ -165,6 +170,8 @@ def world(company, other_company):
     return {
         "company": company, "invoice": invoice, "request": change_request, "people": people,
         "policy": RoutingPolicy.objects.create(company=company, name="Una"),
+        "token": token_create(user=people["accountant"], company=company, name="ERP",
+                              scopes="invoices:read")[0],
         "rule": AutoApprovalRule.objects.create(company=company, name="Notas", kind="notes_only"),
         "finding": Finding.objects.create(
             company=company, invoice=invoice, line=0, kind="price", cause="slip", fingerprint="f",
