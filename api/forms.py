@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Scope
+from .models import Event, Scope
 from .services import MAX_EXPIRY_DAYS, MAX_NAME
 
 
@@ -17,3 +17,9 @@ class TokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only what the person's role allows is offered (the service refuses the rest anyway).
         self.fields["scopes"].choices = [(value, label) for value, label in Scope.choices if value in allowed]
+
+
+class SubscriptionForm(forms.Form):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https",
+                         widget=forms.URLInput(attrs={"placeholder": "https://erp.example.com/hooks/enmienda"}))
+    events = forms.MultipleChoiceField(label=_("Events"), choices=Event.choices, widget=forms.CheckboxSelectMultiple)

@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from portal.access import get_membership, remember_company
+from portal.access import MANAGE_ROLES, get_membership, remember_company
 
-from . import services
-from .forms import TokenForm
-from .models import ApiToken
+from . import outbound, services
+from .forms import SubscriptionForm, TokenForm
+from .models import ApiToken, EventDelivery, EventSubscription
 
 
 @login_required
@@ -52,3 +52,36 @@ def token_revoke(request: HttpRequest, company_id: int, pk: int) -> HttpResponse
     services.token_revoke(token=token, user=request.user)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("api:tokens", company_id=company_id)
+
+
+@login_required
+@never_cache
+def subscriptions_page(request: HttpRequest, company_id: int) -> HttpResponse:
+    """A manager's outbound event subscriptions and their delivery log."""
+    membership = get_membership(request, company_id, MANAGE_ROLES)
+    remember_company(request, company_id)
+    form = SubscriptionForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        created = outbound.subscription_create(company=membership.company, user=request.user,
+                                               url=form.cleaned_data["url"], events=form.cleaned_data["events"])
+        form = SubscriptionForm()
+        messages.success(request, _("Subscription created. Keep its secret to verify the signatures."))
+    subscriptions = list(EventSubscription.objects.filter(company_id=company_id).order_by("id"))
+    deliveries = list(EventDelivery.objects.filter(subscription__company_id=company_id)
+                      .select_related("subscription").prefetch_related("log").order_by("-id")[:50])
+    context = {"company": membership.company, "membership": membership, "form": form, "created": created,
+               "subscriptions": subscriptions, "deliveries": deliveries}
+    return render(request, "api/subscriptions.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def delivery_redeliver(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    get_membership(request, company_id, MANAGE_ROLES)
+    delivery = EventDelivery.objects.filter(pk=pk, subscription__company_id=company_id).first()
+    if delivery is None:
+        raise Http404("No such delivery")
+    outbound.delivery_redeliver(delivery=delivery)
+    messages.success(request, _("Delivery queued again."))
+    return redirect("api:subscriptions", company_id=company_id)

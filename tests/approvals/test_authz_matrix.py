@@ -39,7 +39,7 @@ EXEMPT_PREFIXES = {
 @dataclass(frozen=True)
 class Row:
     target: str  # what the URL's kwargs point at: none, company, invoice, request, policy, rule, webhook,
-    # export (an audit export format), version (one version of the invoice), finding, token
+    # export (an audit export format), version (one version of the invoice), finding, token, delivery
     method: str
     statuses: tuple  # one per visitor, in VISITORS order
     data: dict = field(default_factory=dict)
@@ -123,6 +123,9 @@ MATRIX: dict[str, Row] = {
     # API tokens: everyone manages their own (the token revoked here is the accountant's)
     "api:tokens": row("company", "GET", *MEMBERS_READ),
     "api:token_revoke": row("token", "POST", "login", 302, 404, 404, 404),
+    # outbound event subscriptions: managers only
+    "api:subscriptions": row("company", "GET", "login", 403, 403, 200, 404),
+    "api:delivery_redeliver": row("delivery", "POST", "login", 403, 403, 302, 404),
 }
 
 
@@ -170,6 +173,7 @@ def world(company, other_company):
     return {
         "company": company, "invoice": invoice, "request": change_request, "people": people,
         "policy": RoutingPolicy.objects.create(company=company, name="Una"),
+        "delivery": _delivery(company, people["manager"]),
         "token": token_create(user=people["accountant"], company=company, name="ERP",
                               scopes="invoices:read")[0],
         "rule": AutoApprovalRule.objects.create(company=company, name="Notas", kind="notes_only"),
@@ -179,6 +183,16 @@ def world(company, other_company):
             evidence={"price": "400", "reference": "40", "basis": "client", "n": 4, "ratio": "10"},
             suggestion={"type": "update", "changes": [{"line": 0, "field": "price", "from": "400", "to": "40"}]}),
     }
+
+
+def _delivery(company, manager):
+    from api.models import EventDelivery
+    from api.outbound import subscription_create
+
+    subscription = subscription_create(company=company, user=manager, url="https://hooks.example.com/x",
+                                       events=["finding.created"])
+    return EventDelivery.objects.create(subscription=subscription, message_id="msg_matrix", event="finding.created",
+                                        payload={}, state="failed")
 
 
 def _kwargs(target: str, world) -> dict:
