@@ -73,6 +73,10 @@ def _condition(condition: dict) -> str:
             "impact": money(condition.get("impact")), "limit": money(condition.get("limit"))}
     if kind == "requester":
         return str(_("it was asked by %(name)s")) % {"name": condition.get("name", "")}
+    if kind == "origin":
+        if condition.get("origin") == "agent":
+            return str(_("an AI agent proposed it (token '%(token)s')")) % {"token": condition.get("token", "")}
+        return str(_("it came through the API (token '%(token)s')")) % {"token": condition.get("token", "")}
     return str({"client": _("the client changes"), "date": _("a date changes"),
                 "lines": _("the lines change")}.get(kind, kind))
 
