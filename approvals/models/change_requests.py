@@ -56,9 +56,11 @@ class ChangeRequest(models.Model):
     routing_reason = models.TextField(blank=True, default="")
     # Where the request was made: a screen, or a personal API token (an agent's or a system's).
     # The token is named by id and name (the API app sits above this one and keeps the tokens).
-    origin = models.CharField(_("made through"), max_length=10, choices=Origin.choices, default=Origin.SCREEN)
+    # db_default: the version still serving during an upgrade inserts rows without these columns.
+    origin = models.CharField(_("made through"), max_length=10, choices=Origin.choices, default=Origin.SCREEN,
+                              db_default=Origin.SCREEN)
     via_token_id = models.PositiveBigIntegerField(null=True, blank=True)
-    via_token_name = models.CharField(max_length=100, blank=True, default="")
+    via_token_name = models.CharField(max_length=100, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -44,7 +44,7 @@ class RoutingPolicy(models.Model):
         verbose_name=_("requested by"),
     )
     # Where the request was made: through an API token, or by an AI agent (blank: anywhere).
-    origin = models.CharField(_("made through"), max_length=10, blank=True, default="",
+    origin = models.CharField(_("made through"), max_length=10, blank=True, default="", db_default="",
                               choices=[("", _("Anywhere")), ("api", _("An API token")), ("agent", _("An AI agent"))])
     # What it asks for.
     approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
