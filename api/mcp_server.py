@@ -157,3 +157,21 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
         return call(Scope.INVOICES_READ, work)
 
     return server
+
+
+def http_app(*, host: str = "127.0.0.1"):
+    """(server, ASGI app) for streamable HTTP: each request acts with its own bearer token."""
+    server = build_server()
+    app = server.streamable_http_app(host=host)
+
+    async def authenticated(scope, receive, send):
+        # The tools check the token exactly as the REST API does (scopes, role, rate limit).
+        headers = dict(scope.get("headers") or [])
+        value = headers.get(b"authorization", b"").decode("latin-1")
+        token = current_secret.set(value[7:].strip() if value.lower().startswith("bearer ") else "")
+        try:
+            await app(scope, receive, send)
+        finally:
+            current_secret.reset(token)
+
+    return server, authenticated

@@ -87,3 +87,29 @@ def test_tools_keep_to_the_tokens_scopes_and_company(company, accountant, other_
 
     result = session(foreign, peek)
     assert result.is_error and "not_found" in result.content[0].text
+
+
+def test_streamable_http_authenticates_each_request_with_its_token(company, accountant):
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    from api.mcp_server import http_app
+
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    secret = token_for(accountant, company, "invoices:read", name="HTTP agent")
+    server, app = http_app()
+
+    async def run():
+        answers = []
+        async with server.session_manager.run():
+            for bearer in (secret, "enm_forged"):
+                async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8765",
+                                              headers={"Authorization": f"Bearer {bearer}"}) as http:
+                    async with Client(streamable_http_client("http://127.0.0.1:8765/mcp", http_client=http)) as mcp:
+                        answers.append(await mcp.call_tool("get_invoice", {"invoice_id": invoice.pk}))
+        return answers
+
+    good, forged = async_to_sync(run)()
+    assert not good.is_error and _payload(good)["number"] == "FE1"
+    assert forged.is_error and "invalid_token" in forged.content[0].text

@@ -5,7 +5,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from api.mcp_server import build_server, current_secret
+from api.mcp_server import build_server, http_app
 
 TOKEN_VARIABLE = "ENMIENDA_API_TOKEN"
 
@@ -34,16 +34,5 @@ class Command(BaseCommand):
     def _http(self, host: str, port: int) -> None:
         import uvicorn
 
-        app = build_server().streamable_http_app(host=host)
-
-        async def authenticated(scope, receive, send):
-            # Each HTTP request acts with its own bearer token (checked by the tools, as the REST API does).
-            headers = dict(scope.get("headers") or [])
-            value = headers.get(b"authorization", b"").decode("latin-1")
-            token = current_secret.set(value[7:].strip() if value.lower().startswith("bearer ") else "")
-            try:
-                await app(scope, receive, send)
-            finally:
-                current_secret.reset(token)
-
-        uvicorn.run(authenticated, host=host, port=port, log_level="warning")
+        _server, app = http_app(host=host)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
