@@ -131,9 +131,17 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
-    errors = [{"field": ".".join(str(p) for p in error.get("loc", ())[1:]) or "",
-               "code": error.get("type", "invalid"), "message": error.get("msg", "")} for error in exc.errors]
+    errors = [{"field": _field(error.get("loc", ())), "code": error.get("type", "invalid"),
+               "message": error.get("msg", "")} for error in exc.errors]
     return problem(422, "invalid_input", _("The request is not valid: see errors."), errors)
+
+
+def _field(loc) -> str:
+    """A field's path as the client wrote it ("patch.lines.0.index"), without where ninja found it."""
+    parts = [str(part) for part in loc[1:]]  # "body", "query" or "path"
+    if parts[:1] == ["body"]:  # the handler's parameter name
+        parts = parts[1:]
+    return ".".join(parts)
 
 
 @api.exception_handler(Http404)

@@ -125,8 +125,8 @@ def test_a_draft_from_a_patch_submitted_and_attributed_to_user_and_token(account
     ({"patch": price_patch("-5"), "reason": "x", "submit": True}, 422, None, "items[0].price"),
     ({"patch": price_patch(), "reason": "", "submit": True}, 422, "reason_required", "reason"),
     ({"reason": "x"}, 422, "proposal_required", "proposed"),
-    ({"patch": {"lines": [{"index": "a", "set": {}}]}, "reason": "x"}, 422, "invalid_input", None),
-    ({"patch": price_patch(), "kind": "refund", "reason": "x"}, 422, "invalid_input", None),
+    ({"patch": {"lines": [{"index": "a", "set": {}}]}, "reason": "x"}, 422, "invalid_input", "patch.lines.0.index"),
+    ({"patch": price_patch(), "kind": "refund", "reason": "x"}, 422, "invalid_input", "kind"),
 ])
 def test_bad_input_is_a_4xx_with_a_clear_message_and_changes_nothing(accountant, company, invoices, payload,
                                                                      status, code, field):
