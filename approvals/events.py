@@ -73,6 +73,10 @@ def _condition(condition: dict) -> str:
             "impact": money(condition.get("impact")), "limit": money(condition.get("limit"))}
     if kind == "requester":
         return str(_("it was asked by %(name)s")) % {"name": condition.get("name", "")}
+    if kind == "origin":
+        if condition.get("origin") == "agent":
+            return str(_("an AI agent proposed it (token '%(token)s')")) % {"token": condition.get("token", "")}
+        return str(_("it came through the API (token '%(token)s')")) % {"token": condition.get("token", "")}
     return str({"client": _("the client changes"), "date": _("a date changes"),
                 "lines": _("the lines change")}.get(kind, kind))
 
@@ -94,6 +98,8 @@ MESSAGES = {
     "request.draft_saved": _("draft saved"),
     "request.copied": _("draft copied from request #%(source)s"),
     "request.submitted": _("submitted for approval"),
+    "decision.approve": _("approved"),
+    "decision.reject": _("rejected"),
     "request.routed": _("routed by the policy “%(policy)s”"),
     "request.approved": _("approved by %(names)s"),
     "request.approved_with_comment": _("approved by %(names)s: %(comment)s"),

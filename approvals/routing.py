@@ -121,6 +121,12 @@ def policy_reasons(policy: RoutingPolicy, change_request: ChangeRequest, impact:
             return None
         reasons.append({"is": "requester",
                         "name": policy.requested_by.get_full_name() or policy.requested_by.get_username()})
+    if policy.origin:
+        # "api" matches every request made through a token, an agent's included.
+        made = change_request.origin
+        if made != policy.origin and not (policy.origin == "api" and made == "agent"):
+            return None
+        reasons.append({"is": "origin", "origin": policy.origin, "token": change_request.via_token_name})
     return reasons
 
 
@@ -230,6 +236,9 @@ def rule_matches(rule: AutoApprovalRule, change_request: ChangeRequest, impact: 
 
 def auto_rule_for(change_request: ChangeRequest,
                   rules: Iterable[AutoApprovalRule] | None = None) -> AutoApprovalRule | None:
+    # An agent proposes; only people approve: no rule approves an agent's request by itself.
+    if change_request.origin == ChangeRequest.Origin.AGENT:
+        return None
     if rules is None:
         rules = AutoApprovalRule.objects.filter(company_id=change_request.company_id, is_active=True)
     impact = money_impact(change_request)

@@ -32,7 +32,7 @@ from django.db import transaction
 
 from portal.models import Company
 
-from . import anchors, versions
+from . import anchors, hooks, versions
 from .signing import same, sign
 from .models import (
     GENESIS_HASH, KEYED_SCHEME, LEGACY_SCHEME, SYSTEM_CHAIN, AuditChain, AuditEntry, AuditVerification,
@@ -143,6 +143,7 @@ def append(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
             AuditEntry.objects.bulk_create(by_chain[key])
             AuditChain.objects.filter(key=key).update(last_seq=head.last_seq, last_hash=head.last_hash)
             written.extend(by_chain[key])
+        hooks.entries_appended(written)
     return written
 
 

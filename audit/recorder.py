@@ -81,6 +81,13 @@ def _entry(row, *, action: str, source: str, **fields) -> AuditEntry:
         "source_id": row.history_id,
     }
     values.update(fields)
+    # A write made through an API token names it: the user acted, through this token.
+    via = events.parse(row.history_change_reason).params
+    if via.get("via_token"):
+        values["what"] = {**(values.get("what") or {}), "via_token": via["via_token"],
+                          "via_token_id": via.get("via_token_id")}
+        if via.get("via_agent"):
+            values["what"]["via_agent"] = True
     return AuditEntry(action=action, **values)
 
 

@@ -112,7 +112,7 @@ def proposal(finding: Finding, reason: str) -> tuple[str, dict]:
 
 
 @transaction.atomic
-def correction_create(*, finding: Finding, user) -> ChangeRequest:
+def correction_create(*, finding: Finding, user, via: events.Via | None = None) -> ChangeRequest:
     """A draft change request applying the finding's fix, with a reason written from its evidence.
 
     The accountant reviews the draft on the edit screen and submits it through approval. The
@@ -125,9 +125,10 @@ def correction_create(*, finding: Finding, user) -> ChangeRequest:
     reason = reason_for(finding, finding.company.country)
     kind, proposed = proposal(finding, reason)
     change_request = request_save_draft(invoice=finding.invoice, user=user, proposed=proposed, reason=reason,
-                                        kind=kind)
+                                        kind=kind, via=via)
     finding.state, finding.correction = Finding.State.CONFIRMED, change_request
-    finding._change_reason = events.reason("finding.correction", request=change_request.pk)
+    finding._change_reason = events.reason("finding.correction", request=change_request.pk,
+                                           **events.via_params(via))
     finding._history_user = user
     finding.save()
     if not Feedback.objects.filter(finding=finding, verdict=Feedback.Verdict.CONFIRM).exists():

@@ -55,7 +55,8 @@ def _member(user, company_id: int, roles) -> bool:
 
 
 @transaction.atomic
-def finding_dismiss(*, finding: Finding, user, reason: str, learn: bool = True) -> Finding:
+def finding_dismiss(*, finding: Finding, user, reason: str, learn: bool = True,
+                    via: events.Via | None = None) -> Finding:
     """Dismissed with a reason, kept for learning; the finding stays dismissed while it lasts.
 
     The dismissal counts against its detector's confidence; with `learn` it also teaches a
@@ -75,7 +76,7 @@ def finding_dismiss(*, finding: Finding, user, reason: str, learn: bool = True) 
                              % {"state": finding.get_state_display()})
     finding.state, finding.dismissed_by, finding.dismissed_at = Finding.State.DISMISSED, user, timezone.now()
     finding.dismiss_reason = reason
-    finding._change_reason = events.reason("finding.dismissed", reason=reason)
+    finding._change_reason = events.reason("finding.dismissed", reason=reason, **events.via_params(via))
     finding._history_user = user
     finding.save()
     feedback_record(finding=finding, user=user, verdict=Feedback.Verdict.DISMISS, reason=reason)

@@ -158,6 +158,8 @@ INSTALLED_APPS = [
     "approvals",
     "findings",
     "audit",
+    "ninja",
+    "api",
     "alegra_sandbox",
     "operations",
 ]
@@ -395,6 +397,8 @@ CELERY_TASK_ROUTES = {
 # Workers log through LOGGING below (JSON, redacted), not through Celery's own handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Requests one API token may make per minute (429 with Retry-After beyond it).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 SYNC_RECENT_DAYS = env_int("SYNC_RECENT_DAYS", 45, minimum=1)
 # New invoices of a mirrored page written with COPY on PostgreSQL (invoices/bulk.py).
 MIRROR_COPY = env_bool("MIRROR_COPY", True)
@@ -477,6 +481,7 @@ PUSH_QUEUE = env_str("PUSH_QUEUE", "")
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-pushes": {"task": "approvals.tasks.sweep_pushes", "schedule": 60},
+    "sweep-events": {"task": "api.tasks.sweep_events", "schedule": 60},
     "verify-audit": {"task": "audit.tasks.verify_all", "schedule": crontab(hour=3, minute=30)},
     "anchor-audit": {"task": "audit.tasks.anchor_all", "schedule": AUDIT_ANCHOR_EVERY_MINUTES * 60},
     "remind-pending-requests": {"task": "approvals.tasks.remind_pending_requests",

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from api.rest import api as rest_api
 from audit import views_auth as audit_auth
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("", include("findings.urls")),
     path("", include("audit.urls")),
     path("", include("operations.urls")),
+    path("", include("api.urls")),
+    path("api/v1/", rest_api.urls),
     path("admin/", admin.site.urls),
 ]
 if settings.SANDBOX_ENABLED:  # the demo's and the tests' Alegra; never served unless asked for

@@ -38,7 +38,7 @@ class PolicyForm(forms.ModelForm):
 
     class Meta:
         model = RoutingPolicy
-        fields = ["name", "position", "kind", "changes", "min_impact", "requested_by", "approvals_required",
+        fields = ["name", "position", "kind", "changes", "min_impact", "requested_by", "origin", "approvals_required",
                   "manager_required", "is_active"]
 
     def __init__(self, *args, members=(), **kwargs):

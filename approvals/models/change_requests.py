@@ -29,6 +29,11 @@ class ChangeRequest(models.Model):
         CONFLICT = "conflict", _("Conflict")
         FAILED = "failed", _("Failed")
 
+    class Origin(models.TextChoices):
+        SCREEN = "screen", _("The portal's screens")
+        API = "api", _("An API token")
+        AGENT = "agent", _("An AI agent")
+
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="change_requests")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="change_requests")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.UPDATE)
@@ -53,6 +58,13 @@ class ChangeRequest(models.Model):
     # fix): that rule, and no other, may approve it alone. Requests people make have none.
     origin_rule = models.ForeignKey("approvals.AutoApprovalRule", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
+    # Where the request was made: a screen, or a personal API token (an agent's or a system's).
+    # The token is named by id and name (the API app sits above this one and keeps the tokens).
+    # db_default: the version still serving during an upgrade inserts rows without these columns.
+    origin = models.CharField(_("made through"), max_length=10, choices=Origin.choices, default=Origin.SCREEN,
+                              db_default=Origin.SCREEN)
+    via_token_id = models.PositiveBigIntegerField(null=True, blank=True)
+    via_token_name = models.CharField(max_length=100, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

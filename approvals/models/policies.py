@@ -43,6 +43,9 @@ class RoutingPolicy(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("requested by"),
     )
+    # Where the request was made: through an API token, or by an AI agent (blank: anywhere).
+    origin = models.CharField(_("made through"), max_length=10, blank=True, default="", db_default="",
+                              choices=[("", _("Anywhere")), ("api", _("An API token")), ("agent", _("An AI agent"))])
     # What it asks for.
     approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
     manager_required = models.BooleanField(_("a manager must approve"), default=False)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.access import DECIDE_ROLES
+from portal.events import Via, via_params
 from portal.models import Membership
 
 from .. import events, notify
@@ -102,7 +103,8 @@ def _check_decision(change_request: ChangeRequest, user, outcome: str, comment: 
 
 
 @transaction.atomic
-def request_decide(*, change_request: ChangeRequest, user, outcome: str, comment: str = "") -> Decision:
+def request_decide(*, change_request: ChangeRequest, user, outcome: str, comment: str = "",
+                   via: Via | None = None) -> Decision:
     """One approver's answer; the approval that completes the routing approves the request."""
     comment = (comment or "").strip()
     if outcome not in Decision.Outcome.values:
@@ -113,20 +115,25 @@ def request_decide(*, change_request: ChangeRequest, user, outcome: str, comment
     revision = revision_of(change_request)
     if Decision.objects.filter(change_request=change_request, revision=revision, approver=user).exists():
         raise ApprovalError("already_decided")
-    decision = Decision.objects.create(
+    decision = Decision(
         change_request=change_request, revision=revision, approver=user, approver_role=membership.role,
         requester_id=change_request.requester_id, outcome=outcome, comment=comment,
     )
+    # The decision's version says how it was made (a screen, or a token named in the audit trail).
+    if via is not None:
+        decision._change_reason = events.reason(f"decision.{outcome}", **via_params(via))
+    decision.save(force_insert=True)
     if outcome == Decision.Outcome.REJECT:
         request_transition(change_request=change_request, to_state=State.REJECTED, user=user,
-                           reason=events.reason("request.rejected", name=_name(user), comment=comment))
+                           reason=events.reason("request.rejected", name=_name(user), comment=comment,
+                                                **via_params(via)))
         notify.request_decided(change_request, decision)
         return decision
     status = approval_status(change_request, routing_row)
     if status.satisfied:
         names = ", ".join(_name(d.approver) for d in status.approvals if d.approver_id)
-        why = (events.reason("request.approved_with_comment", names=names, comment=comment) if comment
-               else events.reason("request.approved", names=names))
+        why = (events.reason("request.approved_with_comment", names=names, comment=comment, **via_params(via))
+               if comment else events.reason("request.approved", names=names, **via_params(via)))
         approve(change_request, revision, user=user, reason=why)
         notify.request_decided(change_request, decision)
     return decision

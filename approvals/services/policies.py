@@ -64,7 +64,8 @@ def _decimal(value, label: str, *, allow_none: bool = True, maximum: Decimal | N
 @transaction.atomic
 def policy_save(*, company: Company, user, name: str, approvals_required: int, manager_required: bool = False,
                 kind: str = "", changes: str = "", min_impact=None, requested_by_id: int | None = None,
-                position: int = 100, is_active: bool = True, policy: RoutingPolicy | None = None) -> RoutingPolicy:
+                position: int = 100, is_active: bool = True, policy: RoutingPolicy | None = None,
+                origin: str = "") -> RoutingPolicy:
     _require_manager(user, company)
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -72,6 +73,8 @@ def policy_save(*, company: Company, user, name: str, approvals_required: int, m
     if kind not in ("", *ChangeRequest.Kind.values):
         raise ApprovalError("invalid_kind", {"variant": "change"})
     if changes not in RoutingPolicy.Changes.values:
+        raise ApprovalError("invalid_changes")
+    if origin not in ("", ChangeRequest.Origin.API, ChangeRequest.Origin.AGENT):
         raise ApprovalError("invalid_changes")
     try:
         approvals_required = int(approvals_required)
@@ -92,6 +95,7 @@ def policy_save(*, company: Company, user, name: str, approvals_required: int, m
     policy.name, policy.kind, policy.changes = name, kind, changes
     policy.min_impact = _decimal(min_impact, _label(RoutingPolicy, "min_impact"))
     policy.requested_by_id = requested_by_id or None
+    policy.origin = origin
     policy.approvals_required, policy.manager_required = approvals_required, bool(manager_required)
     policy.position, policy.is_active = position, bool(is_active)
     policy._history_user = user

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from django.db import IntegrityError, transaction
 
 from invoices.models import Invoice
+from portal.events import Via, via_params
 from portal.models import Membership, Role
 
 from ..errors import ApprovalError, StaleBase
@@ -62,6 +63,14 @@ def _kind(kind: str) -> str:
     return kind
 
 
+def _origin(via: Via | None) -> dict:
+    """The request's origin fields: a screen, or the token (an agent's or a system's) it came through."""
+    if via is None:
+        return {"origin": ChangeRequest.Origin.SCREEN}
+    return {"origin": ChangeRequest.Origin.AGENT if via.agent else ChangeRequest.Origin.API,
+            "via_token_id": via.token_id, "via_token_name": via.name[:100]}
+
+
 def _save(change_request: ChangeRequest, user, reason: str) -> ChangeRequest:
     change_request._change_reason = reason
     change_request._history_user = user
@@ -100,7 +109,7 @@ def _checked(invoice: Invoice, kind: str, base: dict, proposed: Mapping) -> tupl
 @transaction.atomic
 def request_save_draft(*, invoice: Invoice, user, proposed: Mapping, reason: str, kind: str,
                        request: ChangeRequest | None = None,
-                       base_hash: str | None = None) -> ChangeRequest:
+                       base_hash: str | None = None, via: Via | None = None) -> ChangeRequest:
     """Create or update the user's draft. `base_hash` is the version the form was based on."""
     kind = _kind(kind)
     invoice = lock_invoice(invoice)
@@ -124,14 +133,15 @@ def request_save_draft(*, invoice: Invoice, user, proposed: Mapping, reason: str
         raise ApprovalError.of(violations)
     stored = stored_document(kind, proposed, taxes)
     change_request = request or ChangeRequest(company=invoice.company, invoice=invoice, kind=kind,
-                                              requester=user)
+                                              requester=user, **_origin(via))
     change_request.base_document, change_request.base_hash = base.document, base.hash
     change_request.proposed_document = stored
     change_request.reason = (reason or "").strip()
     change_request.old_total, change_request.new_total = money_impact(kind, base.document, stored, taxes)
     if kind == Kind.CONTACT:
         change_request.contact_alegra_id = invoice.client_alegra_id
-    return _save(change_request, user, events.reason("request.draft_saved" if request else "request.draft_created"))
+    return _save(change_request, user, events.reason("request.draft_saved" if request else "request.draft_created",
+                                                     **via_params(via)))
 
 
 @transaction.atomic
@@ -179,7 +189,7 @@ def request_by_rule(*, invoice: Invoice, rule, proposed: Mapping, reason: str, k
 
 
 @transaction.atomic
-def request_submit(*, change_request: ChangeRequest, user) -> ChangeRequest:
+def request_submit(*, change_request: ChangeRequest, user, via: Via | None = None) -> ChangeRequest:
     """Draft → pending, after checking every rule against the current mirror."""
     invoice = lock_invoice(change_request.invoice)
     change_request = lock_request(change_request)
@@ -195,7 +205,7 @@ def request_submit(*, change_request: ChangeRequest, user) -> ChangeRequest:
                                     proposed=change_request.proposed_document)
     if violations:
         raise ApprovalError.of(violations)
-    set_state(change_request, State.PENDING, user, events.reason("request.submitted"))
+    set_state(change_request, State.PENDING, user, events.reason("request.submitted", **via_params(via)))
     # Routed in the same transaction: a pending request is never left unrouted.
     request_submitted(change_request=change_request)
     change_request.refresh_from_db()
@@ -205,13 +215,13 @@ def request_submit(*, change_request: ChangeRequest, user) -> ChangeRequest:
 @transaction.atomic
 def request_save_and_submit(*, invoice: Invoice, user, proposed: Mapping, reason: str, kind: str,
                             request: ChangeRequest | None = None,
-                            base_hash: str | None = None) -> ChangeRequest:
+                            base_hash: str | None = None, via: Via | None = None) -> ChangeRequest:
     """Save the draft and submit it in one step; on any refusal nothing is written."""
     reason_problems = reason_violations(reason, required=True)
     try:
         change_request = request_save_draft(invoice=invoice, user=user, proposed=proposed,
                                             reason=reason, kind=kind, request=request,
-                                            base_hash=base_hash)
+                                            base_hash=base_hash, via=via)
     except StaleBase:
         raise
     except ApprovalError as exc:
@@ -220,11 +230,12 @@ def request_save_and_submit(*, invoice: Invoice, user, proposed: Mapping, reason
                                                  if (v.field, v.code) not in known]) from None
     if reason_problems:
         raise ApprovalError.of(reason_problems)
-    return request_submit(change_request=change_request, user=user)
+    return request_submit(change_request=change_request, user=user, via=via)
 
 
 @transaction.atomic
-def request_cancel(*, change_request: ChangeRequest, user, comment: str = "") -> ChangeRequest:
+def request_cancel(*, change_request: ChangeRequest, user, comment: str = "",
+                   via: Via | None = None) -> ChangeRequest:
     """Withdrawn by the requester, or by a manager of the company."""
     lock_invoice(change_request.invoice)
     change_request = lock_request(change_request)
@@ -236,7 +247,8 @@ def request_cancel(*, change_request: ChangeRequest, user, comment: str = "") ->
         raise ApprovalError("not_cancellable", {"state": state_label(change_request.state)})
     comment = (comment or "").strip()[:MAX_REASON]
     set_state(change_request, State.CANCELLED, user,
-              events.reason("request.cancelled_with_comment", comment=comment) if comment else events.reason("request.cancelled"))
+              events.reason("request.cancelled_with_comment", comment=comment, **via_params(via)) if comment
+              else events.reason("request.cancelled", **via_params(via)))
     return change_request
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api.services import token_create
 from approvals.models import AutoApprovalRule, RoutingPolicy
 from approvals.services import requests as request_services
 from approvals.services.submission import request_submitted
@@ -32,13 +33,14 @@ VISITORS = ("anonymous", "accountant", "approver", "manager", "outsider")
 EXEMPT_PREFIXES = {
     "admin/": "Django's admin: staff users only, by Django's own checks",
     "sandbox/": "the Alegra simulator's API: HTTP Basic with a sandbox token (tests/sandbox)",
+    "api/v1/": "the REST API: bearer tokens, its own matrix of scopes × roles × companies (tests/api/test_authz.py)",
 }
 
 
 @dataclass(frozen=True)
 class Row:
     target: str  # what the URL's kwargs point at: none, company, invoice, request, policy, rule, webhook,
-    # export (an audit export format), version (one version of the invoice), finding
+    # export (an audit export format), version (one version of the invoice), finding, token, delivery
     method: str
     statuses: tuple  # one per visitor, in VISITORS order
     data: dict = field(default_factory=dict)
@@ -130,6 +132,12 @@ MATRIX: dict[str, Row] = {
                                     data={"finding_kind": "tax", "max_impact": "50000"}),
     "findings:fix_rule_off": row("fix_rule", "POST", "login", 403, 403, 302, 404),
     "findings:request_hint": row("request", "GET", *MEMBERS_READ, htmx=True),
+    # API tokens: everyone manages their own (the token revoked here is the accountant's)
+    "api:tokens": row("company", "GET", *MEMBERS_READ),
+    "api:token_revoke": row("token", "POST", "login", 302, 404, 404, 404),
+    # outbound event subscriptions: managers only
+    "api:subscriptions": row("company", "GET", "login", 403, 403, 200, 404),
+    "api:delivery_redeliver": row("delivery", "POST", "login", 403, 403, 302, 404),
 }
 
 
@@ -187,9 +195,22 @@ def world(company, other_company):
     return {
         "company": company, "invoice": invoice, "request": change_request, "people": people,
         "policy": RoutingPolicy.objects.create(company=company, name="Una"),
+        "delivery": _delivery(company, people["manager"]),
+        "token": token_create(user=people["accountant"], company=company, name="ERP",
+                              scopes="invoices:read")[0],
         "rule": AutoApprovalRule.objects.create(company=company, name="Notas", kind="notes_only"),
         "finding": finding, "exception": exception, "fix_rule": fix_rule,
     }
+
+
+def _delivery(company, manager):
+    from api.models import EventDelivery
+    from api.outbound import subscription_create
+
+    subscription = subscription_create(company=company, user=manager, url="https://hooks.example.com/x",
+                                       events=["finding.created"])
+    return EventDelivery.objects.create(subscription=subscription, message_id="msg_matrix", event="finding.created",
+                                        payload={}, state="failed")
 
 
 def _kwargs(target: str, world) -> dict:

@@ -1,0 +1,177 @@
+"""The MCP server for AI agents: read invoices and findings, propose corrections, follow them.
+
+Built on the official SDK (`mcp`, its `MCPServer`). Every tool resolves the caller from a
+personal API token exactly as the REST API does (scopes, role, rate limit) and calls the same
+services; the requests it makes are marked as an agent's (`origin = agent`) and named "via token
+'NAME'" in the history. **No tool approves or rejects anything**: an agent's proposal waits in
+the approvers' inbox like anyone's.
+
+Served over stdio (`manage.py mcp_server --token-env`, the token read from ENMIENDA_API_TOKEN)
+and over streamable HTTP (`manage.py mcp_server --http`, each request authenticated with its
+own `Authorization: Bearer` token).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from django.db import close_old_connections
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from approvals.errors import ApprovalError
+from approvals.models import ChangeRequest
+from approvals.services.requests import request_save_and_submit
+from findings import presenters as finding_presenters
+from findings import queries as finding_queries
+from findings.models import Finding
+from invoices import queries as invoice_queries
+from invoices.models import Invoice
+from portal import events
+
+from .models import Scope
+from .rest.core import Caller, Problem, caller_for_secret
+from .rest.findings import finding_body
+from .rest.requests import PatchIn, patched, request_body
+
+INSTRUCTIONS = (
+    "Enmienda governs corrections of Alegra invoices. You can read invoices and findings and "
+    "propose corrections; a person approves or rejects every proposal. Give a clear reason."
+)
+# The token of the HTTP request being served (set by the HTTP front, read by the tools).
+current_secret: contextvars.ContextVar[str] = contextvars.ContextVar("enmienda_mcp_token", default="")
+
+
+class ToolRefused(ToolError):
+    """What the agent is told when the portal refuses: the rule's code and its message."""
+
+
+def _plain(value: Any) -> Any:
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
+    """A server whose tools act for the token `secret()` returns (default: the HTTP request's)."""
+    secret = secret or current_secret.get
+    server = MCPServer(name="enmienda", instructions=INSTRUCTIONS, version="1")
+
+    def call(scope: str, work: Callable[[Caller], Any]) -> Any:
+        close_old_connections()
+        try:
+            who = caller_for_secret(secret(), agent=True)
+            who.require(scope)
+            return _plain(work(who))
+        except Problem as exc:
+            raise ToolRefused(f"{exc.code}: {exc.detail}") from None
+        except ApprovalError as exc:
+            raise ToolRefused(f"{exc.code}: {exc.message}") from None
+        except (Invoice.DoesNotExist, Finding.DoesNotExist, ChangeRequest.DoesNotExist):
+            raise ToolRefused("not_found: no such record in this token's company") from None
+        finally:
+            close_old_connections()
+
+    @server.tool(description="Search the company's invoices (number, client name or NIT), newest first.")
+    def search_invoices(query: str = "", status: str = "", limit: int = 20, cursor: str = "") -> dict:
+        def work(who: Caller):
+            page = invoice_queries.invoice_page(who.company, {"q": query, "status": status, "after": cursor},
+                                                page_size=max(1, min(limit, 100)))
+            return {"count": page.count, "next_cursor": page.next_cursor, "invoices": [
+                {"id": i.pk, "number": i.number, "client": i.client_name, "date": i.date, "status": i.status,
+                 "total": i.total, "balance": i.balance, "currency": i.currency} for i in page.rows]}
+        return call(Scope.INVOICES_READ, work)
+
+    @server.tool(description="One invoice with its whole mirrored document (lines, taxes, totals).")
+    def get_invoice(invoice_id: int) -> dict:
+        def work(who: Caller):
+            invoice = Invoice.objects.get(pk=invoice_id, company_id=who.company.pk)
+            return {"id": invoice.pk, "number": invoice.number, "status": invoice.status,
+                    "content_hash": invoice.content_hash, "document": invoice.document}
+        return call(Scope.INVOICES_READ, work)
+
+    @server.tool(description="Findings (possible mistakes) of the company, or of one invoice.")
+    def list_findings(state: str = "open", invoice_id: int | None = None, limit: int = 20) -> dict:
+        def work(who: Caller):
+            rows = finding_queries.filtered(who.company.pk, {"state": state})
+            if invoice_id is not None:
+                rows = rows.filter(invoice_id=invoice_id)
+            found = rows.select_related("invoice").order_by("-rank", "-impact", "-id")[:max(1, min(limit, 100))]
+            return {"findings": [finding_body(f, who.company.country) for f in found]}
+        return call(Scope.FINDINGS_READ, work)
+
+    @server.tool(description="Why a finding was raised, in words and numbers, and the fix it suggests.")
+    def explain_finding(finding_id: int) -> dict:
+        def work(who: Caller):
+            finding = Finding.objects.select_related("invoice").get(pk=finding_id, company_id=who.company.pk)
+            country = who.company.country
+            return {"id": finding.pk, "explanation": finding_presenters.explanation(finding, country),
+                    "suggestion": finding_presenters.suggestion_text(finding, country),
+                    "evidence": finding.evidence, "suggested_change": finding.suggestion}
+        return call(Scope.FINDINGS_READ, work)
+
+    @server.tool(description=(
+        "Propose a correction of an invoice and submit it for approval by a person. `fields` sets "
+        "top-level fields (e.g. {\"dueDate\": \"2026-12-01\"}); `lines` sets values of lines by "
+        "0-based index (e.g. [{\"index\": 0, \"set\": {\"price\": \"27647\"}}]). A reason is required. "
+        "This never applies the change: it waits for approval."))
+    def propose_correction(invoice_id: int, reason: str, fields: dict | None = None,
+                           lines: list[dict] | None = None) -> dict:
+        def work(who: Caller):
+            invoice = Invoice.objects.select_related("company").get(pk=invoice_id, company_id=who.company.pk)
+            patch = PatchIn(fields=fields or {}, lines=lines or [])
+            proposed = patched(copy.deepcopy(invoice.document), patch)
+            change_request = request_save_and_submit(invoice=invoice, user=who.user, proposed=proposed,
+                                                     reason=reason, kind=ChangeRequest.Kind.UPDATE, via=who.via)
+            return request_body(ChangeRequest.objects.select_related("requester").get(pk=change_request.pk))
+        return call(Scope.REQUESTS_WRITE, work)
+
+    @server.tool(description="The state of a change request: pending, approved, applied, rejected…, "
+                             "its approvals and the result of sending it to Alegra.")
+    def request_status(request_id: int) -> dict:
+        def work(who: Caller):
+            change_request = ChangeRequest.objects.select_related("requester").get(pk=request_id,
+                                                                                   company_id=who.company.pk)
+            return request_body(change_request)
+        return call(Scope.INVOICES_READ, work)
+
+    @server.resource("invoice://{invoice_id}", description="An invoice's mirrored document.")
+    def invoice_resource(invoice_id: int) -> dict:
+        return get_invoice(int(invoice_id))
+
+    @server.resource("invoice://{invoice_id}/history", description="Every version of an invoice and why.")
+    def invoice_history(invoice_id: int) -> dict:
+        def work(who: Caller):
+            invoice = Invoice.objects.get(pk=int(invoice_id), company_id=who.company.pk)
+            return {"versions": [
+                {"history_id": row["history_id"], "at": row["history_date"],
+                 "why": events.describe(row["history_change_reason"]), "content_hash": row["content_hash"],
+                 "total": row["total"], "status": row["status"]}
+                for row in invoice.history.order_by("-history_id").values(
+                    "history_id", "history_date", "history_change_reason", "content_hash", "total", "status")[:100]]}
+        return call(Scope.INVOICES_READ, work)
+
+    return server
+
+
+def http_app(*, host: str = "127.0.0.1"):
+    """(server, ASGI app) for streamable HTTP: each request acts with its own bearer token."""
+    server = build_server()
+    app = server.streamable_http_app(host=host)
+
+    async def authenticated(scope, receive, send):
+        # The tools check the token exactly as the REST API does (scopes, role, rate limit).
+        headers = dict(scope.get("headers") or [])
+        value = headers.get(b"authorization", b"").decode("latin-1")
+        token = current_secret.set(value[7:].strip() if value.lower().startswith("bearer ") else "")
+        try:
+            await app(scope, receive, send)
+        finally:
+            current_secret.reset(token)
+
+    return server, authenticated

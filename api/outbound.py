@@ -1,0 +1,223 @@
+"""Outbound events: from the audit trail to signed deliveries (Standard Webhooks).
+
+Every event the portal records passes through the audit chain; `entries_recorded` (registered
+on audit.hooks) turns the ones subscribers care about into `EventDelivery` rows in the same
+transaction, so an event that commits is never lost and one that rolls back is never sent.
+The worker (`deliver_due`) sends a subscription's deliveries one at a time, oldest first: a
+delivery that fails holds back the later ones (in order per subscription, hence per invoice),
+is retried with exponential backoff, and a subscription still failing after MAX_ATTEMPTS is
+paused and its company's managers told. Delivery is at least once: a worker that dies
+mid-delivery leaves its row pending (its transaction rolls back) and the next run sends it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import logging
+import secrets
+import time
+import uuid
+
+import httpx
+from django.conf import settings
+from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from standardwebhooks import Webhook
+
+from audit.models import Action
+from portal.models import Membership, Role
+
+from .models import DeliveryAttempt, Event, EventDelivery, EventSubscription
+
+log = logging.getLogger(__name__)
+TASK = "api.tasks.deliver_events"
+MAX_ATTEMPTS = 8
+TIMEOUT_SECONDS = 10.0
+
+EVENT_OF_ACTION = {
+    Action.SUBMITTED: Event.REQUEST_SUBMITTED,
+    Action.APPROVED: Event.REQUEST_DECIDED,
+    Action.AUTO_APPROVED: Event.REQUEST_DECIDED,
+    Action.REJECTED: Event.REQUEST_DECIDED,
+    Action.PUSHED: Event.PUSH_APPLIED,
+    Action.FAILED: Event.PUSH_FAILED,
+    Action.FINDING_CREATED: Event.FINDING_CREATED,
+    Action.REMOTE_CHANGE: Event.INVOICE_CHANGED_OUTSIDE,
+}
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def event_of(entry) -> str | None:
+    if entry.action == Action.REMOTE_CHANGE and entry.source != "invoice":
+        return None  # a contact changed in Alegra: not an invoice event
+    return EVENT_OF_ACTION.get(entry.action)
+
+
+def payload_of(event: str, entry) -> dict:
+    return {"type": event, "timestamp": entry.at.astimezone(datetime.UTC).isoformat(),
+            "data": {"company_id": entry.company_id, "invoice_id": entry.invoice_id,
+                     "change_request_id": entry.change_request_id, "audit_seq": entry.seq,
+                     "action": entry.action, "actor_id": entry.actor_id, "what": entry.what}}
+
+
+def entries_recorded(entries) -> None:
+    """Outbox rows for the subscribed events among these entries (in their transaction)."""
+    wanted = [(entry, event) for entry in entries if entry.company_id and (event := event_of(entry))]
+    if not wanted:
+        return
+    companies = {entry.company_id for entry, _event in wanted}
+    subscriptions: dict[int, list[EventSubscription]] = {}
+    for subscription in EventSubscription.objects.filter(company_id__in=companies, is_active=True):
+        subscriptions.setdefault(subscription.company_id, []).append(subscription)
+    rows = []
+    for entry, event in wanted:
+        for subscription in subscriptions.get(entry.company_id, ()):
+            if event in subscription.events:
+                rows.append(EventDelivery(subscription=subscription, message_id=f"msg_{uuid.uuid4().hex}",
+                                          event=event, invoice_id=entry.invoice_id,
+                                          payload=json.loads(json.dumps(payload_of(event, entry),
+                                                                        cls=DjangoJSONEncoder))))
+    if not rows:
+        return
+    EventDelivery.objects.bulk_create(rows)
+    for subscription_id in sorted({row.subscription_id for row in rows}):
+        transaction.on_commit(lambda pk=subscription_id: enqueue(pk))
+
+
+def enqueue(subscription_id: int, countdown: float | None = None) -> None:
+    from .tasks import deliver_events
+
+    try:
+        deliver_events.apply_async(args=(subscription_id,), countdown=countdown)
+    except Exception:  # noqa: BLE001 - a broker that is down: the sweeper sends the rows later
+        log.warning("event delivery for subscription %s not queued", subscription_id, exc_info=True)
+
+
+@transaction.atomic
+def subscription_create(*, company, user, url: str, events, secret: str | None = None) -> EventSubscription:
+    """A manager's subscription: where to send which events, signed with this secret."""
+    if not Membership.objects.filter(user=user, company=company, role=Role.MANAGER).exists():
+        raise PermissionError("only managers subscribe")
+    unknown = sorted(set(events) - set(Event.values))
+    if unknown or not events:
+        raise ValueError(f"unknown events: {unknown}")
+    return EventSubscription.objects.create(company=company, url=url, events=sorted(set(events)),
+                                            secret=secret or new_secret(), created_by=user)
+
+
+def backoff(attempts: int) -> float:
+    return float(min(3600, 2 ** attempts))
+
+
+def _send(subscription: EventSubscription, delivery: EventDelivery, client: httpx.Client) -> tuple[int | None, str]:
+    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+    now = datetime.datetime.now(datetime.UTC)
+    signature = Webhook(subscription.secret).sign(delivery.message_id, now, body)
+    headers = {"content-type": "application/json", "webhook-id": delivery.message_id,
+               "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature,
+               "user-agent": "Enmienda-Webhooks/1"}
+    try:
+        response = client.post(subscription.url, content=body.encode(), headers=headers)
+    except httpx.HTTPError as exc:
+        return None, type(exc).__name__
+    if 200 <= response.status_code < 300:
+        return response.status_code, ""
+    return response.status_code, (response.text[:500] or f"HTTP {response.status_code}")
+
+
+def deliver_due(*, subscription_id: int, client: httpx.Client | None = None, limit: int = 100) -> dict:
+    """Send the subscription's due deliveries in order; what was sent and when to come back."""
+    sent = failed = 0
+    retry_in: float | None = None
+    own = client is None
+    client = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    try:
+        for _round in range(limit):
+            with transaction.atomic():
+                # One sender per subscription: the row lock orders its deliveries.
+                subscription = (EventSubscription.objects.select_for_update(skip_locked=True)
+                                .filter(pk=subscription_id, is_active=True).first())
+                if subscription is None:
+                    break
+                delivery = (EventDelivery.objects.select_for_update()
+                            .filter(subscription=subscription, state=EventDelivery.State.PENDING)
+                            .order_by("id").first())
+                if delivery is None:
+                    break
+                wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+                if wait > 0:
+                    retry_in = wait
+                    break
+                started = time.monotonic()
+                status, error = _send(subscription, delivery, client)
+                delivery.attempts += 1
+                delivery.last_status, delivery.last_error = status, error
+                DeliveryAttempt.objects.create(delivery=delivery, status=status, error=error,
+                                               milliseconds=int((time.monotonic() - started) * 1000))
+                if not error:
+                    delivery.state, delivery.delivered_at = EventDelivery.State.DELIVERED, timezone.now()
+                    delivery.save()
+                    sent += 1
+                    continue
+                failed += 1
+                if delivery.attempts >= MAX_ATTEMPTS:
+                    delivery.state = EventDelivery.State.FAILED
+                    delivery.save()
+                    _pause(subscription, delivery)
+                    break
+                retry_in = backoff(delivery.attempts)
+                delivery.next_attempt_at = timezone.now() + datetime.timedelta(seconds=retry_in)
+                delivery.save()
+                break
+    finally:
+        if own:
+            client.close()
+    return {"sent": sent, "failed": failed, "retry_in": retry_in}
+
+
+def _pause(subscription: EventSubscription, delivery: EventDelivery) -> None:
+    subscription.is_active, subscription.paused_at = False, timezone.now()
+    subscription.save(update_fields=["is_active", "paused_at"])
+    emails = list(Membership.objects.filter(company_id=subscription.company_id, role=Role.MANAGER,
+                                            user__is_active=True).exclude(user__email="")
+                  .values_list("user__email", flat=True))
+    if emails:
+        transaction.on_commit(lambda: send_mail(
+            _("Event subscription paused"),
+            _("Deliveries to %(url)s kept failing (%(attempts)s attempts, last: %(error)s); the subscription "
+              "is paused until a manager redelivers.") % {"url": subscription.url, "attempts": delivery.attempts,
+                                                          "error": delivery.last_status or delivery.last_error},
+            settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: EventDelivery) -> EventDelivery:
+    """Send a delivery again (the log's "redeliver"); a paused subscription is resumed."""
+    delivery = EventDelivery.objects.select_for_update().select_related("subscription").get(pk=delivery.pk)
+    delivery.state, delivery.next_attempt_at, delivery.attempts = EventDelivery.State.PENDING, timezone.now(), 0
+    delivery.save()
+    subscription = delivery.subscription
+    if not subscription.is_active:
+        subscription.is_active, subscription.paused_at = True, None
+        subscription.save(update_fields=["is_active", "paused_at"])
+    transaction.on_commit(lambda: enqueue(subscription.pk))
+    return delivery
+
+
+def sweep() -> int:
+    """Queue again the subscriptions with due deliveries (lost messages, dead workers, backoff)."""
+    due = (EventDelivery.objects.filter(state=EventDelivery.State.PENDING, next_attempt_at__lte=timezone.now(),
+                                        subscription__is_active=True)
+           .values_list("subscription_id", flat=True).distinct())
+    ids = sorted(set(due))
+    for subscription_id in ids:
+        enqueue(subscription_id)
+    return len(ids)

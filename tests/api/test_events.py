@@ -1,0 +1,158 @@
+"""Outbound events: signed per Standard Webhooks, received by a real local HTTP server, at least once."""
+
+from __future__ import annotations
+
+import copy
+import http.server
+import json
+import threading
+
+import pytest
+from standardwebhooks import Webhook
+
+from api import outbound
+from api.models import DeliveryAttempt, EventDelivery
+from approvals.services.requests import request_save_and_submit
+from tests.factories.edit import make_invoice, mirror_catalogue
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Receiver:
+    """A local HTTP server that records what it receives; it can refuse the next N requests."""
+
+    def __init__(self):
+        self.received: list[tuple[dict, bytes]] = []
+        self.refuse = 0
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.refuse:
+                    receiver.refuse -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    found = Receiver()
+    yield found
+    found.close()
+
+
+def _submit(invoice, user, price):
+    proposed = copy.deepcopy(invoice.document)
+    proposed["items"][0]["price"] = price
+    proposed["items"][0].pop("total", None)
+    return request_save_and_submit(invoice=invoice, user=user, proposed=proposed, reason="Precio acordado",
+                                   kind="update")
+
+
+def test_events_are_signed_and_verified_with_the_library(company, accountant, manager, receiver):
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    subscription = outbound.subscription_create(company=company, user=manager, url=receiver.url,
+                                                events=["change_request.submitted"])
+    change_request = _submit(invoice, accountant, "95")  # commits: the eager task delivers at once
+    assert len(receiver.received) == 1
+    headers, body = receiver.received[0]
+    payload = Webhook(subscription.secret).verify(body, headers)
+    assert payload["type"] == "change_request.submitted"
+    assert payload["data"]["change_request_id"] == change_request.pk and payload["data"]["invoice_id"] == invoice.pk
+    with pytest.raises(Exception):
+        Webhook(outbound.new_secret()).verify(body, headers)
+    delivery = EventDelivery.objects.get()
+    assert delivery.state == "delivered" and delivery.message_id == headers["webhook-id"]
+
+
+def test_a_failing_receiver_loses_nothing_and_gets_the_events_in_order(company, accountant, manager, receiver):
+    mirror_catalogue(company)
+    first, second = make_invoice(company, number=1), make_invoice(company, number=2)
+    subscription = outbound.subscription_create(company=company, user=manager, url=receiver.url,
+                                                events=["change_request.submitted"])
+    receiver.refuse = 1
+    _submit(first, accountant, "95")     # refused: stays pending, with a backoff
+    _submit(second, accountant, "90")    # waits behind it: order per subscription
+    pending = list(EventDelivery.objects.order_by("id"))
+    assert [d.state for d in pending] == ["pending", "pending"] and pending[0].attempts == 1
+    assert DeliveryAttempt.objects.get().status == 503 and receiver.received == []
+    EventDelivery.objects.filter(pk=pending[0].pk).update(next_attempt_at=pending[0].created_at)
+    result = outbound.deliver_due(subscription_id=subscription.pk)
+    assert result["sent"] == 2
+    ids = [json.loads(body)["data"]["invoice_id"] for _headers, body in receiver.received]
+    assert ids == [first.pk, second.pk]
+    assert set(EventDelivery.objects.values_list("state", flat=True)) == {"delivered"}
+
+
+def test_a_delivery_interrupted_mid_send_is_sent_again(company, accountant, manager, receiver):
+    """A worker that dies mid-delivery rolls back its transaction: the row stays pending."""
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    subscription = outbound.subscription_create(company=company, user=manager, url=receiver.url,
+                                                events=["change_request.submitted"])
+    subscription.is_active = False  # no delivery at commit: the "worker" below dies instead
+    subscription.save()
+    _submit(invoice, accountant, "95")
+    assert not EventDelivery.objects.exists()  # a paused subscription gets nothing new
+    subscription.is_active = True
+    subscription.save()
+    _submit(make_invoice(company, number=2), accountant, "90")
+    EventDelivery.objects.all().update(state="pending", attempts=0)
+
+    class Killed(BaseException):
+        pass
+
+    class DyingClient:
+        def post(self, *args, **kwargs):
+            raise Killed
+
+        def close(self):
+            pass
+
+    with pytest.raises(Killed):
+        outbound.deliver_due(subscription_id=subscription.pk, client=DyingClient())
+    assert EventDelivery.objects.get().state == "pending"
+    assert outbound.sweep() == 1  # queued again; eager here, so sent now
+    assert EventDelivery.objects.get().state == "delivered"
+    # At least once: sent again under the same webhook-id, so the receiver can tell it is the same event.
+    ids = [headers["webhook-id"] for headers, _body in receiver.received]
+    assert len(ids) == 2 and ids[0] == ids[1] == EventDelivery.objects.get().message_id
+
+
+def test_a_subscription_that_keeps_failing_is_paused_and_its_managers_told(company, accountant, manager,
+                                                                           receiver, mailoutbox):
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    subscription = outbound.subscription_create(company=company, user=manager, url=receiver.url,
+                                                events=["change_request.submitted"])
+    receiver.refuse = 100
+    _submit(invoice, accountant, "95")
+    for _ in range(outbound.MAX_ATTEMPTS):
+        EventDelivery.objects.filter(state="pending").update(next_attempt_at="2000-01-01T00:00:00Z")
+        outbound.deliver_due(subscription_id=subscription.pk)
+    subscription.refresh_from_db()
+    assert not subscription.is_active and EventDelivery.objects.get().state == "failed"
+    assert DeliveryAttempt.objects.count() == outbound.MAX_ATTEMPTS
+    assert any("paused" in m.subject for m in mailoutbox)
+    receiver.refuse = 0
+    outbound.delivery_redeliver(delivery=EventDelivery.objects.get())
+    subscription.refresh_from_db()
+    assert subscription.is_active and EventDelivery.objects.get().state == "delivered"

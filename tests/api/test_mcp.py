@@ -1,0 +1,115 @@
+"""The MCP server driven by the SDK's own client: read, propose, and never approve."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.urls import reverse
+from mcp import Client
+
+from api.mcp_server import build_server
+from approvals.models import ChangeRequest
+from tests.api.kit import token_for
+from tests.factories.edit import make_invoice, mirror_catalogue
+
+pytestmark = pytest.mark.django_db(transaction=True)
+READ_ONLY_WORDS = ("approve", "reject", "decide", "decision", "apply", "push")
+
+
+def _payload(result) -> dict:
+    if getattr(result, "structured_content", None):
+        content = result.structured_content
+        return content.get("result", content) if isinstance(content, dict) else content
+    return json.loads(result.content[0].text)
+
+
+def session(secret: str, steps):
+    async def run():
+        async with Client(build_server(lambda: secret)) as client:
+            return await steps(client)
+
+    return async_to_sync(run)()
+
+
+def test_an_agent_lists_the_tools_proposes_a_price_and_cannot_approve_it(company, accountant, approver, client):
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    secret = token_for(accountant, company, "invoices:read,findings:read,requests:write", name="Claude Desktop")
+
+    async def steps(mcp):
+        tools = {tool.name for tool in (await mcp.list_tools()).tools}
+        found = _payload(await mcp.call_tool("search_invoices", {"query": "FE1"}))
+        proposed = await mcp.call_tool("propose_correction", {
+            "invoice_id": invoice.pk, "reason": "Precio acordado con el cliente",
+            "lines": [{"index": 0, "set": {"price": "35"}}]})
+        refused = await mcp.call_tool("approve_request", {"request_id": 1})
+        status = _payload(await mcp.call_tool("request_status", {"request_id": _payload(proposed)["id"]}))
+        return tools, found, _payload(proposed), refused, status
+
+    tools, found, proposed, refused, status = session(secret, steps)
+    assert {"search_invoices", "get_invoice", "list_findings", "propose_correction", "request_status",
+            "explain_finding"} <= tools
+    assert not [name for name in tools if any(word in name for word in READ_ONLY_WORDS)]
+    assert found["invoices"][0]["id"] == invoice.pk
+    assert proposed["state"] == "pending" and proposed["origin"] == "agent" and status["state"] == "pending"
+    assert refused.is_error
+    change_request = ChangeRequest.objects.get()
+    assert change_request.requester == accountant and change_request.via_token_name == "Claude Desktop"
+    assert not change_request.decisions.exists()
+    # It waits in the approver's inbox like anyone's, marked as an agent's.
+    client.force_login(approver)
+    inbox = client.get(reverse("approvals:approval_inbox", args=[company.pk])).content.decode()
+    assert f"#{change_request.pk}" in inbox and 'data-testid="from-agent"' in inbox
+
+
+def test_tools_keep_to_the_tokens_scopes_and_company(company, accountant, other_company):
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    reader = token_for(accountant, company, "invoices:read", name="reader")
+
+    async def steps(mcp):
+        return (await mcp.call_tool("propose_correction", {"invoice_id": invoice.pk, "reason": "x",
+                                                            "fields": {"observations": "y"}}),
+                await mcp.call_tool("list_findings", {}))
+
+    proposed, findings = session(reader, steps)
+    assert proposed.is_error and "scope_missing" in proposed.content[0].text
+    assert findings.is_error and not ChangeRequest.objects.exists()
+    from tests.factories import make_user
+
+    stranger = make_user("olga", other_company, "accountant")
+    foreign = token_for(stranger, other_company, "invoices:read,requests:write")
+
+    async def peek(mcp):
+        return await mcp.call_tool("get_invoice", {"invoice_id": invoice.pk})
+
+    result = session(foreign, peek)
+    assert result.is_error and "not_found" in result.content[0].text
+
+
+def test_streamable_http_authenticates_each_request_with_its_token(company, accountant):
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    from api.mcp_server import http_app
+
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    secret = token_for(accountant, company, "invoices:read", name="HTTP agent")
+    server, app = http_app()
+
+    async def run():
+        answers = []
+        async with server.session_manager.run():
+            for bearer in (secret, "enm_forged"):
+                async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8765",
+                                              headers={"Authorization": f"Bearer {bearer}"}) as http:
+                    async with Client(streamable_http_client("http://127.0.0.1:8765/mcp", http_client=http)) as mcp:
+                        answers.append(await mcp.call_tool("get_invoice", {"invoice_id": invoice.pk}))
+        return answers
+
+    good, forged = async_to_sync(run)()
+    assert not good.is_error and _payload(good)["number"] == "FE1"
+    assert forged.is_error and "invalid_token" in forged.content[0].text
