@@ -40,6 +40,7 @@ PRODUCTION_LIKE = {
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
     "STATIC_MANIFEST": "false",
+    "SANDBOX_ENABLED": "true",  # the sandbox plays Alegra for the mirror rows
     "LOG_LEVEL": "WARNING",  # one line per request would be measured too
 }
 
