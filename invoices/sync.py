@@ -276,8 +276,8 @@ def _read_ahead(pages: Iterable) -> Iterable:
 
     Alegra's latency (hundreds of milliseconds a page) then overlaps the portal's own work, so
     a full mirror comes close to the rate limit, which still applies to every request (the
-    limiter is shared and thread-safe). An error reading ahead is
-    raised where that page would have been. At most one page read waits to be stored.
+    limiter is shared and thread-safe). At most one page read waits to be stored; an error
+    reading ahead is raised where that page would have been.
     """
     import queue
     import threading
