@@ -40,6 +40,7 @@ PRODUCTION_LIKE = {
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
     "STATIC_MANIFEST": "false",
+    "SANDBOX_ENABLED": "true",  # the sandbox plays Alegra for the mirror rows
     "LOG_LEVEL": "WARNING",  # one line per request would be measured too
 }
 
@@ -219,16 +220,20 @@ def run_latency(args) -> None:
     faults_set(account, latency_ms=args.latency)
     company = company_create(name="Latency", base_url=testing.BASE_URL, api_email=account.email,
                              token=account.token)
-    client = AlegraClient.for_company(company, http=httpx.Client(transport=testing.SandboxTransport()),
-                                      limiter=RateLimiter(MemoryStore(), 150))
+    sent: list[float] = []
+    http = httpx.Client(transport=testing.SandboxTransport(),
+                        event_hooks={"request": [lambda request: sent.append(time.perf_counter())]})
+    client = AlegraClient.for_company(company, http=http, limiter=RateLimiter(MemoryStore(), 150))
     started = time.perf_counter()
     run = sync.sync_full(company=company, client=client)
     minutes = (time.perf_counter() - started) / 60
     statuses = list(SandboxRequestLog.objects.filter(account=account).values_list("status", flat=True))
-    rate = len(statuses) / minutes
+    # The first minute may take 150 at once; after it the bound is 150 a minute: the steady rate
+    # is what the requests after the 150th came to.
+    steady = (len(sent) - 150) / ((sent[-1] - sent[149]) / 60) if len(sent) > 151 else float("nan")
     print(f"full mirror of {args.invoices:,} invoices, Alegra answering in {args.latency} ms: "
-          f"{len(statuses)} requests in {minutes:.2f} min = {rate:.0f} requests/min, "
-          f"{100 * rate / 150:.0f} % of the 150/min bound; {statuses.count(429)} answers 429; run {run.state}")
+          f"{len(statuses)} requests in {minutes:.2f} min; after the first 150, {steady:.0f} requests/min = "
+          f"{100 * steady / 150:.0f} % of the 150/min bound; {statuses.count(429)} answers 429; run {run.state}")
 
 
 # --- the edit screen -----------------------------------------------------------------------
@@ -269,7 +274,7 @@ def main() -> None:
     mirroring = commands.add_parser("mirror")
     mirroring.add_argument("--invoices", type=int, default=10_000)
     latency = commands.add_parser("latency")
-    latency.add_argument("--invoices", type=int, default=6_000)
+    latency.add_argument("--invoices", type=int, default=9_000)
     latency.add_argument("--latency", type=int, default=300, help="ms per Alegra answer")
     edit = commands.add_parser("edit")
     edit.add_argument("--lines", type=int, nargs="+", default=[50, 500])

@@ -402,6 +402,9 @@ API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 SYNC_RECENT_DAYS = env_int("SYNC_RECENT_DAYS", 45, minimum=1)
 # New invoices of a mirrored page written with COPY on PostgreSQL (invoices/bulk.py).
 MIRROR_COPY = env_bool("MIRROR_COPY", True)
+# A full sync requests the next page while it stores the current one (off in the test run, whose
+# in-process sandbox must answer on the test's own database connection).
+SYNC_READ_AHEAD = env_bool("SYNC_READ_AHEAD", not TESTING)
 SYNC_RECENT_EVERY_MINUTES = env_int("SYNC_RECENT_EVERY_MINUTES", 15, minimum=1)
 SYNC_FULL_EVERY_HOURS = env_int("SYNC_FULL_EVERY_HOURS", 24, minimum=1)
 # Scan the invoices a sync, webhook or push changed, as soon as the change commits.
