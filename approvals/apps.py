@@ -10,6 +10,9 @@ class ApprovalsConfig(AppConfig):
         from . import events as approval_events
 
         events.register(approval_events.MESSAGES)
+        from .routing import policy_label
+
+        events.register_params({"policy": policy_label})
 
         # The push outbox sends its task by name; the task must be known in every process
         # (web, worker, commands), not only where the worker's autodiscovery ran.
