@@ -66,6 +66,9 @@ def env_url(name: str, default: str, schemes: set[str]) -> str:
 
 DEBUG = env_bool("DEBUG", True)
 TESTING = env_bool("ENMIENDA_TESTING", False)
+# Django's technical error pages (tracebacks in the browser) while DEBUG is on; off by default so
+# the demo shows the portal's own 403/404/500 pages.
+ERROR_PAGES_DEBUG = env_bool("ERROR_PAGES_DEBUG", False)
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:
@@ -182,6 +185,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # With DEBUG on, the portal's own 403/404/500 pages instead of Django's technical ones.
+    "portal.errors.FriendlyErrorsMiddleware",
     # Last: turns a request axes flagged as locked out into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

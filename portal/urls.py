@@ -21,3 +21,7 @@ urlpatterns = [
 ]
 if settings.SANDBOX_ENABLED:  # the demo's and the tests' Alegra; never served unless asked for
     urlpatterns.append(path("sandbox/", include("alegra_sandbox.urls")))
+
+handler403 = "portal.errors.forbidden"
+handler404 = "portal.errors.not_found"
+handler500 = "portal.errors.server_error"
