@@ -13,6 +13,11 @@ class ApprovalsConfig(AppConfig):
         from .routing import policy_label
 
         events.register_params({"policy": policy_label})
+        from portal import notifications
+
+        from .notify import KINDS
+
+        notifications.register(KINDS)
 
         # The push outbox sends its task by name; the task must be known in every process
         # (web, worker, commands), not only where the worker's autodiscovery ran.

@@ -489,6 +489,8 @@ CELERY_BEAT_SCHEDULE = {
     "ensure-webhooks": {"task": "invoices.tasks.ensure_webhooks_all", "schedule": 3600},
     # The scheduler's pulse: /ready/ reads when it last ran (through a default-queue worker).
     "heartbeat": {"task": "operations.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS},
+    "notification-digests": {"task": "portal.tasks.send_digests",
+                             "schedule": crontab(hour=env_int("DIGEST_HOUR", 7, minimum=0), minute=30)},
     "scan-anomalies": {"task": "findings.tasks.scan_all",
                        "schedule": crontab(hour=FINDINGS_NIGHTLY_HOUR, minute=45)},
 }
