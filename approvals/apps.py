@@ -5,6 +5,11 @@ class ApprovalsConfig(AppConfig):
     name = "approvals"
 
     def ready(self) -> None:
+        from portal import hooks as portal_hooks
+
+        from . import home
+
+        portal_hooks.on_home_panels(home.panels)
         from portal import events, hooks
 
         from . import events as approval_events

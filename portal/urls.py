@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from audit import views_auth as audit_auth
+from portal import views as portal_views
 
 urlpatterns = [
     path("", include("portal.urls_app")),
@@ -11,7 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", portal_views.set_language, name="set_language"),
     path("", include("invoices.urls")),
     path("", include("approvals.urls")),
     path("", include("findings.urls")),
