@@ -240,3 +240,46 @@ def test_the_bell_counts_what_awaits_me_and_mail_goes_in_each_persons_language(p
     shot(page, "es-notifications")
     page.goto(f"{live_server.url}/c/{company.pk}/")
     expect(page.get_by_test_id("bell")).to_have_attribute("data-count", "0")
+
+
+# --- accessibility: axe-core (pinned through axe-playwright-python) over the main screens ----------
+
+
+def serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_no_serious_accessibility_violations_on_the_main_screens(page, live_server, demo, applied_request, language):
+    account, company, people = demo
+    invoice, change_request = applied_request
+    other = mirrored_invoice(company, account)
+    pending = submit(other, people["accountant"], observations="Entregar en bodega 2")
+    found = {}
+    for role, pages in {
+        "accountant": [f"/c/{company.pk}/", f"/c/{company.pk}/invoices/", f"/c/{company.pk}/invoices/{invoice.pk}/",
+                       f"/c/{company.pk}/invoices/{invoice.pk}/history/", f"/c/{company.pk}/review/",
+                       f"/c/{company.pk}/requests/mine/", "/preferences/", "/notifications/"],
+        "approver": [f"/c/{company.pk}/approvals/", f"/c/{company.pk}/requests/{pending.pk}/"],
+        "manager": [f"/c/{company.pk}/audit/", f"/c/{company.pk}/approvals/policies/", f"/c/{company.pk}/sync/",
+                    f"/c/{company.pk}/month-end/"],
+    }.items():
+        log_in(page, live_server, people[role], language)
+        for path in pages:
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+            problems = serious_violations(page)
+            if problems:
+                found[path] = problems
+    # The edit screen of an invoice with no open request.
+    log_in(page, live_server, people["accountant"], language)
+    fresh = mirrored_invoice(company, account)
+    page.goto(f"{live_server.url}/c/{company.pk}/invoices/{fresh.pk}/edit/")
+    page.wait_for_selector("#edit-form")
+    if problems := serious_violations(page):
+        found["edit"] = problems
+    assert not found, "\n".join(f"{path}: {problem}" for path, problems in found.items() for problem in problems)
