@@ -283,3 +283,31 @@ def test_no_serious_accessibility_violations_on_the_main_screens(page, live_serv
     if problems := serious_violations(page):
         found["edit"] = problems
     assert not found, "\n".join(f"{path}: {problem}" for path, problems in found.items() for problem in problems)
+
+
+def test_the_edit_screen_works_with_the_keyboard_alone(page, live_server, demo):
+    account, company, people = demo
+    invoice = mirrored_invoice(company, account)
+    log_in(page, live_server, people["accountant"])
+    page.goto(f"{live_server.url}/c/{company.pk}/invoices/{invoice.pk}/edit/")
+    page.wait_for_selector("#edit-form")
+
+    def tab_to(selector: str) -> None:
+        for _ in range(120):
+            page.keyboard.press("Tab")
+            if page.locator(f"{selector}:focus").count():
+                return
+        pytest.fail(f"{selector} cannot be reached with Tab")
+
+    tab_to("input[name='lines-0-price']")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1.100")
+    expect(page.get_by_test_id("new-total")).to_contain_text("3.068,00")  # 2 × 1.100 + IVA 19 % + 450
+    tab_to("textarea[name='reason']")
+    page.keyboard.type("Precio de la lista nueva")
+    tab_to("button[value='submit']")
+    shot(page, "es-edit-keyboard")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    change_request = ChangeRequest.objects.get(invoice=invoice)
+    assert change_request.proposed_document["items"][0]["price"] == "1100"
