@@ -25,3 +25,12 @@ def decision_panel_for(context, change_request):
 def policy_label(name) -> str:
     """A policy's name in the reader's language when the system named it ("Every change")."""
     return _policy_label(name)
+
+
+@register.filter
+def tax_label(tax) -> str:
+    """"IVA 19%" once, not "IVA 19% 19 %"."""
+    from ..presenters import tax_label as label
+
+    return label(str(tax.get("name") or "") if isinstance(tax, dict) else str(getattr(tax, "name", "")),
+                 tax.get("percentage") if isinstance(tax, dict) else getattr(tax, "percentage", None))
