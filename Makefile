@@ -17,9 +17,9 @@ $(STAMP): requirements.lock
 install: $(STAMP)
 
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py setup_demo
-	$(PY) manage.py run_portal
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py setup_demo
+	@$(PY) manage.py run_portal
 
 test: install
 	@out=$$($(VENV)/bin/lint-imports --no-cache 2>&1) || { echo "$$out"; exit 1; }; echo "$$out" | tail -n 1

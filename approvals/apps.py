@@ -5,11 +5,24 @@ class ApprovalsConfig(AppConfig):
     name = "approvals"
 
     def ready(self) -> None:
+        from portal import hooks as portal_hooks
+
+        from . import home
+
+        portal_hooks.on_home_panels(home.panels)
         from portal import events, hooks
 
         from . import events as approval_events
 
         events.register(approval_events.MESSAGES)
+        from .routing import policy_label
+
+        events.register_params({"policy": policy_label})
+        from portal import notifications
+
+        from .notify import KINDS
+
+        notifications.register(KINDS)
 
         # The push outbox sends its task by name; the task must be known in every process
         # (web, worker, commands), not only where the worker's autodiscovery ran.

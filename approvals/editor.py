@@ -182,6 +182,11 @@ class LineRow:
     tax_ids: list[str] = field(default_factory=list)
     unknown_taxes: list[str] = field(default_factory=list)
     is_last: bool = False
+    # A number that cannot be read, said beside its own box: {"quantity": "“dos” is not a number…"}.
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+
+NUMBER_FIELDS = ("quantity", "price", "discount")
 
 
 def _line_index(violation_field: str) -> int | None:
@@ -215,14 +220,24 @@ def _line_rows(data, line_forms, violations, totals, taxes) -> list[LineRow]:
     forms_by_index = dict(enumerate(line_forms.forms))
     for index, values in enumerate(raw_rows):
         form = forms_by_index.get(index)
-        errors = field_errors(form) if form is not None and form.is_bound else []
+        bound = form is not None and form.is_bound
+        own = {name: " ".join(form.errors[name]) for name in NUMBER_FIELDS if bound and name in form.errors}
+        errors = [e for e in (field_errors(form) if bound else [])
+                  if not any(e.startswith(f"{form.fields[name].label}:") for name in own)]
         errors += [v.message for v in violations if _line_index(v.field) == index]
         tax_ids = [t for t in values.get("tax") or [] if isinstance(t, str)]
         rows.append(LineRow(index=index, values=values, errors=errors,
                             total=totals[index] if index < len(totals) else presenters.EMPTY,
                             tax_ids=tax_ids, unknown_taxes=[t for t in tax_ids if t not in taxes],
-                            is_last=index == len(raw_rows) - 1))
+                            is_last=index == len(raw_rows) - 1, field_errors=own))
     return rows
+
+
+def unreadable_numbers(rows: list[LineRow]) -> list[str]:
+    """For the summary above the totals: which line and box holds what cannot be read."""
+    labels = {"quantity": _("Quantity"), "price": _("Unit price"), "discount": _("Discount %")}
+    return [_("Line %(line)s, %(field)s: %(error)s") % {"line": row.index + 1, "field": labels[name], "error": error}
+            for row in rows for name, error in row.field_errors.items()]
 
 
 def _client_label(invoice: Invoice, base: dict, proposed_client: str) -> str:
@@ -258,11 +273,13 @@ def update_context(invoice: Invoice, screen: UpdateScreen) -> dict:
         meanwhile = presenters.diff_of(bound.base, invoice.document, taxes=taxes, country=company.country,
                                        before_label=_("When you started"), after_label=_("Now in Alegra"))
     data = bound.data
+    rows = _line_rows(data, bound.lines, violations, line_totals, taxes)
     return {
         "kind": Kind.UPDATE, "header": bound.header, "management": bound.lines.management_form,
-        "rows": _line_rows(data, bound.lines, violations, line_totals, taxes),
+        "rows": rows,
         "taxes": list(taxes.values()), "preview": preview, "violations": violations,
-        "form_errors": field_errors(bound.header) + [str(e) for e in bound.lines.non_form_errors()],
+        "form_errors": field_errors(bound.header) + [str(e) for e in bound.lines.non_form_errors()]
+        + unreadable_numbers(rows),
         "stale": stale, "unknown_base": bound.base is None, "meanwhile": meanwhile, "notice": screen.notice,
         "base_hash": bound.base_hash,
         "client_label": _client_label(invoice, bound.base or invoice.document, str(data.get("client", ""))[:36]),

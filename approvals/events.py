@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from portal import events, formats
 
 from .models import ChangeRequest
+from .routing import policy_label
 
 reason = events.reason
 
@@ -84,6 +85,7 @@ def _condition(condition: dict) -> str:
 def _routed(params) -> str:
     need = needs_text(int(params.get("approvals") or 1), bool(params.get("manager")))
     conditions = [_condition(c) for c in params.get("conditions") or () if isinstance(c, dict)]
+    params = {**params, "policy": policy_label(params.get("policy", ""))}
     if conditions:
         return str(_("Policy “%(name)s” applies because %(why)s: %(need)s.")) % {
             "name": params.get("policy", ""), "why": str(_(" and ")).join(conditions), "need": need}

@@ -11,6 +11,7 @@ from typing import Any
 
 from invoices.documents import references, numbers
 from invoices.mirror import MAX_LINES
+from portal import formats
 
 MAX_OP = 80
 MAX_ID = 36
@@ -29,7 +30,7 @@ def row_for_item(alegra_id: str, name: str, reference: str, price: Decimal | Non
     return {
         "origin": "", "item": alegra_id, "name": name,
         "description": str(document.get("description") or "")[:500],
-        "reference": reference, "price": numbers.decimal_text(price),
+        "reference": reference, "price": formats.input_text(numbers.decimal_text(price)),
         "quantity": "1", "discount": "0",
         "tax": [ident for ident in (references.tax_id(t) for t in taxes) if ident],
     }

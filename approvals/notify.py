@@ -1,8 +1,9 @@
-"""E-mails about change requests: to approvers when one awaits them, to the requester on the outcome.
+"""News about change requests: to approvers when one awaits them, to the requester on the outcome.
 
-Mail goes out after the transaction that decided it commits (a rolled-back
-approval sends nothing), through Django's mail backend (the console in the
-demo). A mail server that fails never undoes a decision: the failure is logged.
+Each becomes a notification (portal.notifications): the bell at once, and an e-mail in the
+recipient's language sent by the worker after the deciding transaction commits (a rolled-back
+approval tells nobody), at once, in the daily digest or never, as each person chose. The daily
+reminder of requests waiting too long is sent by the worker too.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from portal import events
+from portal import events, formats, notifications
 from portal.access import DECIDE_ROLES
 from portal.models import Membership
 
 from .models import ApprovalSettings, ChangeRequest, Decision, Push
+from .routing import policy_label
 
 log = logging.getLogger(__name__)
 
@@ -48,91 +50,120 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _send(subject: str, body: str, recipients: Iterable[str]) -> None:
-    to = sorted({r for r in recipients if r})
-    if not to:
-        return
-
-    def deliver() -> None:
-        try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
-        except Exception:  # a dead mail server must not turn a decision into an error page
-            log.exception("could not send %r to %d recipient(s)", subject, len(to))
-
-    transaction.on_commit(deliver)
-
-
-def deciders(company_id: int, *, exclude_user_id: int | None = None):
+def deciders(company_id: int, *, exclude_user_id: int | None = None, with_email: bool = True):
     users = (get_user_model().objects.filter(
         memberships__company_id=company_id, memberships__role__in=sorted(DECIDE_ROLES), is_active=True)
-        .exclude(email="").distinct().order_by("pk"))
+        .distinct().order_by("pk"))
+    if with_email:
+        users = users.exclude(email="")
     if exclude_user_id is not None:
         users = users.exclude(pk=exclude_user_id)
     return users
 
 
-def _summary(change_request: ChangeRequest) -> str:
+def _params(change_request: ChangeRequest, **more) -> dict:
+    return {"number": change_request.pk, "kind": change_request.kind, "invoice": str(change_request.invoice),
+            "user": _name(change_request.requester), "reason": change_request.reason[:500], **more}
+
+
+def _url(change_request: ChangeRequest) -> str:
+    return request_url(change_request).removeprefix(settings.PORTAL_BASE_URL.rstrip("/"))
+
+
+def _kind_label(code: str) -> str:
+    return str(ChangeRequest.Kind(code).label) if code in ChangeRequest.Kind.values else code
+
+
+def _summary(params) -> str:
     return _("%(kind)s of invoice %(invoice)s, asked by %(user)s.\nReason: %(reason)s") % {
-        "kind": change_request.get_kind_display(), "invoice": change_request.invoice,
-        "user": _name(change_request.requester), "reason": change_request.reason}
+        **params, "kind": _kind_label(params.get("kind", ""))}
+
+
+def _money(params, key: str) -> str:
+    return formats.money(params.get(key), int(params.get("precision") or 0), params.get("country"))
+
+
+def _applied_body(params) -> str:
+    lines = [_("The change is now in Alegra."), _summary(params)]
+    if params.get("received") is not None:
+        lines.append(_("Attention: Alegra's total (%(received)s) differs from the approved total (%(expected)s).") % {
+            "received": _money(params, "received"), "expected": _money(params, "expected")})
+    return "\n\n".join(lines)
+
+
+def _decided_body(params) -> str:
+    lines = [_summary(params)]
+    if params.get("comment"):
+        lines.append(_("Comment: %(comment)s") % params)
+    return "\n\n".join(lines)
+
+
+def _who(params) -> str:
+    if params.get("rule"):
+        return _("policy “%(name)s”") % {"name": policy_label(params["rule"])}
+    return params.get("who", "")
+
+
+KINDS = {
+    "request.awaiting": notifications.Kind(
+        lambda p: _("Request #%(number)s awaits your decision") % p,
+        lambda p: "\n\n".join([_summary(p), events.describe(p.get("routing"))])),
+    "request.approved": notifications.Kind(
+        lambda p: _("Your request #%(number)s was approved by %(who)s") % {**p, "who": _who(p)}, _decided_body),
+    "request.rejected": notifications.Kind(
+        lambda p: _("Your request #%(number)s was rejected by %(who)s") % {**p, "who": _who(p)}, _decided_body),
+    "request.applied": notifications.Kind(lambda p: _("Request #%(number)s is applied in Alegra") % p, _applied_body),
+    "request.conflict": notifications.Kind(
+        lambda p: _("Request #%(number)s is in conflict") % p,
+        lambda p: "\n\n".join([_("The invoice was changed in Alegra after the request was drafted; nothing "
+                                  "was written. Re-base the request or cancel it."), _summary(p)])),
+    "request.failed": notifications.Kind(
+        lambda p: _("Request #%(number)s failed") % p,
+        lambda p: "\n\n".join([_("Alegra refused the change: %(status)s %(code)s %(message)s") % {
+            "status": p.get("status") or "", "code": p.get("code") or "", "message": p.get("message") or ""},
+            _summary(p)])),
+}
 
 
 def request_routed(change_request: ChangeRequest, *, routing_reason: str) -> None:
     """To everyone who may decide the request (never its requester)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("[Enmienda] Request #%(number)s awaits your approval") % {"number": change_request.pk}
-        body = "\n\n".join([
-            _summary(change_request), events.describe(routing_reason),
-            _("Review it: %(url)s") % {"url": request_url(change_request)},
-        ])
-    emails = deciders(change_request.company_id, exclude_user_id=change_request.requester_id
-                      ).values_list("email", flat=True)
-    _send(subject, body, emails)
+    notifications.notify(users=deciders(change_request.company_id, exclude_user_id=change_request.requester_id,
+                                        with_email=False),
+                         company=change_request.company_id, kind="request.awaiting",
+                         params=_params(change_request, routing=routing_reason), url=_url(change_request))
 
 
 def request_decided(change_request: ChangeRequest, decision: Decision) -> None:
     """To the requester: approved (by whom, or by which policy) or rejected (with the comment)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        who = _name(decision.approver) if decision.approver_id else (
-            _("policy “%(name)s”") % {"name": decision.auto_rule.name if decision.auto_rule else "?"})
-        if decision.outcome == Decision.Outcome.REJECT:
-            subject = _("[Enmienda] Request #%(number)s was rejected") % {"number": change_request.pk}
-            lines = [_("%(who)s rejected your request.") % {"who": who},
-                     _("Comment: %(comment)s") % {"comment": decision.comment}]
-        else:
-            subject = _("[Enmienda] Request #%(number)s was approved") % {"number": change_request.pk}
-            lines = [_("Approved by %(who)s. It is being sent to Alegra.") % {"who": who}]
-            if decision.comment:
-                lines.append(_("Comment: %(comment)s") % {"comment": decision.comment})
-        body = "\n\n".join([_summary(change_request), *lines, request_url(change_request)])
-    _send(subject, body, [change_request.requester.email])
+    rejected = decision.outcome == Decision.Outcome.REJECT
+    more = {"comment": decision.comment or ""}
+    if decision.approver_id:
+        more["who"] = _name(decision.approver)
+    else:
+        more["rule"] = decision.auto_rule.name if decision.auto_rule else "?"
+    notifications.notify(users=[change_request.requester], company=change_request.company_id,
+                         kind="request.rejected" if rejected else "request.approved",
+                         params=_params(change_request, **more), url=_url(change_request))
 
 
 def push_finished(change_request: ChangeRequest, push: Push) -> None:
     """To the requester always; to the approvers too when Alegra did not take the change."""
-    with translation.override(settings.LANGUAGE_CODE):
-        number = change_request.pk
-        if push.state == Push.State.APPLIED:
-            subject = _("[Enmienda] Request #%(number)s is applied in Alegra") % {"number": number}
-            lines = [_("The change is now in Alegra.")]
-            if push.totals_mismatch:
-                lines.append(_("Attention: Alegra's total (%(received)s) differs from the approved "
-                               "total (%(expected)s).") % {"received": push.received_total,
-                                                          "expected": push.expected_total})
-        elif push.state == Push.State.CONFLICT:
-            subject = _("[Enmienda] Request #%(number)s is in conflict") % {"number": number}
-            lines = [_("The invoice was changed in Alegra after the request was drafted; nothing "
-                       "was written. Re-base the request or cancel it.")]
-        else:
-            subject = _("[Enmienda] Request #%(number)s failed") % {"number": number}
-            lines = [_("Alegra refused the change: %(status)s %(code)s %(message)s") % {
-                "status": push.last_status or "", "code": push.last_code, "message": push.last_message}]
-        body = "\n\n".join([_summary(change_request), *lines, request_url(change_request)])
-    recipients = [change_request.requester.email]
+    company = change_request.company
+    more: dict = {"precision": company.decimal_precision, "country": company.country}
+    if push.state == Push.State.APPLIED:
+        kind = "request.applied"
+        if push.totals_mismatch:
+            more.update(received=str(push.received_total), expected=str(push.expected_total))
+    elif push.state == Push.State.CONFLICT:
+        kind = "request.conflict"
+    else:
+        kind = "request.failed"
+        more.update(status=push.last_status or "", code=push.last_code or "", message=(push.last_message or "")[:500])
+    users = [change_request.requester]
     if push.state != Push.State.APPLIED:
-        recipients += [d.approver.email for d in change_request.decisions.select_related("approver")
-                       if d.approver_id]
-    _send(subject, body, recipients)
+        users += [d.approver for d in change_request.decisions.select_related("approver") if d.approver_id]
+    notifications.notify(users=users, company=change_request.company_id, kind=kind,
+                         params=_params(change_request, **more), url=_url(change_request))
 
 
 def reminders_send(*, now: datetime | None = None) -> int:
@@ -161,16 +192,23 @@ def reminders_send(*, now: datetime | None = None) -> int:
             if change_request.requester_id != membership.user_id and not already:
                 by_user[membership.user_id].append(change_request)
     sent = 0
+    users = {membership.user_id: membership.user for membership in members}
     for user_id, requests in by_user.items():
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = _("[Enmienda] %(count)s request(s) still await your decision") % {"count": len(requests)}
+        with translation.override(notifications.language_for(users[user_id], company=by_user[user_id][0].company)):
+            subject = ngettext("[Enmienda] %(count)s request still awaits your decision",
+                               "[Enmienda] %(count)s requests still await your decision", len(requests)) % {
+                "count": len(requests)}
             lines = [_("These requests have been pending longer than your company's limit:")]
             for change_request in requests:
                 lines.append(_("#%(number)s · %(company)s · %(invoice)s · %(user)s · pending since %(since)s\n  %(url)s") % {
                     "number": change_request.pk, "company": change_request.company.name,
                     "invoice": change_request.invoice, "user": _name(change_request.requester),
-                    "since": timezone.localtime(change_request.submitted_at).strftime("%Y-%m-%d %H:%M"),
+                    "since": formats.datetime(change_request.submitted_at, change_request.company.country),
                     "url": request_url(change_request)})
-        _send(subject, "\n\n".join(lines), [emails[user_id]])
+        try:
+            send_mail(subject, "\n\n".join(lines), settings.DEFAULT_FROM_EMAIL, [emails[user_id]])
+        except Exception:  # one bad address or a dead server must not stop the others' reminders
+            log.exception("could not send a reminder")
+            continue
         sent += 1
     return sent

@@ -8,6 +8,7 @@ of any kind (an update, a credit note, a contact update).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +17,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from invoices import arithmetic, diff, editable
+from invoices import arithmetic, diff, editable, vocabulary
 from invoices.documents import contacts, numbers, references
 from portal import formats
 
@@ -169,14 +170,22 @@ def money_text(value: Any, precision: int, country: str = "CO") -> str:
     return formats.money(number, precision, country)
 
 
-def price_text(value: Any, precision: int, country: str = "CO") -> str:
-    """A unit price with the decimals it has (up to 6), never fewer than the invoice's."""
+def price_text(value: Any, precision: int, country: str = "CO", *, full: bool = False) -> str:
+    """A unit price at the invoice's precision (`full`: with every decimal it has, up to 6)."""
     number = _decimal(value)
     if number is None:
         return str(value) if value not in (None, "") else EMPTY
     if not _printable(number):
         return EMPTY
-    return formats.price(number, precision, country)
+    return formats.price(number, precision, country, full=full)
+
+
+def _prices_need_full(before: Any, after: Any, precision: int) -> bool:
+    """Both prices read the same at the invoice's precision although they differ."""
+    old, new = _decimal(before), _decimal(after)
+    if old is None or new is None or old == new:
+        return False
+    return formats.price(old, precision, "US") == formats.price(new, precision, "US")
 
 
 def value_text(value: Any) -> str:
@@ -193,13 +202,30 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
+def field_value_text(name: str, value: Any) -> str:
+    """A header value, Alegra's codes as words ("CREDIT" → "Crédito")."""
+    if vocabulary.knows(name) and isinstance(value, str) and value:
+        return vocabulary.label(name, value)
+    return value_text(value)
+
+
+def tax_label(name: str, percentage: Any) -> str:
+    """"IVA 19%" stays so; "IVA" with 19 becomes "IVA 19 %" (the percentage said once)."""
+    if percentage in (None, ""):
+        return name
+    shown = numbers.decimal_text(percentage)
+    if re.search(rf"(?<![\d.,]){re.escape(shown)}\s*%", name):
+        return name
+    return f"{name} {shown} %"
+
+
 def taxes_text(taxes: Any) -> str:
     parts = []
     for tax in taxes or ():
         if isinstance(tax, Mapping):
             name = str(tax.get("name") or f"#{references.tax_id(tax)}")
             percentage = _decimal(tax.get("percentage")) if tax.get("percentage") not in (None, "") else None
-            parts.append(f"{name} {numbers.decimal_text(percentage)} %" if percentage is not None else name)
+            parts.append(tax_label(name, percentage) if percentage is not None else name)
         else:
             parts.append(f"#{tax}")
     return ", ".join(parts) or EMPTY
@@ -209,13 +235,14 @@ def taxes_text(taxes: Any) -> str:
 
 
 def _side(line: Mapping, index: int, changed: set[str], total: Any, precision: int,
-          country: str) -> Side:
+          country: str, full_price: bool = False) -> Side:
     sub = " · ".join(str(line.get(k)) for k in ("reference", "description") if line.get(k))
     item = str(line.get("name") or "") or f"#{references.item_id(line)}"
     return Side(index + 1, [
         Cell(item, sub, bool(changed & ITEM_FIELDS)),
         Cell(number_text(line.get("quantity")), changed="quantity" in changed, num=True),
-        Cell(price_text(line.get("price"), precision, country), changed="price" in changed, num=True),
+        Cell(price_text(line.get("price"), precision, country, full=full_price), changed="price" in changed,
+             num=True),
         Cell(number_text(line.get("discount") or 0) + " %", changed="discount" in changed, num=True),
         Cell(taxes_text(line.get("tax")), changed="tax" in changed),
         Cell(money_text(total, precision, country), changed="total" in changed, num=True),
@@ -260,8 +287,7 @@ def _totals_rows(before: arithmetic.InvoiceTotals | None,
     taxes: dict[str, list] = {}
     for side, totals in ((0, before), (1, after)):
         for tax in totals.taxes:
-            entry = taxes.setdefault(tax.id, [f"{tax.name or '#' + tax.id} "
-                                              f"{numbers.decimal_text(tax.percentage)} %",
+            entry = taxes.setdefault(tax.id, [tax_label(tax.name or "#" + tax.id, tax.percentage),
                                               Decimal(0), Decimal(0)])
             entry[1 + side] = tax.amount
     rows += [TotalsRow(label, old, new) for label, old, new in taxes.values()]
@@ -309,17 +335,19 @@ def present_diff(document_diff: diff.DocumentDiff, *, precision: int | None = No
         if change is None:
             continue
         names = change.field_names()
+        full = ("price" in names and change.before is not None and change.after is not None
+                and _prices_need_full(change.before.get("price"), change.after.get("price"), precision))
         if change.before is not None:
             i = change.before_index
             total = before_totals[i].total if i is not None and i < len(before_totals) else change.before.get("total")
-            row.left = _side(change.before, i or 0, names, total, precision, country)
+            row.left = _side(change.before, i or 0, names, total, precision, country, full)
         if change.after is not None:
             j = change.after_index
             total = after_totals[j].total if j is not None and j < len(after_totals) else change.after.get("total")
-            row.right = _side(change.after, j or 0, names, total, precision, country)
+            row.right = _side(change.after, j or 0, names, total, precision, country, full)
     return DiffView(
         header=[HeaderRow(c.field, str(HEADER_LABELS.get(c.field, c.field)),
-                          value_text(c.before), value_text(c.after))
+                          field_value_text(c.field, c.before), field_value_text(c.field, c.after))
                 for c in document_diff.header],
         lines=rows,
         impact=Impact(impact.old_total, impact.new_total, impact.difference) if impact else None,

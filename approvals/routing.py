@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from invoices import arithmetic, diff
 from portal import events
@@ -44,7 +49,36 @@ class Route:
 
     @property
     def policy_name(self) -> str:
-        return self.policy.name if self.policy else _("Built-in default")
+        """As stored: a default policy's name is its English message id, told on display."""
+        return self.policy.name if self.policy else BUILT_IN_DEFAULT
+
+
+# The system's names: stored in English (their message id), shown in the reader's language by
+# `policy_label`, which also knows them in every language of the portal (older rows were
+# stored in the language of whoever created the company).
+BUILT_IN_DEFAULT = gettext_noop("Built-in default")
+DEFAULT_NAMES = (gettext_noop("Every change"), gettext_noop("Large amounts"), gettext_noop("Very large amounts"),
+                 gettext_noop("Credit notes"), gettext_noop("Client changes"), gettext_noop("Date changes"),
+                 BUILT_IN_DEFAULT)
+
+
+@lru_cache(maxsize=1)
+def _default_names_by_spelling() -> dict[str, str]:
+    spellings = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for msgid in DEFAULT_NAMES:
+                spellings.setdefault(_(msgid), msgid)
+    for msgid in DEFAULT_NAMES:
+        spellings[msgid] = msgid
+    return spellings
+
+
+def policy_label(name: Any) -> str:
+    """A policy's name for the reader: the system's own in their language, a manager's as typed."""
+    text = "" if name is None else str(name)
+    msgid = _default_names_by_spelling().get(text)
+    return _(msgid) if msgid else text
 
 
 # --- what a request changes -------------------------------------------------------
@@ -157,18 +191,19 @@ def route(change_request: ChangeRequest, policies: Iterable[RoutingPolicy] | Non
 
 
 def default_policies(currency: str) -> list[dict]:
-    """What a finance team would accept out of the box (names in the active language)."""
+    """What a finance team would accept out of the box (named in English, told by `policy_label`)."""
     two, manager = DEFAULT_THRESHOLDS.get(currency.upper(), FALLBACK_THRESHOLDS)
+    every, large, very_large, notes, clients, dates, _built_in = DEFAULT_NAMES
     return [
-        {"name": _("Every change"), "position": 100, "approvals_required": 1},
-        {"name": _("Large amounts"), "position": 20, "min_impact": two, "approvals_required": 2},
-        {"name": _("Very large amounts"), "position": 10, "min_impact": manager,
+        {"name": every, "position": 100, "approvals_required": 1},
+        {"name": large, "position": 20, "min_impact": two, "approvals_required": 2},
+        {"name": very_large, "position": 10, "min_impact": manager,
          "approvals_required": 2, "manager_required": True},
-        {"name": _("Credit notes"), "position": 30, "kind": ChangeRequest.Kind.CREDIT_NOTE,
+        {"name": notes, "position": 30, "kind": ChangeRequest.Kind.CREDIT_NOTE,
          "approvals_required": 2},
-        {"name": _("Client changes"), "position": 40, "changes": RoutingPolicy.Changes.CLIENT,
+        {"name": clients, "position": 40, "changes": RoutingPolicy.Changes.CLIENT,
          "approvals_required": 2},
-        {"name": _("Date changes"), "position": 50, "changes": RoutingPolicy.Changes.DATE,
+        {"name": dates, "position": 50, "changes": RoutingPolicy.Changes.DATE,
          "approvals_required": 1, "manager_required": True},
     ]
 

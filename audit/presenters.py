@@ -10,11 +10,15 @@ from typing import Any
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from approvals.models import ChangeRequest, Decision, Push
+from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
+from approvals.routing import policy_label
 from approvals.presenters import HEADER_LABELS
 from findings.models import Finding
+from invoices import vocabulary
 from portal import events, formats
 from portal.models import Company
 
@@ -63,12 +67,43 @@ def person_name(username: str | None, first: str | None, last: str | None, activ
     return name if active is not False else _("%(name)s (deactivated)") % {"name": name}
 
 
+LINE_FIELD_LABELS = {
+    "price": gettext_lazy("unit price"), "quantity": gettext_lazy("quantity"), "discount": gettext_lazy("discount"),
+    "tax": gettext_lazy("taxes"), "description": gettext_lazy("description"), "reference": gettext_lazy("reference"),
+    "name": gettext_lazy("item"), "id": gettext_lazy("item"), "item": gettext_lazy("item"),
+    "total": gettext_lazy("total"), "order": gettext_lazy("order"),
+}
+# Who acted for the system, in the reader's words ("vía scan" was the code itself).
+BEHALF_LABELS = {
+    "push": gettext_lazy("the push to Alegra"), "scan": gettext_lazy("the anomaly scan"),
+    "sync": gettext_lazy("the sync"), "system": gettext_lazy("the system"), "webhook": gettext_lazy("Alegra's notice"),
+    "remote": gettext_lazy("a change in Alegra"), "api": gettext_lazy("the API"),
+}
+
+
 def field_label(name: str) -> str:
     if name.startswith("items."):
         part = name.removeprefix("items.")
         return {"added": _("line added"), "removed": _("line removed")}.get(
-            part, _("lines: %(field)s") % {"field": str(HEADER_LABELS.get(part, part))})
+            part, _("lines: %(field)s") % {"field": str(LINE_FIELD_LABELS.get(part) or HEADER_LABELS.get(part, part))})
+    if name in ("items", "lines"):
+        return _("lines")
     return str(HEADER_LABELS.get(name, name))
+
+
+def behalf_label(code: str) -> str:
+    if code.startswith("policy "):
+        return _("the policy “%(name)s”") % {"name": policy_label(code.removeprefix("policy "))}
+    return str(BEHALF_LABELS.get(code, code)) if code else ""
+
+
+def _policy_field_label(name: str) -> str:
+    for model in (RoutingPolicy, AutoApprovalRule, ApprovalSettings):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name
 
 
 def _short(text: Any) -> str:
@@ -86,8 +121,9 @@ def _version_facts(what: dict, company: Company) -> list[str]:
     if what.get("deleted"):
         facts.append(_("deleted in Alegra"))
     if "status_before" in what:
-        facts.append(_("status %(before)s → %(after)s") % {"before": what["status_before"] or "—",
-                                                          "after": what.get("status") or "—"})
+        facts.append(_("status %(before)s → %(after)s") % {
+            "before": vocabulary.label("status", what["status_before"]) or "—",
+            "after": vocabulary.label("status", what.get("status")) or "—"})
     if "total_before" in what:
         facts.append(_("total %(before)s → %(after)s") % {"before": money(what["total_before"]),
                                                          "after": money(what.get("total"))})
@@ -113,12 +149,14 @@ def _request_facts(action: str, what: dict, company: Company) -> list[str]:
     if what.get("reason"):
         facts.append(_("reason: %(reason)s") % {"reason": _short(what["reason"])})
     if action == Action.ROUTED:
-        facts.append(_("%(count)s approval(s) needed, by %(policy)s") % {
-            "count": what.get("approvals_required"), "policy": what.get("routed_by") or "—"})
+        count = int(what.get("approvals_required") or 0)
+        facts.append(ngettext("%(count)s approval needed, by %(policy)s",
+                              "%(count)s approvals needed, by %(policy)s", count) % {
+            "count": count, "policy": policy_label(what.get("routed_by")) or "—"})
     return facts
 
 
-def _push_facts(what: dict) -> list[str]:
+def _push_facts(what: dict, company: Company) -> list[str]:
     facts = [_("request #%(number)s") % {"number": what.get("request")},
              _("attempt %(n)s") % {"n": what.get("attempt", 0)}]
     if what.get("status") or what.get("code"):
@@ -131,7 +169,8 @@ def _push_facts(what: dict) -> list[str]:
             "fields": ", ".join(field_label(f) for f in what["conflict_fields"])})
     if what.get("totals_mismatch"):
         facts.append(_("Alegra's total %(received)s differs from the expected %(expected)s") % {
-            "received": what.get("received_total"), "expected": what.get("expected_total")})
+            "received": formats.money(what.get("received_total"), company.decimal_precision, company.country),
+            "expected": formats.money(what.get("expected_total"), company.decimal_precision, company.country)})
     if what.get("result_alegra_id"):
         facts.append(_("Alegra id %(id)s") % {"id": what["result_alegra_id"]})
     return facts
@@ -151,9 +190,11 @@ def _policy_facts(what: dict) -> list[str]:
              "learning_settings": _("Learning settings")}.get(what.get("model"), what.get("model"))
     kind = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}.get(
         what.get("type"), what.get("type"))
-    facts = [f"{model} “{what.get('name')}” {kind}" if what.get("name") else f"{model} {kind}"]
+    facts = [f"{model} “{policy_label(what.get('name'))}” {kind}" if what.get("name") else f"{model} {kind}"]
     for name, (before, after) in (what.get("changes") or {}).items():
-        facts.append(f"{name}: {_short(before)} → {_short(after)}")
+        if name == "name":
+            before, after = policy_label(before), policy_label(after)
+        facts.append(f"{_policy_field_label(name)}: {_short(before)} → {_short(after)}")
     return facts
 
 
@@ -197,7 +238,7 @@ def facts_of(row: dict, company: Company) -> list[str]:
         if source == "change_request":
             return _request_facts(action, what, company)
         if source == "push":
-            return _push_facts(what)
+            return _push_facts(what, company)
         if source == "decision":
             return _decision_facts(what)
         if source == "session":
@@ -218,7 +259,7 @@ def entry_view(row: dict, company: Company, zone: zoneinfo.ZoneInfo) -> EntryVie
     return EntryView(
         seq=row["seq"], at=timezone.localtime(row["at"], zone), action=row["action"],
         action_label=str(ACTION_LABELS.get(row["action"], row["action"])),
-        who=who or _("System"), behalf=row.get("on_behalf_of") or "", is_system=not who,
+        who=who or _("System"), behalf=behalf_label(row.get("on_behalf_of") or ""), is_system=not who,
         why=events.describe(row.get("why")), invoice_id=row.get("invoice_id"),
         invoice_number=row.get("invoice__number") or "", change_request_id=row.get("change_request_id"),
         source=row["source"], source_id=row.get("source_id"), hash=row.get("hash") or "",

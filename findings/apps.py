@@ -7,6 +7,11 @@ class FindingsConfig(AppConfig):
     verbose_name = _("Findings")
 
     def ready(self) -> None:
+        from portal import hooks as portal_hooks
+
+        from . import home
+
+        portal_hooks.on_home_panels(home.panels)
         # The mirror tells us which invoices changed once their transaction commits; the scan of
         # those invoices runs in a worker (inline where Celery runs eagerly, as in tests).
         from invoices import hooks

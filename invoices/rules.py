@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from invoices import arithmetic, diff, editable
 from invoices.documents import references, status, numbers
+from portal import formats
 
 MAX_TEXT = 500
 MAX_PRICE_DECIMALS = editable.PRICE_DECIMALS
@@ -218,8 +219,8 @@ def validate_update(
         found.append(RuleViolation("total", "total_below_paid", _(
             "The new total (%(total)s) cannot be lower than what has already been paid "
             "(%(paid)s). The payments must be undone first."
-        ) % {"total": arithmetic.format_amount(changes.impact.new_total, precision),
-             "paid": arithmetic.format_amount(paid, precision)}))
+        ) % {"total": formats.money(changes.impact.new_total, precision),
+             "paid": formats.money(paid, precision)}))
     return found
 
 
@@ -250,8 +251,8 @@ def _note_lines(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> list
         if ident in invoiced and quantity > invoiced[ident]:
             found.append(RuleViolation("items", "quantity_above_invoiced", _(
                 "Item %(item)s: %(returned)s credited, but only %(invoiced)s invoiced."
-            ) % {"item": ident, "returned": numbers.decimal_text(quantity),
-                 "invoiced": numbers.decimal_text(invoiced[ident])}))
+            ) % {"item": ident, "returned": formats.number(quantity),
+                 "invoiced": formats.number(invoiced[ident])}))
     return found
 
 
@@ -273,7 +274,7 @@ def _note_amounts(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> li
         return found
 
     def fmt(value: Decimal) -> str:
-        return arithmetic.format_amount(value, precision)
+        return formats.money(value, precision)
 
     # What is not applied to an invoice stays as the client's credit; more than the note is not.
     if applied and arithmetic.quantize(sum(amounts, Decimal(0)), precision) > total:

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
+from . import formats
 from .models import Company, Membership, Role
 
 EDIT_ROLES = {Role.ACCOUNTANT}
@@ -39,6 +40,8 @@ def get_membership(request: HttpRequest, company_id: int, roles: Iterable[str] =
                 raise PermissionDenied
             # The header shows the company of the page being looked at.
             request.enmienda_membership = membership
+            # Numbers on this page are written and read as this company's country does.
+            formats.set_current_country(membership.company.country)
             return membership
     raise Http404("No such company")
 

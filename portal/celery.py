@@ -1,8 +1,14 @@
 import os
+import warnings
 
 from celery import Celery, signals
+from celery.exceptions import SecurityWarning
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+if os.environ.get("ENMIENDA_DEMO_WORKER") == "1":
+    # The demo's worker (run_portal) often runs as a container's root: its console is for the demo.
+    warnings.filterwarnings("ignore", category=SecurityWarning)
 
 app = Celery("enmienda")
 app.config_from_object("django.conf:settings", namespace="CELERY")

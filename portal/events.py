@@ -21,6 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 Message = Promise | Callable[[Mapping[str, Any]], str]
 _messages: dict[str, Message] = {}
+# How a parameter is told, by its name, in every message that has it (a default policy's name
+# in the reader's language, for one).
+_param_renderers: dict[str, Callable[[Any], str]] = {}
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,11 @@ def register(messages: Mapping[str, Message]) -> None:
     _messages.update(messages)
 
 
+def register_params(renderers: Mapping[str, Callable[[Any], str]]) -> None:
+    """Words for a parameter wherever it appears: `register_params({"policy": policy_label})`."""
+    _param_renderers.update(renderers)
+
+
 def describe(text: str | None) -> str:
     """The reason in the active language ("" for none)."""
     found = parse(text)
@@ -115,7 +123,8 @@ class _Params(dict):
     """Parameters as text; one a message names but the reason lacks reads as nothing."""
 
     def __init__(self, params: Mapping[str, Any]):
-        super().__init__({key: _shown(value) for key, value in params.items()})
+        super().__init__({key: _param_renderers[key](value) if key in _param_renderers else _shown(value)
+                          for key, value in params.items()})
 
     def __missing__(self, key: str) -> str:
         return ""

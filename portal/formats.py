@@ -8,11 +8,15 @@ written with the separators of the company's locale (Colombia: 1.234.567,89; Mex
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -26,8 +30,27 @@ PRICE_DECIMALS = 6  # the most decimals Alegra keeps on a unit price
 MAX_AMOUNT = Decimal("1e15")
 
 
+# The country of the company whose page is being drawn: set when a view resolves the membership
+# (portal.access), reset at the start of every request, so a filter without a company writes
+# and reads numbers the way that company does.
+_current_country: ContextVar[str | None] = ContextVar("enmienda_country", default=None)
+
+
 def locale_for(country: str | None) -> str:
-    return LOCALES.get((country or "").upper(), DEFAULT_LOCALE)
+    return LOCALES.get((country or _current_country.get() or "").upper(), DEFAULT_LOCALE)
+
+
+def set_current_country(country: str | None) -> None:
+    _current_country.set(country or None)
+
+
+@contextmanager
+def country_in_use(country: str | None) -> Iterator[None]:
+    token = _current_country.set(country or None)
+    try:
+        yield
+    finally:
+        _current_country.reset(token)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -72,12 +95,17 @@ def money(value: Any, precision: int = 2, country: str | None = None, symbol: st
     return f"{sign}{symbol} {digits}"
 
 
-def price(value: Any, precision: int = 2, country: str | None = None) -> str:
-    """A unit price with the decimals it has (up to six), never fewer than the invoice's."""
+def price(value: Any, precision: int = 2, country: str | None = None, *, full: bool = False) -> str:
+    """A unit price at the invoice's precision ("23.109,24"); `full`: every decimal it has, up to six.
+
+    Alegra keeps up to six decimals on a unit price (a price net of tax); screens show it as the
+    invoice's money, the edit form keeps it whole. A diff asks for `full` where the rounded
+    prices of both sides would read the same although they differ.
+    """
     amount = _decimal(value)
     if amount is None:
         return str(value) if value not in (None, "") else EMPTY
-    places = max(int(precision), min(PRICE_DECIMALS, _decimals(amount)))
+    places = max(int(precision), min(PRICE_DECIMALS, _decimals(amount))) if full else int(precision)
     return number(amount, country, decimals=places)
 
 
@@ -102,12 +130,12 @@ def date(value: dt.date | str | None, country: str | None = None) -> str:
                        locale=locale_for(country))
 
 
-def datetime(value: dt.datetime | None, country: str | None = None) -> str:
-    """A moment in the portal's time zone, to the minute."""
-    if value is None:
+def datetime(value: dt.datetime | None, country: str | None = None, *, seconds: bool = False) -> str:
+    """A moment in the portal's time zone, to the minute (or the second)."""
+    if value is None or value == "":
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    pattern = "dd/MM/yyyy HH:mm" if locale_for(country).startswith("es") else "medium"
+    pattern = ("dd/MM/yyyy HH:mm" + (":ss" if seconds else "")) if locale_for(country).startswith("es") else "medium"
     return format_datetime(local, format=pattern, locale=locale_for(country))
 
 
@@ -120,3 +148,69 @@ def ago(value: dt.datetime | None, *, now: dt.datetime | None = None) -> str:
     if abs(delta.total_seconds()) < 60:
         return gettext("just now")
     return format_timedelta(delta, add_direction=True, locale=language)
+
+
+# --- reading what people type -------------------------------------------------------------
+
+_DIGITS = re.compile(r"^\d+$")
+
+
+def _grouped(text: str, group: str) -> bool:
+    """"6.500" or "1.234.567" with `group` "."; the first group 1-3 digits, the others exactly 3."""
+    parts = text.split(group)
+    return (len(parts) > 1 and 1 <= len(parts[0]) <= 3 and not parts[0].startswith("0") and all(_DIGITS.match(p) for p in parts)
+            and all(len(p) == 3 for p in parts[1:]))
+
+
+def parse_decimal(value: Any, country: str | None = None) -> Decimal:
+    """A number as typed in the company's country: "6.500,50" in Colombia is 6500.50.
+
+    Also accepted everywhere: "6500,50" and "6500.50" (one separator followed by other than three
+    digits is the decimal one), and the other convention's full form ("6,500.50"). "6.500" is
+    six thousand five hundred where "." groups thousands. Raises ValueError when unreadable.
+    """
+    text = str(value or "").strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("'", "")
+    sign = ""
+    if text and text[0] in "+-":
+        sign, text = ("-" if text[0] == "-" else ""), text[1:]
+    if not re.fullmatch(r"[\d.,]+", text) or not any(char.isdigit() for char in text):
+        raise ValueError(text)
+    locale = locale_for(country)
+    local_decimal, local_group = get_decimal_symbol(locale), get_group_symbol(locale)
+    if local_group not in ".,":
+        local_group = "," if local_decimal == "." else "."
+    if "." in text and "," in text:
+        decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
+        group = "," if decimal_mark == "." else "."
+        whole, _sep, fraction = text.rpartition(decimal_mark)
+        if not _grouped(whole, group) or not _DIGITS.match(fraction):
+            raise ValueError(text)
+        digits = whole.replace(group, "") + "." + fraction
+    else:
+        mark = "." if "." in text else "," if "," in text else ""
+        if not mark:
+            digits = text
+        elif mark == local_group and _grouped(text, mark):
+            digits = text.replace(mark, "")
+        elif text.count(mark) == 1:
+            whole, _sep, fraction = text.partition(mark)
+            if not (whole or fraction) or (whole and not _DIGITS.match(whole)) or (fraction and not _DIGITS.match(fraction)):
+                raise ValueError(text)
+            digits = (whole or "0") + "." + (fraction or "0")
+        else:
+            raise ValueError(text)
+    try:
+        number = Decimal(sign + digits)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not number.is_finite():
+        raise ValueError(text)
+    return number
+
+
+def input_text(value: Any, country: str | None = None) -> str:
+    """A stored number as an input box shows it: every stored decimal, the company's separators."""
+    amount = _decimal(value)
+    if amount is None:
+        return "" if value in (None, "") else str(value)
+    return number(amount, country)

@@ -21,3 +21,18 @@ def on_company_created(function: Callable) -> None:
 def company_created(company) -> None:
     for function in _company_created:
         function(company)
+
+
+# (membership, user) -> list of portal.home.Panel: what a company's home page shows this person.
+# Each layer adds the panels about its own things (requests, findings, the mirror's freshness).
+_home_panels: list[Callable] = []
+
+
+def on_home_panels(function: Callable) -> None:
+    if function not in _home_panels:
+        _home_panels.append(function)
+
+
+def home_panels(membership, user) -> list:
+    panels = [panel for function in _home_panels for panel in function(membership, user)]
+    return sorted(panels, key=lambda panel: panel.order)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
+from . import formats
 from .logging import log_context
 
 log = logging.getLogger("portal.request")
@@ -36,6 +37,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
         request.request_id = request_id_from(request)
+        formats.set_current_country(None)  # the view sets the company's once it knows it
         token = log_context.set({"request_id": request.request_id, "request": request})
         try:
             response = self.get_response(request)

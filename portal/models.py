@@ -85,3 +85,52 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.company} · {self.role}"
+
+
+class Preference(models.Model):
+    """One person's choices: the language of their screens and mail, how they hear of things, where they land."""
+
+    class Mail(models.TextChoices):
+        IMMEDIATELY = "immediately", _("Immediately, one e-mail each")
+        DIGEST = "digest", _("Once a day, in one e-mail")
+        NONE = "none", _("No e-mail (the bell only)")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    # Empty: the portal's default language (settings.LANGUAGE_CODE).
+    language = models.CharField(_("language"), max_length=8, blank=True, default="",
+                                choices=[("", _("The portal's default"))] + list(settings.LANGUAGES))
+    mail = models.CharField(_("e-mail notifications"), max_length=12, choices=Mail.choices, default=Mail.IMMEDIATELY)
+    last_company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("preference")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.language or '-'} · {self.mail}"
+
+
+class Notification(models.Model):
+    """Something a person should know (a request awaits them, theirs was decided…): the bell and the e-mail.
+
+    The words are not stored: `kind` and `params` are told in the reader's language when shown or
+    mailed (see portal.notifications).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    url = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # When it went out by e-mail (alone or in a digest); None: not yet, or never (the person chose none).
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread"),
+                   models.Index(fields=["mailed_at", "user"], name="notification_unmailed")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.kind} · {self.created_at:%Y-%m-%d %H:%M}"

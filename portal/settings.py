@@ -66,6 +66,9 @@ def env_url(name: str, default: str, schemes: set[str]) -> str:
 
 DEBUG = env_bool("DEBUG", True)
 TESTING = env_bool("ENMIENDA_TESTING", False)
+# Django's technical error pages (tracebacks in the browser) while DEBUG is on; off by default so
+# the demo shows the portal's own 403/404/500 pages.
+ERROR_PAGES_DEBUG = env_bool("ERROR_PAGES_DEBUG", False)
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:
@@ -184,6 +187,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # With DEBUG on, the portal's own 403/404/500 pages instead of Django's technical ones.
+    "portal.errors.FriendlyErrorsMiddleware",
     # Last: turns a request axes flagged as locked out into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -494,6 +499,8 @@ CELERY_BEAT_SCHEDULE = {
     "ensure-webhooks": {"task": "invoices.tasks.ensure_webhooks_all", "schedule": 3600},
     # The scheduler's pulse: /ready/ reads when it last ran (through a default-queue worker).
     "heartbeat": {"task": "operations.tasks.heartbeat", "schedule": HEARTBEAT_EVERY_SECONDS},
+    "notification-digests": {"task": "portal.tasks.send_digests",
+                             "schedule": crontab(hour=env_int("DIGEST_HOUR", 7, minimum=0), minute=30)},
     "scan-anomalies": {"task": "findings.tasks.scan_all",
                        "schedule": crontab(hour=FINDINGS_NIGHTLY_HOUR, minute=45)},
 }

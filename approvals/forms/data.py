@@ -10,6 +10,7 @@ from django.http import QueryDict
 from invoices import diff
 from invoices.documents import references, numbers
 from invoices.mirror import MAX_LINES
+from portal import formats
 
 from ..documents import text_of
 from .edit import LINE_FIELDS, LINE_PREFIX, InvoiceHeaderForm
@@ -17,8 +18,9 @@ from .fields import MAX_TAXES_PER_LINE
 
 
 def _number_text(value: Any) -> str:
+    """Every stored decimal, written with the company's separators ("23.109,243697" in Colombia)."""
     try:
-        return numbers.decimal_text(value)
+        return formats.input_text(numbers.decimal_text(value))
     except (ValueError, TypeError):
         return text_of(value)
 

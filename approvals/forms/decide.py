@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ..routing import policy_label
 from ..models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Decision, RoutingPolicy
 from ..services.decisions import MAX_COMMENT
 
@@ -43,6 +44,9 @@ class PolicyForm(forms.ModelForm):
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            # A default policy's name as the reader says it; saved unchanged, it keeps its stored form.
+            self.initial["name"] = policy_label(self.instance.name)
         field = self.fields["requested_by"]
         field.queryset = field.queryset.filter(pk__in=[user.pk for user in members])
         field.label_from_instance = lambda user: user.get_full_name() or user.get_username()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from portal import formats
 
 MAX_NUMBER = Decimal("1e15")
 MAX_NUMBER_TEXT = 40
@@ -14,11 +16,15 @@ MAX_DECIMALS = 12
 MAX_TAXES_PER_LINE = 10
 
 
+def _shown(text: str) -> dict:
+    return {"value": text, "example": formats.number(Decimal("6500.5"), decimals=2)}
+
+
 class DecimalText(forms.CharField):
     """An exact number as typed ("1234.5", "1234,5"); business bounds are the rules' job."""
 
     default_error_messages = {
-        "invalid": _("Enter a number."),
+        "invalid": _("“%(value)s” is not a number; write it like %(example)s."),
         "too_large": _("The number is too large."),
         "too_precise": _("Use at most 12 decimals."),
     }
@@ -29,15 +35,12 @@ class DecimalText(forms.CharField):
             return None
         text = text.replace(" ", "")
         if len(text) > MAX_NUMBER_TEXT:
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        if "," in text and "." not in text:
-            text = text.replace(",", ".")
+            raise ValidationError(self.error_messages["invalid"], code="invalid", params=_shown(text[:20]))
         try:
-            number = Decimal(text)
-        except (InvalidOperation, ValueError):
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if not number.is_finite():
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
+            # As the company's country writes it: "6.500,50" in Colombia, "6,500.50" in Mexico.
+            number = formats.parse_decimal(text)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid", params=_shown(text)) from None
         if number == 0:
             return Decimal(0)  # "0E-999999" would print a million zeros
         if abs(number) >= MAX_NUMBER:

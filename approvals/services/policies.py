@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.text import capfirst
 
+from portal import formats
 from portal.access import MANAGE_ROLES
 from portal.models import Company, Membership
 
@@ -53,7 +54,8 @@ def _decimal(value, label: str, *, allow_none: bool = True, maximum: Decimal | N
             return None
         raise ApprovalError("required", {"field": label})
     try:
-        number = Decimal(str(value).strip().replace(",", "."))
+        # As the company's country writes it ("1.500.000" in Colombia); a Decimal from a form as it is.
+        number = value if isinstance(value, Decimal) else formats.parse_decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ApprovalError("invalid_number", {"variant": "field", "field": label}) from None
     if not number.is_finite() or number < 0 or (maximum is not None and number > maximum) or number >= Decimal("1e17"):
@@ -68,6 +70,8 @@ def policy_save(*, company: Company, user, name: str, approvals_required: int, m
                 origin: str = "") -> RoutingPolicy:
     _require_manager(user, company)
     name = (name or "").strip()
+    if policy is not None and name and name == routing.policy_label(policy.name):
+        name = policy.name  # a default policy's name, as the form showed it in the reader's language
     if not name or len(name) > 120:
         raise ApprovalError("name_required", {"variant": "policy"})
     if kind not in ("", *ChangeRequest.Kind.values):

@@ -5,6 +5,7 @@ from django import template
 from portal.access import memberships_for
 
 from ..presenters_decide import panel_for
+from ..routing import policy_label as _policy_label
 
 register = template.Library()
 
@@ -18,3 +19,18 @@ def decision_panel_for(context, change_request):
     if membership is None:
         return None
     return panel_for(change_request, membership, request.user)
+
+
+@register.filter
+def policy_label(name) -> str:
+    """A policy's name in the reader's language when the system named it ("Every change")."""
+    return _policy_label(name)
+
+
+@register.filter
+def tax_label(tax) -> str:
+    """"IVA 19%" once, not "IVA 19% 19 %"."""
+    from ..presenters import tax_label as label
+
+    return label(str(tax.get("name") or "") if isinstance(tax, dict) else str(getattr(tax, "name", "")),
+                 tax.get("percentage") if isinstance(tax, dict) else getattr(tax, "percentage", None))

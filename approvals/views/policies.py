@@ -44,8 +44,9 @@ def _page(membership, *, failed=None, failed_target: tuple = (), settings_form=N
             members=members, prefix=f"p{p.pk}", instance=p))) for p in rows],
         "rule_rows": [(r, form_for("rule", r.pk, lambda r=r: AutoRuleForm(prefix=f"r{r.pk}", instance=r)))
                       for r in rules],
-        "policy_form": form_for("policy", None, lambda: PolicyForm(members=members)),
-        "rule_form": form_for("rule", None, AutoRuleForm),
+        # Both "new" forms name their fields alike: ids of their own keep every label tied to its box.
+        "policy_form": form_for("policy", None, lambda: PolicyForm(members=members, auto_id="new-policy-%s")),
+        "rule_form": form_for("rule", None, lambda: AutoRuleForm(auto_id="new-rule-%s")),
         "settings_form": settings_form or SettingsForm(instance=settings_row),
         "history": history, "failed_target": failed_target,
     }

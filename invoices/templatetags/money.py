@@ -4,6 +4,8 @@ from django import template
 
 from portal import formats
 
+from .. import vocabulary
+
 register = template.Library()
 
 
@@ -18,7 +20,13 @@ def money(value, company):
 @register.filter
 def money_at(value, precision):
     """{{ amount|money_at:invoice.decimal_precision }} — the given precision."""
-    return formats.money(value, int(precision or 0), "CO")
+    return formats.money(value, int(precision or 0))
+
+
+@register.filter
+def price_at(value, precision):
+    """{{ line.price|price_at:invoice.decimal_precision }} — a unit price at the invoice's precision."""
+    return formats.price(value, int(precision or 0))
 
 
 @register.filter
@@ -30,7 +38,10 @@ def number(value):
 @register.filter
 def invoice_status(value):
     """Alegra's status code as words in the reader's language."""
-    from django.utils.translation import gettext
+    return vocabulary.label("status", value)
 
-    labels = {"draft": gettext("Draft"), "open": gettext("Open"), "closed": gettext("Paid"), "void": gettext("Void")}
-    return labels.get(value, value)
+
+@register.filter
+def alegra_label(value, field):
+    """{{ doc.paymentForm|alegra_label:"paymentForm" }}: Alegra's code as words ("CREDIT" → "Crédito")."""
+    return vocabulary.label(str(field), value)

@@ -45,3 +45,23 @@
     bind(document);
   });
 })();
+
+// A box whose message (its aria-describedby) says it cannot be read is marked invalid, and
+// unmarked once the message clears: the editor swaps only the messages while someone types.
+(function () {
+  "use strict";
+  function mark() {
+    document.querySelectorAll(".field-error[id]").forEach(function (message) {
+      var box = document.querySelector("[aria-describedby='" + message.id + "']");
+      if (!box) {
+        return;
+      }
+      if (message.textContent.trim()) {
+        box.setAttribute("aria-invalid", "true");
+      } else {
+        box.removeAttribute("aria-invalid");
+      }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", mark);
+})();

@@ -186,7 +186,9 @@ def test_a_bad_value_is_explained_and_totals_wait(client, invoice, accountant):
     data = opened(client, invoice)
     data["lines-1-quantity"] = "dos"
     html = client.post(urls(invoice)["recompute"], data, **HX).content.decode()
-    assert "Unit price: Enter a number." not in html and "Quantity: Enter a number." in html
+    assert "“dos” is not a number" in html and html.count("is not a number") == 2  # beside its box and in the summary
+    assert re.search(r'id="fe-1-quantity"[^>]*hx-swap-oob="true">“dos” is not a number; write it like 6.500,50.<', html)
+    assert re.search(r'id="fe-1-price"[^>]*hx-swap-oob="true"><', html)
     assert 'data-testid="new-total"' not in html
     data["lines-1-quantity"] = "0"
     html = client.post(urls(invoice)["recompute"], data, **HX).content.decode()
@@ -444,7 +446,7 @@ def test_a_credit_note_draft_comes_back_with_its_quantities(client, stamped, acc
     data.update({"credit-0-quantity": "0.5", "cause": "Rotura", "action": "draft"})
     assert client.post(urls(stamped)["edit"], data).status_code == 302
     html = client.get(urls(stamped)["edit"]).content.decode()
-    assert 'name="credit-0-quantity" value="0.5"' in html and 'value="Rotura"' in html
+    assert 'name="credit-0-quantity" value="0,5"' in html and 'value="Rotura"' in html
 
 
 def test_an_open_invoice_can_take_a_credit_note_for_returns(client, invoice, accountant):

@@ -229,8 +229,13 @@ def test_decimal_text_parses_exactly_and_refuses_what_is_not_a_number():
     field = fields.DecimalText(required=False)
     assert field.clean("16746.218487") == Decimal("16746.218487")
     assert field.clean(" 12,5 ") == Decimal("12.5")
-    assert field.clean("0E-999999") == Decimal(0)
-    for bad in ["NaN", "Infinity", "1e999999", "abc", "1.2.3", "1e-13", "9" * 41]:
+    # As a Colombian writes them: "." groups thousands, "," marks the decimals.
+    assert field.clean("6.500,50") == Decimal("6500.50")
+    assert field.clean("1.234.567") == Decimal("1234567")
+    assert field.clean("6.500") == Decimal("6500")
+    assert field.clean("0.001") == Decimal("0.001")
+    for bad in ["NaN", "Infinity", "1e999999", "0E-999999", "abc", "1.2.3", "6.50,0", "1,2,3", "1e-13",
+                "9" * 41, "0,0000000000001"]:
         with pytest.raises(Exception) as refused:
             field.clean(bad)
         assert refused.type.__name__ == "ValidationError"

@@ -39,7 +39,7 @@ def test_review_dismiss_then_create_correction_and_submit(page, live_server, com
     page.locator(f"#finding-{price.pk}").get_by_test_id("correct").click()
     page.wait_for_selector("#edit-form")
     assert page.url.endswith(f"/c/{company.pk}/invoices/{slipped.pk}/edit/")
-    assert page.input_value("input[name='lines-0-price']") == "27647"
+    assert page.input_value("input[name='lines-0-price']") == "27.647"  # as a Colombian writes it
     assert page.input_value("textarea[name='reason']").startswith(f"Del hallazgo #{price.pk}:")
     changed = page.locator(".lines-diff td.after-side.changed")
     assert any("27.647" in changed.nth(i).inner_text() for i in range(changed.count()))

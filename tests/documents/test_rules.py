@@ -157,7 +157,8 @@ def test_total_below_what_was_paid():
     proposed = _edit(base, line1__price="40")
     violations = check(proposed, base=base)
     assert _codes(violations) == [("total", "total_below_paid")]
-    assert "The new total (93) cannot be lower than what has already been paid (100)." in (
+    # Amounts as the company writes them (the formatter's), never raw numbers.
+    assert "The new total ($ 93) cannot be lower than what has already been paid ($ 100)." in (
         violations[0].message)
     assert check(_edit(base, line1__price="50"), base=base) == []  # 46 + 58 = 104
 
@@ -244,7 +245,7 @@ def test_a_sound_credit_note_passes():
          "The credit note date (2016-10-01) cannot be before the invoice date (2016-10-12)."),
         ({"date": "2016-02-30"}, [("date", "invalid_date")], "not a valid date"),
         ({"invoices": [{"id": "1", "amount": "90"}]}, [("invoices", "amount_mismatch")],
-         "The amounts applied to invoices (90) cannot add up to more than the credit note total (84)."),
+         "The amounts applied to invoices ($ 90) cannot add up to more than the credit note total ($ 84)."),
         ({"invoices": [{"id": "1", "amount": "-5"}]}, [("invoices", "invalid_amount")],
          "cannot be negative"),
         ({"invoices": [{"id": "1", "amount": "ochenta"}]}, [("invoices", "invalid_amount")],
@@ -262,7 +263,7 @@ def test_credit_more_than_invoiced():
                             "PARTIALL_DEVOLUTION", "x", "2016-10-20")
     violations = validate_credit_note(_stamped(), note)
     assert _codes(violations) == [("items", "quantity_above_invoiced")]
-    assert violations[0].message == "Item 1: 1.5 credited, but only 1 invoiced."
+    assert violations[0].message == "Item 1: 1,5 credited, but only 1 invoiced."
 
 
 def test_credit_an_item_not_on_the_invoice_and_a_bad_quantity():
@@ -279,7 +280,7 @@ def test_credit_more_than_the_balance():
     violations = validate_credit_note(invoice, _note())
     assert _codes(violations) == [("invoices", "amount_above_balance")]
     assert violations[0].message == (
-        "The credit note amount (84) is greater than the invoice balance (50).")
+        "The credit note amount ($ 84) is greater than the invoice balance ($ 50).")
 
 
 def test_a_note_on_a_paid_invoice_settles_nothing_and_leaves_the_client_a_credit():

@@ -146,7 +146,7 @@ def test_create_correction_opens_the_edit_screen_with_the_fix_and_a_reason(clien
     finding.refresh_from_db()
     assert finding.state == "confirmed" and finding.correction == change_request
     page = client.get(edit_url).content.decode()
-    assert "27647" in page and f"From finding #{finding.pk}" in page
+    assert 'value="27.647"' in page and f"From finding #{finding.pk}" in page
     again = client.post(reverse("findings:finding_correct", args=[slipped.company_id, finding.pk]))
     assert again.status_code == 302 and ChangeRequest.objects.filter(invoice=slipped).count() == 1
 

@@ -136,7 +136,8 @@ def test_stamped_invoice_explains_why_it_cannot_be_edited_in_place(client, compa
     invoice = Invoice.objects.get(company=company, alegra_id="7")
     assert invoice.is_stamped and not invoice.editable_in_place
     html = client.get(reverse("invoices:invoice_detail", args=[company.pk, invoice.pk])).content.decode()
-    assert "STAMPED_AND_ACCEPTED" in html and "abc123" in html
+    assert "STAMPED_AND_ACCEPTED" not in html and "abc123" in html  # Alegra's code told in words
+    assert "emitida y aceptada" in html or "stamped and accepted" in html
 
 
 def test_invoice_of_another_company_is_404_even_with_its_pk(client, company, other_company, accountant):

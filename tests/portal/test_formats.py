@@ -23,10 +23,37 @@ def test_money_rounds_half_up_not_to_even():
     assert formats.money("0.125", 2, "MX", symbol="") == "0.13"
 
 
-def test_prices_keep_their_decimals_up_to_six_and_never_fewer_than_the_invoice():
-    assert formats.price(Decimal("5798.319328"), 2, "CO") == "5.798,319328"
+def test_prices_are_shown_at_the_invoices_precision_and_whole_when_asked():
+    assert formats.price(Decimal("5798.319328"), 2, "CO") == "5.798,32"
     assert formats.price(Decimal("40"), 2, "CO") == "40,00"
-    assert formats.price(Decimal("1.1234567"), 0, "CO") == "1,123457"
+    assert formats.price(Decimal("1.5"), 0, "CO") == "2"
+    assert formats.price(Decimal("5798.319328"), 2, "CO", full=True) == "5.798,319328"
+    assert formats.price(Decimal("1.1234567"), 0, "CO", full=True) == "1,123457"
+
+
+@pytest.mark.parametrize(("typed", "country", "expected"), [
+    ("6.500,50", "CO", "6500.50"), ("6500,50", "CO", "6500.50"), ("6500.50", "CO", "6500.50"),
+    ("6.500", "CO", "6500"), ("1.234.567,8", "CO", "1234567.8"), ("5798.319328", "CO", "5798.319328"),
+    ("0.001", "CO", "0.001"), ("-1,5", "CO", "-1.5"), ("6,500.50", "CO", "6500.50"),
+    ("6,500", "MX", "6500"), ("6,500.50", "MX", "6500.50"), ("6500,50", "MX", "6500.50"), ("6.5", "MX", "6.5"),
+])
+def test_numbers_are_read_as_the_companys_country_types_them(typed, country, expected):
+    assert formats.parse_decimal(typed, country) == Decimal(expected)
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "1.2.3", "6.50,0", "1,2,3", "1e5", "NaN", "--1", "6.500,5,0"])
+def test_what_cannot_be_read_is_refused(typed):
+    with pytest.raises(ValueError):
+        formats.parse_decimal(typed, "CO")
+
+
+def test_the_page_company_sets_the_country_a_number_is_read_and_written_in():
+    with formats.country_in_use("MX"):
+        assert formats.parse_decimal("6,500") == Decimal("6500")
+        assert formats.money(Decimal("6500.5")) == "$ 6,500.50"
+    with formats.country_in_use("CO"):
+        assert formats.parse_decimal("6,500") == Decimal("6.5")
+        assert formats.input_text("6500.5") == "6.500,5"
 
 
 def test_numbers_and_garbage():
@@ -39,6 +66,13 @@ def test_dates_as_the_country_writes_them():
     assert formats.date(datetime.date(2026, 3, 5), "CO") == "05/03/2026"
     assert formats.date("2026-03-05", "MX") == "05/03/2026"
     assert formats.date("not a date", "CO") == "not a date"
+
+
+def test_never_zero_minutes_ago():
+    now = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.UTC)
+    with translation.override("es"):
+        for seconds in (0, 10, 59, 89):
+            assert "0 minutos" not in formats.ago(now - datetime.timedelta(seconds=seconds), now=now)
 
 
 def test_how_long_ago_in_the_readers_language():

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 
 def worker_command(python: str) -> list[str]:
     """One worker for the demo: every queue (pushes, sync, events, default) and the scheduler."""
-    return [python, "-m", "celery", "-A", "portal", "worker", "-B", "--loglevel=INFO", "--concurrency=2",
+    return [python, "-m", "celery", "-A", "portal", "--quiet", "worker", "-B", "--loglevel=INFO", "--concurrency=2",
             "-Q", ",".join(settings.TASK_QUEUES), "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]
 
 
@@ -26,8 +26,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         python = sys.executable
         env = dict(os.environ)
+        # The demo's console shows what happens, not warnings meant for a production setup: Django's
+        # "development server" notice, and Celery's about running as root (a container's default).
+        env.setdefault("DJANGO_RUNSERVER_HIDE_WARNING", "true")
+        env["ENMIENDA_DEMO_WORKER"] = "1"
         children = [
-            subprocess.Popen([python, "manage.py", "runserver", opts["addr"], "--noreload"], env=env),
+            subprocess.Popen([python, "manage.py", "runserver", opts["addr"], "--noreload", "--skip-checks"], env=env),
             subprocess.Popen(worker_command(python), env=env),
         ]
         stopping = False
@@ -38,9 +42,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        self._after_start(opts["addr"])
-        self.stdout.write(f"Enmienda is running on http://{opts['addr']}/ — Ctrl-C stops everything.")
+        self.stdout.write(f"Enmienda is starting on http://{opts['addr']}/ — Ctrl-C stops everything.")
         try:
+            self._after_start(opts["addr"])
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.5)
         finally:

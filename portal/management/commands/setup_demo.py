@@ -4,6 +4,8 @@ The first mirror is made by `run_portal` once the web server (and so the
 sandbox behind it) answers: the worker syncs over real HTTP, as in production.
 """
 
+import io
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -47,7 +49,7 @@ class Command(BaseCommand):
             if company is None:
                 call_command("sandbox_seed", email=email, token=token, name=name, seed=seed,
                              invoices=count, precision=precision, reset=True, profile=profile,
-                             stdout=self.stdout)
+                             stdout=io.StringIO())
                 company = company_create(name=name, base_url=base_url, api_email=email, token=token,
                                          decimal_precision=precision)
             companies.append(company)
@@ -58,8 +60,17 @@ class Command(BaseCommand):
             membership_set(user=user, company=companies[0], role=first_role)
             if second_role:
                 membership_set(user=user, company=companies[1], role=second_role)
-        self.stdout.write("")
-        self.stdout.write("Demo users (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(demo_summary(companies))
+
+
+def demo_summary(companies: list[Company]) -> str:
+    """The first thing `make run` prints: both companies, and who works in each as what."""
+    lines = ["", "Enmienda demo: two companies, one user per role (password for every user: %s)" % DEMO_PASSWORD]
+    for position, (company, spec) in enumerate(zip(companies, DEMO_COMPANIES)):
+        lines.append(f"  {company.name} ({spec[5]} invoices in its Alegra sandbox)")
         for username, full_name, first_role, second_role in DEMO_USERS:
-            roles = first_role + (f" + {second_role} in {companies[1].name}" if second_role else "")
-            self.stdout.write(f"  {username:<12} {full_name:<20} {roles}")
+            role = first_role if position == 0 else second_role
+            if role:
+                lines.append(f"    {username:<12} {full_name:<18} {role}")
+    lines.append("")
+    return "\n".join(lines)
