@@ -20,6 +20,7 @@ with the reason, in mutation/survivors.md, and marked as such here.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -79,10 +80,10 @@ def change_base(requested: str | None) -> str | None:
 
 
 def changed_modules(base: str) -> list[str]:
-    """The core modules whose source, or whose tests, differ from `base` (work tree included)."""
+    """The core modules whose source differs from `base` (work tree included)."""
     changed = set((git("diff", "--name-only", base, "--") or "").splitlines())
     changed |= set((git("ls-files", "--others", "--exclude-standard") or "").splitlines())
-    return [module for module, tests in CORE.items() if module in changed or changed & set(tests)]
+    return [module for module in CORE if module in changed]
 
 
 def configure(module: str) -> None:
@@ -95,11 +96,27 @@ def configure(module: str) -> None:
     configuration._config = cfg
 
 
-def mutate(module: str, jobs: int, retest: bool = False) -> None:
+def generate(module: str, jobs: int) -> dict[str, tuple[str, str, str]]:
+    """The module's mutants, made the way mutmut's run makes them: name → (function, before, after)."""
+    from mutmut.__main__ import create_mutants
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
+
+    (ROOT / "mutants").mkdir(exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    setup_source_paths()
+    create_mutants(jobs)
+    meta = json.loads((ROOT / "mutants" / (module + ".meta")).read_text())
+    return {name: mutant_change(name, module) for name in meta["exit_code_by_key"]}
+
+
+def mutate(module: str, jobs: int, retest: bool = False, rerun_listed: bool = False) -> None:
     """One module, in this process: mutmut's run, then its results saved for the report.
 
     `retest`: only the mutants the last run of this module left alive, against the tests as
     they are now (mutants/ and its statistics are kept; new tests are found and measured).
+    The survivors listed in survivors.md are not run again (they are counted as survivors)
+    unless `rerun_listed`.
     """
     for name in UNSET:
         os.environ.pop(name, None)
@@ -116,15 +133,24 @@ def mutate(module: str, jobs: int, retest: bool = False) -> None:
     configure(module)
     from mutmut.__main__ import _run
 
-    _run(names, jobs)
+    if not rerun_listed:
+        changes, listed = generate(module, jobs), explained()
+        names = [name for name in (names or changes) if (module, *changes[name]) not in listed]
+    if names or rerun_listed:
+        _run(names, jobs)
     save(module, keep=retest)
     shutil.rmtree(kept, ignore_errors=True)
     shutil.move(ROOT / "mutants", kept)
 
 
-def run(modules: list[str], jobs: int, retest: bool = False) -> list[str]:
+def run(modules: list[str], jobs: int, retest: bool = False, rerun_listed: bool = False) -> list[str]:
     """Each module in a process of its own (mutmut keeps its state per process); the ones that broke."""
     RESULTS.mkdir(parents=True, exist_ok=True)
+    lock = open(RESULTS / ".lock", "w")
+    try:  # one run per work tree: they share mutants/
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit("mutation: another run is using this work tree's mutants/") from None
     broken = []
     for module in modules:
         log = RESULTS / (slug(module) + ".log")
@@ -133,7 +159,7 @@ def run(modules: list[str], jobs: int, retest: bool = False) -> list[str]:
         started, cpu = time.monotonic(), os.times()
         with open(log, "w") as out:
             code = subprocess.call([sys.executable, __file__, "--one", module, "--jobs", str(jobs)]
-                                   + (["--retest"] if retest else []),
+                                   + (["--retest"] if retest else []) + (["--rerun-listed"] if rerun_listed else []),
                                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         seconds = time.monotonic() - started
         cpu_seconds = sum(os.times()[2:4]) - sum(cpu[2:4])  # the module's processes, all of them
@@ -178,6 +204,8 @@ def save(module: str, keep: bool = False) -> None:
         status = status_by_exit_code[code]
         if before.get(name) in KILLED:
             status = before[name]
+        elif status == "not checked":
+            status = "survived"  # a listed survivor, not run again
         entry = {"name": name, "status": status}
         if status not in KILLED:
             entry["function"], entry["before"], entry["after"] = mutant_change(name, module)
@@ -243,6 +271,7 @@ def main() -> int:
     parser.add_argument("--min-score", type=float, default=90.0, help="the per-module target, in percent")
     parser.add_argument("--retest", action="store_true",
                         help="only the mutants the last run left alive (after adding tests)")
+    parser.add_argument("--rerun-listed", action="store_true", help="run the survivors survivors.md lists too")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--report", action="store_true", help="only print the report of the last run")
     args = parser.parse_args()
@@ -262,9 +291,9 @@ def main() -> int:
         if not modules:
             return 0
     if args.one:
-        mutate(args.one, args.jobs, args.retest)
+        mutate(args.one, args.jobs, args.retest, args.rerun_listed)
         return 0
-    broken = [] if args.report else run(modules, args.jobs, args.retest)
+    broken = [] if args.report else run(modules, args.jobs, args.retest, args.rerun_listed)
     return report(modules, args.min_score) or (1 if broken else 0)
 
 

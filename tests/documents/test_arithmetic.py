@@ -357,7 +357,7 @@ def test_retentions_skip_what_is_not_one_and_keep_their_name_and_percentage():
 def test_fixed_point_even_for_a_zero_at_ten_decimals_and_a_bool_precision_is_refused():
     assert format_amount("0", 10) == "0.0000000000"
     assert format_amount("100000", 0) == "100000"
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^precision must be an int, not bool$"):
         quantize("0.5", True)
 
 
