@@ -341,7 +341,7 @@ class FailingAfter(httpx.BaseTransport):
         return response
 
 
-def test_a_note_whose_invoice_cannot_be_read_back_is_still_applied(world, approve):
+def test_a_note_whose_invoice_cannot_be_read_back_is_still_applied(world, approve, caplog):
     change_request = credit_note_request(world)
     push = approve(change_request, world.approver, world.approver2)
     balance_before = world.invoice.balance
@@ -352,3 +352,7 @@ def test_a_note_whose_invoice_cannot_be_read_back_is_still_applied(world, approv
     assert credit_note_posts(world) == 1
     world.invoice.refresh_from_db()
     assert world.invoice.balance == balance_before  # the mirror catches up at the next sync
+    said = [r.getMessage() for r in caplog.records if r.name == "approvals.services.push_writes"]
+    assert len(said) == 1 and said[0].startswith(
+        f"invoice {world.invoice.alegra_id} not re-read after its credit note: ")
+    assert "503" in said[0]
