@@ -86,6 +86,32 @@ def changed_modules(base: str) -> list[str]:
     return [module for module in CORE if module in changed]
 
 
+def changed_functions(base: str, module: str) -> list[str]:
+    """The functions and methods of `module` (named as in the report) with a line changed since `base`."""
+    import ast
+
+    lines: set[int] = set()
+    for line in (git("diff", "-U0", base, "--", module) or "").splitlines():
+        hunk = re.match(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", line)
+        if hunk:
+            start, count = int(hunk[1]), int(hunk[2] if hunk[2] is not None else 1)
+            lines.update(range(start, start + max(count, 1)))
+    if not (ROOT / module).exists():
+        return []
+    if not git("ls-files", "--error-unmatch", module):  # a new file: all of it is the change
+        lines = set(range(1, len((ROOT / module).read_text().splitlines()) + 1))
+    found = []
+    tree = ast.parse((ROOT / module).read_text())
+    for node in tree.body:
+        members = [(f"{node.name}.", child) for child in node.body] if isinstance(node, ast.ClassDef) else [("", node)]
+        for prefix, function in members:
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([function.lineno, *(d.lineno for d in function.decorator_list)])
+                if lines & set(range(first, (function.end_lineno or first) + 1)):
+                    found.append(prefix + function.name)
+    return found
+
+
 def configure(module: str) -> None:
     from mutmut import configuration
 
@@ -110,13 +136,14 @@ def generate(module: str, jobs: int) -> dict[str, tuple[str, str, str]]:
     return {name: mutant_change(name, module) for name in meta["exit_code_by_key"]}
 
 
-def mutate(module: str, jobs: int, retest: bool = False, rerun_listed: bool = False) -> None:
+def mutate(module: str, jobs: int, retest: bool = False, rerun_listed: bool = False,
+           functions: list[str] | None = None) -> None:
     """One module, in this process: mutmut's run, then its results saved for the report.
 
     `retest`: only the mutants the last run of this module left alive, against the tests as
     they are now (mutants/ and its statistics are kept; new tests are found and measured).
     The survivors listed in survivors.md are not run again (they are counted as survivors)
-    unless `rerun_listed`.
+    unless `rerun_listed`. `functions`: only the mutants of these functions are made to count.
     """
     for name in UNSET:
         os.environ.pop(name, None)
@@ -129,21 +156,31 @@ def mutate(module: str, jobs: int, retest: bool = False, rerun_listed: bool = Fa
         names = [m["name"] for m in previous if m["status"] not in KILLED]
         if not names:
             return
-        shutil.move(kept, ROOT / "mutants")
+        if kept.exists():  # else the mutants are made again, the same ones (same source, same mutmut)
+            shutil.move(kept, ROOT / "mutants")
     configure(module)
     from mutmut.__main__ import _run
 
-    if not rerun_listed:
+    only = None
+    if functions is not None or not rerun_listed:
         changes, listed = generate(module, jobs), explained()
-        names = [name for name in (names or changes) if (module, *changes[name]) not in listed]
-    if names or rerun_listed:
+        if functions is not None:
+            only = {name for name, change in changes.items() if change[0] in functions}
+            names = [name for name in (names or changes) if name in only]
+            if not names:
+                save(module, keep=retest, only=only)
+                return
+        if not rerun_listed:
+            names = [name for name in (names or changes) if (module, *changes[name]) not in listed]
+    if names or (rerun_listed and only is None):
         _run(names, jobs)
-    save(module, keep=retest)
+    save(module, keep=retest, only=only)
     shutil.rmtree(kept, ignore_errors=True)
     shutil.move(ROOT / "mutants", kept)
 
 
-def run(modules: list[str], jobs: int, retest: bool = False, rerun_listed: bool = False) -> list[str]:
+def run(modules: list[str], jobs: int, retest: bool = False, rerun_listed: bool = False,
+        functions: dict[str, list[str]] | None = None) -> list[str]:
     """Each module in a process of its own (mutmut keeps its state per process); the ones that broke."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     lock = open(RESULTS / ".lock", "w")
@@ -159,7 +196,8 @@ def run(modules: list[str], jobs: int, retest: bool = False, rerun_listed: bool 
         started, cpu = time.monotonic(), os.times()
         with open(log, "w") as out:
             code = subprocess.call([sys.executable, __file__, "--one", module, "--jobs", str(jobs)]
-                                   + (["--retest"] if retest else []) + (["--rerun-listed"] if rerun_listed else []),
+                                   + (["--retest"] if retest else []) + (["--rerun-listed"] if rerun_listed else [])
+                                   + (["--functions", ",".join(functions[module])] if functions else []),
                                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         seconds = time.monotonic() - started
         cpu_seconds = sum(os.times()[2:4]) - sum(cpu[2:4])  # the module's processes, all of them
@@ -193,7 +231,7 @@ def mutant_change(name: str, module: str) -> tuple[str, str, str]:
     return qualified, " ".join(removed), " ".join(added)
 
 
-def save(module: str, keep: bool = False) -> None:
+def save(module: str, keep: bool = False, only: set[str] | None = None) -> None:
     from mutmut.stats import status_by_exit_code
 
     meta = json.loads((ROOT / "mutants" / (module + ".meta")).read_text())
@@ -201,6 +239,8 @@ def save(module: str, keep: bool = False) -> None:
     before = {m["name"]: m["status"] for m in json.loads(path.read_text())["mutants"]} if keep else {}
     mutants = []
     for name, code in sorted(meta["exit_code_by_key"].items()):
+        if only is not None and name not in only:
+            continue
         status = status_by_exit_code[code]
         if before.get(name) in KILLED:
             status = before[name]
@@ -272,7 +312,10 @@ def main() -> int:
     parser.add_argument("--retest", action="store_true",
                         help="only the mutants the last run left alive (after adding tests)")
     parser.add_argument("--rerun-listed", action="store_true", help="run the survivors survivors.md lists too")
+    parser.add_argument("--whole-modules", action="store_true",
+                        help="with --changed: every function of a changed module, not only the changed ones")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--functions", help=argparse.SUPPRESS)
     parser.add_argument("--report", action="store_true", help="only print the report of the last run")
     args = parser.parse_args()
 
@@ -280,6 +323,7 @@ def main() -> int:
     if unknown:
         parser.error(f"not a core module: {', '.join(unknown)} (see CORE in {Path(__file__).name})")
     modules = args.module or list(CORE)
+    functions: dict[str, list[str]] | None = None
     if args.changed:
         base = change_base(args.base or os.environ.get("MUTATION_BASE"))
         if base is None:
@@ -288,12 +332,19 @@ def main() -> int:
         modules = [m for m in changed_modules(base) if m in modules]
         print(f"mutation: changes since {base[:12]} touch {len(modules)} core module(s)"
               + (": " + ", ".join(modules) if modules else ""))
+        if not args.whole_modules:
+            # What a change can weaken is what it touched: the mutants of its changed functions.
+            functions = {module: changed_functions(base, module) for module in modules}
+            for module in modules:
+                print(f"mutation: {module}: " + (", ".join(functions[module]) or "no function changed"))
+            modules = [module for module in modules if functions[module]]
         if not modules:
             return 0
     if args.one:
-        mutate(args.one, args.jobs, args.retest, args.rerun_listed)
+        mutate(args.one, args.jobs, args.retest, args.rerun_listed,
+               args.functions.split(",") if args.functions is not None else None)
         return 0
-    broken = [] if args.report else run(modules, args.jobs, args.retest, args.rerun_listed)
+    broken = [] if args.report else run(modules, args.jobs, args.retest, args.rerun_listed, functions)
     return report(modules, args.min_score) or (1 if broken else 0)
 
 
