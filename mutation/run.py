@@ -1,7 +1,7 @@
 """Mutation testing of the core modules with mutmut, a score per module, and a gate.
 
     python mutation/run.py                    # every core module (make mutation)
-    python mutation/run.py --changed          # those a change touches (make mutation-changed)
+    python mutation/run.py --changed          # the functions a change touched in them (make mutation-changed)
     python mutation/run.py --module invoices/diff.py
 
 A mutant is a small deliberate mistake in one function (a comparison flipped, a number moved
