@@ -314,6 +314,9 @@ def test_a_tax_with_an_empty_percentage_takes_the_catalogue_s_and_its_name():
     # The line's own non-empty values win over the catalogue's.
     named = line_totals({**line, "tax": [{"id": "3", "name": "IVA general", "percentage": ""}]}, 2, CATALOGUE)
     assert [(t.name, t.percentage) for t in named.taxes] == [("IVA general", Decimal("19.00"))]
+    # A tax that carries its own percentage is taken as written, the catalogue unread.
+    own = line_totals({**line, "tax": [{"id": "3", "percentage": "5"}]}, 2, CATALOGUE)
+    assert [(t.name, t.percentage) for t in own.taxes] == [("", Decimal("5"))]
     with pytest.raises(ValueError, match="tax 3 has no percentage"):
         line_totals(line, 2)
     with pytest.raises(ValueError, match=r"tax \? has no percentage"):
