@@ -237,6 +237,8 @@ def save(module: str, keep: bool = False, only: set[str] | None = None) -> None:
     meta = json.loads((ROOT / "mutants" / (module + ".meta")).read_text())
     path = RESULTS / (slug(module) + ".json")
     before = {m["name"]: m["status"] for m in json.loads(path.read_text())["mutants"]} if keep else {}
+    if keep and only is None:
+        only = set(before)  # a retest counts the mutants the run it follows counted
     mutants = []
     for name, code in sorted(meta["exit_code_by_key"].items()):
         if only is not None and name not in only:
