@@ -190,3 +190,20 @@ def test_each_condition_a_policy_meets_is_named_as_data_and_the_limit_itself_is_
     client = policy(company, "Cliente", changes="client")
     assert routing.policy_reasons(client, both, impact, changed) is None
     assert routing.policy_reasons(client, both, impact, changed | {"client"}) == [{"is": "client"}]
+
+
+def test_routing_reads_only_the_company_s_active_policies_and_says_what_it_asks_for(
+        company, other_company, invoice, accountant):
+    RoutingPolicy.objects.filter(company=company).delete()
+    policy(other_company, "Ajena", approvals_required=3)
+    policy(company, "Apagada", approvals_required=3, is_active=False)
+    request = request_for(invoice, accountant, lines={0: {"quantity": "3"}})
+    none = routing.route(request)
+    assert (none.policy, none.approvals_required, none.impact) == (None, 1, Decimal("95.20"))
+    policy(company, "Gerencia", approvals_required=2, manager_required=True)
+    chosen = routing.route(request)
+    assert chosen.policy.name == "Gerencia"
+    assert events.parse(chosen.reason).params["manager"] is True
+    # An inactive policy in the list is passed over, not the end of it.
+    listed = [policy(company, "Otra apagada", is_active=False), policy(company, "Activa", approvals_required=2)]
+    assert routing.route(request, listed).policy.name == "Activa"
