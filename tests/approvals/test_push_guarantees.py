@@ -356,3 +356,56 @@ def test_a_note_whose_invoice_cannot_be_read_back_is_still_applied(world, approv
     assert len(said) == 1 and said[0].startswith(
         f"invoice {world.invoice.alegra_id} not re-read after its credit note: ")
     assert "503" in said[0]
+
+
+# --- what a finished push records -------------------------------------------------------------
+
+
+def test_a_push_records_alegra_s_answer_and_whether_it_wrote_or_found_its_change(world, approve):
+    from decimal import Decimal
+
+    from invoices.alegra import loads
+
+    written = approve(submit(world.invoice, world.accountant, observations="Escrita"), world.approver)
+    assert push_module.push_run(push_id=written.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    written.refresh_from_db()
+    now = loads(json.dumps(sandbox.invoice_get(world.account, world.invoice.alegra_id)))
+    assert written.response["observations"] == "Escrita" and written.response["id"] == now["id"]
+    assert written.received_total == Decimal(str(now["total"])) == written.expected_total
+    assert codes(written.history.all())[-1] == "push.applied"
+
+    contact, change_request = contact_request(world, mobile="3005550000")
+    found = approve(change_request, world.approver)
+    change_contact_in_alegra(world, contact.alegra_id, mobile="3005550000")
+    assert push_module.push_run(push_id=found.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    found.refresh_from_db()
+    assert found.response["mobile"] == "3005550000" and found.result_alegra_id == str(contact.alegra_id)
+    assert codes(found.history.all())[-1] == "push.found_applied"
+    assert codes(change_request.history.all())[-1] == "request.found_applied"
+
+    contact2, edited = contact_request(world, mobile="3001110000")
+    pushed = approve(edited, world.approver)
+    assert push_module.push_run(push_id=pushed.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    pushed.refresh_from_db()
+    assert pushed.response["mobile"] == "3001110000" and pushed.result_alegra_id == str(contact2.alegra_id)
+    assert codes(pushed.history.all())[-1] == "push.applied"
+    assert codes(edited.history.all())[-1] == "request.applied"
+
+
+def test_an_invoice_change_found_in_alegra_records_alegra_s_version_without_a_write(world, approve):
+    from decimal import Decimal
+
+    change_request = submit(world.invoice, world.accountant, observations="Ya estaba")
+    push = approve(change_request, world.approver)
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"observations": "Ya estaba"})
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+
+    push.refresh_from_db()
+    now = sandbox.invoice_get(world.account, world.invoice.alegra_id)
+    assert push.response["observations"] == "Ya estaba" and push.writes == 0
+    assert push.received_total == Decimal(str(now["total"])) == push.expected_total
+    assert codes(push.history.all())[-1] == "push.found_applied"
+    world.invoice.refresh_from_db()
+    assert world.invoice.document["observations"] == "Ya estaba"
+    assert world.invoice.history.order_by("-history_id").first().history_user is None
