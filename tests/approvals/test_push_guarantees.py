@@ -409,3 +409,16 @@ def test_an_invoice_change_found_in_alegra_records_alegra_s_version_without_a_wr
     world.invoice.refresh_from_db()
     assert world.invoice.document["observations"] == "Ya estaba"
     assert world.invoice.history.order_by("-history_id").first().history_user is None
+
+
+def test_lines_changed_in_alegra_are_named_as_items_in_the_conflict(world, approve):
+    push = approve(submit(world.invoice, world.accountant, observations="Otra nota"), world.approver)
+    lines = [dict(line) for line in sandbox.invoice_get(world.account, world.invoice.alegra_id)["items"]]
+    lines[0]["quantity"] = "7"
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"items": lines})
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.CONFLICT
+
+    push.refresh_from_db()
+    assert "items" in push.conflict_fields and "observations" not in push.conflict_fields
+    assert invoice_puts(world.account, world.invoice.alegra_id) == 0  # the push wrote nothing
