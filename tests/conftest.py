@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from tests.factories import make_company, make_user
@@ -106,3 +108,8 @@ def in_process_http(monkeypatch):
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(httpx.Client, "__init__", in_process)
+
+
+if os.environ.get("ENMIENDA_MUTATION_RUN"):
+    # A mutation run migrates once and copies the database into each mutant's process.
+    from tests.mutation_db import django_db_setup  # noqa: F401,E402

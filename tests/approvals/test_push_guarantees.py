@@ -192,3 +192,233 @@ def test_a_contact_already_as_approved_in_alegra_is_recorded_without_a_write(wor
     assert (push.state, push.writes) == (Push.State.APPLIED, 0)
     latest = contact.history.order_by("-history_id").first()
     assert latest.history_user is None  # an outside change read back, not the requester's push
+
+
+# --- credit notes: never over a change, found again after a crash, never someone else's ------
+
+
+def credit_note_request(world, *, observations: str | None = None):
+    from approvals.services.submission import request_submitted
+    from invoices import editable
+
+    note = editable.credit_note_body(world.invoice.document, [editable.ReturnedLine(0, "1")], "OTHER",
+                                     "Devolución de una unidad", "2025-03-20")
+    if observations is not None:
+        note["observations"] = observations
+    change_request = request_save_and_submit(invoice=world.invoice, user=world.accountant, proposed=note,
+                                             reason="El cliente devolvió un bulto", kind="credit_note")
+    request_submitted(change_request=change_request)
+    change_request.refresh_from_db()
+    return change_request
+
+
+def outside_credit_note(world, invoice_id: str, observations: str = "") -> dict:
+    """A credit note somebody made in Alegra itself."""
+    from invoices import editable
+
+    invoice = sandbox.invoice_get(world.account, invoice_id)
+    body = editable.credit_note_body(invoice, [editable.ReturnedLine(0, "1")], "OTHER", "Hecha en Alegra",
+                                     "2025-03-21")
+    body["client"] = invoice["client"]["id"]
+    body["observations"] = observations
+    return sandbox.credit_note_create(world.account, body)
+
+
+def credit_note_posts(world) -> int:
+    return writes_to(world.account, "/credit-notes", "POST")
+
+
+def codes(rows) -> list[str]:
+    from portal import events
+
+    return [events.code_of(row.history_change_reason) for row in rows.order_by("history_id")]
+
+
+def test_an_invoice_changed_in_alegra_before_its_credit_note_is_a_conflict_and_no_note_is_made(world, approve):
+    change_request = credit_note_request(world)
+    push = approve(change_request, world.approver, world.approver2)
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"observations": "Cambiada en Alegra"})
+
+    outcome = push_module.push_run(push_id=push.pk, client=alegra_client(world.company))
+
+    assert outcome.state == Push.State.CONFLICT
+    assert credit_note_posts(world) == 0
+    push.refresh_from_db()
+    assert (push.state, push.conflict_fields) == (Push.State.CONFLICT, ["observations"])
+    assert push.remote_document["observations"] == "Cambiada en Alegra"
+
+
+@pytest.mark.parametrize("observations, expected", [
+    ("Devolución parcial", "Devolución parcial [enmienda #{pk}]"), (None, "[enmienda #{pk}]"),
+])
+def test_the_note_carries_its_observations_then_the_request_s_marker(world, approve, observations, expected):
+    change_request = credit_note_request(world, observations=observations)
+    push = approve(change_request, world.approver, world.approver2)
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+
+    push.refresh_from_db()
+    note = sandbox.credit_note_get(world.account, push.result_alegra_id)
+    assert note["observations"] == expected.format(pk=change_request.pk)
+    # The note's own total, as the approvers saw it; Alegra's answer agrees.
+    assert push.expected_total == change_request.old_total - change_request.new_total
+    assert push.received_total == push.expected_total and push.totals_mismatch is False
+    assert codes(push.history.all())[-1] == "push.applied"
+
+
+def test_a_retry_after_a_crash_finds_its_note_behind_other_notes_and_does_not_post_again(world, approve):
+    change_request = credit_note_request(world)
+    push = approve(change_request, world.approver, world.approver2)
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    push.refresh_from_db()
+    ours = push.result_alegra_id
+    # Since then, newer notes are listed before ours: one on the same invoice made in Alegra,
+    # and one that names our request but credits another invoice.
+    other_invoice = sandbox.invoice_create(world.account, {
+        "date": "2025-03-10", "dueDate": "2025-04-09", "client": world.invoice.client_alegra_id,
+        "items": [{"id": 1, "price": "1000", "quantity": "2", "tax": []}]})
+    outside_credit_note(world, world.invoice.alegra_id)
+    outside_credit_note(world, other_invoice["id"], observations=f"[enmienda #{change_request.pk}]")
+    posts = credit_note_posts(world)
+    # The worker died after the POST and before recording it: the sweeper hands the row on.
+    Push.objects.filter(pk=push.pk).update(state=Push.State.PUSHING, finished_at=None,
+                                           heartbeat_at=timezone.now() - timedelta(hours=1))
+    ChangeRequest.objects.filter(pk=change_request.pk).update(state=CRState.PUSHING)
+    assert push_module.push_sweep() == 1
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+
+    assert credit_note_posts(world) == posts
+    push.refresh_from_db()
+    assert push.result_alegra_id == ours
+    assert codes(push.history.all())[-1] == "push.found_applied"
+    assert codes(change_request.history.all())[-1] == "request.found_applied"
+
+
+def test_a_note_on_the_invoice_made_in_alegra_is_not_taken_for_the_request_s(world, approve):
+    change_request = credit_note_request(world)
+    push = approve(change_request, world.approver, world.approver2)
+    theirs = outside_credit_note(world, world.invoice.alegra_id, observations="Devolución registrada en Alegra")
+    # Its own base is the invoice after that note: the request was made after it.
+    world.invoice.refresh_from_db()
+    ChangeRequest.objects.filter(pk=change_request.pk).update(
+        base_document=_as_read_invoice(world), base_hash=_hash(_as_read_invoice(world)))
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+
+    push.refresh_from_db()
+    assert push.result_alegra_id != theirs["id"] and push.writes == 1
+    assert f"[enmienda #{change_request.pk}]" in sandbox.credit_note_get(world.account, push.result_alegra_id)["observations"]
+
+
+def _as_read_invoice(world) -> dict:
+    from invoices.alegra import loads
+
+    return loads(json.dumps(sandbox.invoice_get(world.account, world.invoice.alegra_id)))
+
+
+def _hash(document: dict) -> str:
+    from invoices import mirror
+
+    return mirror.content_hash(mirror.canonical(document))
+
+
+class FailingAfter(httpx.BaseTransport):
+    """The sandbox, until a given request was answered; from then on, reads of one path fail."""
+
+    def __init__(self, method: str, path_suffix: str, failing: str):
+        self.inner = SandboxTransport()
+        self.method, self.path_suffix, self.failing = method, path_suffix, failing
+        self.tripped = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.rstrip("/")
+        if self.tripped and request.method == "GET" and path.endswith(self.failing):
+            return httpx.Response(503, json={"message": "no disponible"}, request=request)
+        response = self.inner.handle_request(request)
+        if request.method == self.method and path.endswith(self.path_suffix):
+            self.tripped = True
+        return response
+
+
+def test_a_note_whose_invoice_cannot_be_read_back_is_still_applied(world, approve, caplog):
+    change_request = credit_note_request(world)
+    push = approve(change_request, world.approver, world.approver2)
+    balance_before = world.invoice.balance
+    client = client_through(world, FailingAfter("POST", "/credit-notes", f"/invoices/{world.invoice.alegra_id}"))
+
+    assert push_module.push_run(push_id=push.pk, client=client).state == Push.State.APPLIED
+
+    assert credit_note_posts(world) == 1
+    world.invoice.refresh_from_db()
+    assert world.invoice.balance == balance_before  # the mirror catches up at the next sync
+    said = [r.getMessage() for r in caplog.records if r.name == "approvals.services.push_writes"]
+    assert len(said) == 1 and said[0].startswith(
+        f"invoice {world.invoice.alegra_id} not re-read after its credit note: ")
+    assert "503" in said[0]
+
+
+# --- what a finished push records -------------------------------------------------------------
+
+
+def test_a_push_records_alegra_s_answer_and_whether_it_wrote_or_found_its_change(world, approve):
+    from decimal import Decimal
+
+    from invoices.alegra import loads
+
+    written = approve(submit(world.invoice, world.accountant, observations="Escrita"), world.approver)
+    assert push_module.push_run(push_id=written.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    written.refresh_from_db()
+    now = loads(json.dumps(sandbox.invoice_get(world.account, world.invoice.alegra_id)))
+    assert written.response["observations"] == "Escrita" and written.response["id"] == now["id"]
+    assert written.received_total == Decimal(str(now["total"])) == written.expected_total
+    assert codes(written.history.all())[-1] == "push.applied"
+
+    contact, change_request = contact_request(world, mobile="3005550000")
+    found = approve(change_request, world.approver)
+    change_contact_in_alegra(world, contact.alegra_id, mobile="3005550000")
+    assert push_module.push_run(push_id=found.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    found.refresh_from_db()
+    assert found.response["mobile"] == "3005550000" and found.result_alegra_id == str(contact.alegra_id)
+    assert codes(found.history.all())[-1] == "push.found_applied"
+    assert codes(change_request.history.all())[-1] == "request.found_applied"
+
+    contact2, edited = contact_request(world, mobile="3001110000")
+    pushed = approve(edited, world.approver)
+    assert push_module.push_run(push_id=pushed.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    pushed.refresh_from_db()
+    assert pushed.response["mobile"] == "3001110000" and pushed.result_alegra_id == str(contact2.alegra_id)
+    assert codes(pushed.history.all())[-1] == "push.applied"
+    assert codes(edited.history.all())[-1] == "request.applied"
+
+
+def test_an_invoice_change_found_in_alegra_records_alegra_s_version_without_a_write(world, approve):
+    from decimal import Decimal
+
+    change_request = submit(world.invoice, world.accountant, observations="Ya estaba")
+    push = approve(change_request, world.approver)
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"observations": "Ya estaba"})
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+
+    push.refresh_from_db()
+    now = sandbox.invoice_get(world.account, world.invoice.alegra_id)
+    assert push.response["observations"] == "Ya estaba" and push.writes == 0
+    assert push.received_total == Decimal(str(now["total"])) == push.expected_total
+    assert codes(push.history.all())[-1] == "push.found_applied"
+    world.invoice.refresh_from_db()
+    assert world.invoice.document["observations"] == "Ya estaba"
+    assert world.invoice.history.order_by("-history_id").first().history_user is None
+
+
+def test_lines_changed_in_alegra_are_named_as_items_in_the_conflict(world, approve):
+    push = approve(submit(world.invoice, world.accountant, observations="Otra nota"), world.approver)
+    lines = [dict(line) for line in sandbox.invoice_get(world.account, world.invoice.alegra_id)["items"]]
+    lines[0]["quantity"] = "7"
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"items": lines})
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.CONFLICT
+
+    push.refresh_from_db()
+    assert "items" in push.conflict_fields and "observations" not in push.conflict_fields
+    assert invoice_puts(world.account, world.invoice.alegra_id) == 0  # the push wrote nothing

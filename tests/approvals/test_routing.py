@@ -167,3 +167,43 @@ def test_a_routing_reason_is_stored_as_data_and_told_in_each_readers_language(co
         spanish = events.describe(route.reason)
     assert english.startswith("Policy “Más de 100” applies because the impact of $ 190,40 COP is above $ 100,00 COP")
     assert spanish.startswith("La política") and "190,40" in spanish and "aprobaciones" in spanish
+
+
+def test_each_condition_a_policy_meets_is_named_as_data_and_the_limit_itself_is_not_above(
+        company, invoice, accountant):
+    accountant.first_name, accountant.last_name = "Ana", "Ruiz"
+    accountant.save()
+    both = request_for(invoice, accountant, dueDate="2026-12-31", lines={0: {"quantity": "3"}})
+    impact, changed = routing.money_impact(both), routing.changed_fields(both)
+    assert impact == Decimal("95.20")
+    dated = policy(company, "Fechas", kind="update", changes="date", min_impact=Decimal("95.19"),
+                   requested_by=accountant)
+    assert routing.policy_reasons(dated, both, impact, changed) == [
+        {"is": "kind", "kind": "update"}, {"is": "date"},
+        {"is": "impact", "impact": "95.20", "limit": "95.19", "currency": company.currency,
+         "precision": company.decimal_precision, "country": company.country},
+        {"is": "requester", "name": "Ana Ruiz"},
+    ]
+    assert routing.policy_reasons(policy(company, "Líneas", changes="lines"), both, impact, changed) == [
+        {"is": "lines"}]
+    assert routing.policy_reasons(policy(company, "Límite", min_impact=Decimal("95.20")), both, impact, changed) is None
+    client = policy(company, "Cliente", changes="client")
+    assert routing.policy_reasons(client, both, impact, changed) is None
+    assert routing.policy_reasons(client, both, impact, changed | {"client"}) == [{"is": "client"}]
+
+
+def test_routing_reads_only_the_company_s_active_policies_and_says_what_it_asks_for(
+        company, other_company, invoice, accountant):
+    RoutingPolicy.objects.filter(company=company).delete()
+    policy(other_company, "Ajena", approvals_required=3)
+    policy(company, "Apagada", approvals_required=3, is_active=False)
+    request = request_for(invoice, accountant, lines={0: {"quantity": "3"}})
+    none = routing.route(request)
+    assert (none.policy, none.approvals_required, none.impact) == (None, 1, Decimal("95.20"))
+    policy(company, "Gerencia", approvals_required=2, manager_required=True)
+    chosen = routing.route(request)
+    assert chosen.policy.name == "Gerencia"
+    assert events.parse(chosen.reason).params["manager"] is True
+    # An inactive policy in the list is passed over, not the end of it.
+    listed = [policy(company, "Otra apagada", is_active=False), policy(company, "Activa", approvals_required=2)]
+    assert routing.route(request, listed).policy.name == "Activa"

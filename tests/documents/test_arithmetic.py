@@ -295,3 +295,82 @@ def test_retentions_are_computed_on_their_base_and_written_with_the_totals():
     assert [(r.id, r.amount) for r in totals.retentions] == [("1", Decimal("68")), ("4", Decimal("77"))]
     assert totals.total == Decimal("3213")  # withholdings do not change the total
     assert [r["amount"] for r in with_totals(doc)["retentions"]] == ["68", "77"]
+
+
+# --- edges the mutation run found unguarded ------------------------------------------------
+
+
+CATALOGUE = {3: {"name": "IVA 19%", "percentage": "19.00"}}
+
+
+def test_a_tax_with_an_empty_percentage_takes_the_catalogue_s_and_its_name():
+    line = {"price": "100", "quantity": "1", "tax": [{"id": "3", "percentage": ""}]}
+    totals = line_totals(line, 2, CATALOGUE)
+    assert [(t.id, t.name, t.percentage, t.amount) for t in totals.taxes] == [("3", "IVA 19%", Decimal("19.00"),
+                                                                              Decimal("19"))]
+    assert totals.total == Decimal("119.00")
+    # A bare id works the same way.
+    assert line_totals({**line, "tax": ["3"]}, 2, CATALOGUE).total == Decimal("119.00")
+    # The line's own non-empty values win over the catalogue's.
+    named = line_totals({**line, "tax": [{"id": "3", "name": "IVA general", "percentage": ""}]}, 2, CATALOGUE)
+    assert [(t.name, t.percentage) for t in named.taxes] == [("IVA general", Decimal("19.00"))]
+    # A tax that carries its own percentage is taken as written, the catalogue unread.
+    own = line_totals({**line, "tax": [{"id": "3", "percentage": "5"}]}, 2, CATALOGUE)
+    assert [(t.name, t.percentage) for t in own.taxes] == [("", Decimal("5"))]
+    with pytest.raises(ValueError, match="tax 3 has no percentage"):
+        line_totals(line, 2)
+    with pytest.raises(ValueError, match=r"tax \? has no percentage"):
+        line_totals({**line, "tax": [{"percentage": None}]}, 2)
+
+
+def test_a_tax_without_a_name_is_named_empty_and_without_taxes_the_tax_is_a_decimal_zero():
+    totals = line_totals({"price": "100", "quantity": "1", "tax": [{"id": "3", "percentage": "5"}]}, 0)
+    assert [t.name for t in totals.taxes] == [""]
+    untaxed = line_totals({"price": "100", "quantity": "1"}, 0)
+    assert untaxed.taxes == () and untaxed.total == Decimal("100")
+
+
+def test_with_totals_fills_missing_percentages_from_the_catalogue():
+    doc = {"decimalPrecision": "2", "items": [{"price": "100", "quantity": "2", "tax": [{"id": "3"}]}]}
+    result = with_totals(doc, CATALOGUE)
+    assert (result["subtotal"], result["tax"], result["total"]) == ("200.00", "38.00", "238.00")
+    assert result["items"][0]["total"] == "238.00"
+
+
+def test_figures_past_28_digits_stay_exact():
+    # 18 integer digits times 6 decimals: 31 significant digits, past Decimal's default context.
+    line = {"price": "999999999999999999", "quantity": "999999.999999", "tax": []}
+    exact = Decimal("999999999998999999000000.000001")  # at 28 digits: ...000000.0000
+    assert line_totals(line, 6).base == exact
+    assert invoice_totals({"decimalPrecision": "6", "items": [line]}).subtotal == exact
+
+
+def test_retentions_skip_what_is_not_one_and_keep_their_name_and_percentage():
+    doc = {"decimalPrecision": "0", "items": [
+        {"price": "1000", "quantity": "1", "tax": [{"id": "3", "name": "IVA", "percentage": "19"}]}],
+        "retentions": ["basura", {"id": "4", "name": "ReteIVA", "percentage": "15", "type": "iva"},
+                       {"id": "5", "percentage": "1"}]}
+    retentions = invoice_totals(doc).retentions
+    assert [(r.id, r.name, r.percentage, r.amount) for r in retentions] == [
+        ("4", "ReteIVA", Decimal("15"), Decimal("29")),  # 15 % of the 190 of IVA (type in any case)
+        ("5", "", Decimal("1"), Decimal("10")),  # 1 % of the taxable 1,000
+    ]
+
+
+def test_fixed_point_even_for_a_zero_at_ten_decimals_and_a_bool_precision_is_refused():
+    assert format_amount("0", 10) == "0.0000000000"
+    assert format_amount("100000", 0) == "100000"
+    with pytest.raises(TypeError, match="^precision must be an int, not bool$"):
+        quantize("0.5", True)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: to_precision("1.5"), "not a decimal precision: '1.5'"),
+    (lambda: line_totals(["x"], 0), "not an invoice line: ['x']"),
+    (lambda: line_totals({"price": "1", "tax": "IVA"}, 0), "not a list of taxes: 'IVA'"),
+    (lambda: invoice_totals({"items": "x"}), "not a list of lines: 'x'"),
+])
+def test_refusals_say_what_was_wrong(call, message):
+    with pytest.raises(ValueError) as refused:
+        call()
+    assert str(refused.value) == message

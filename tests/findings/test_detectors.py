@@ -281,3 +281,66 @@ def test_the_guard_flags_what_the_detectors_know_to_be_right():
     """A standing 25 % discount and a big first order: flagged by fixed thresholds."""
     assert "discount_over_20" in rules_for(_guarded(1, 100, max_discount=D(25)), [D(100)] * 5)
     assert whole.discount(invoice(discount=D(25), near_discount_max=D(25)), []) is None
+
+
+# --- the arithmetic of money at stake and of fixes (base) -----------------------------------
+
+
+def test_a_line_amount_with_any_figure_replaced():
+    from findings.detectors.base import line_amount, money, net_price
+
+    line = history(["1000"])[0]
+    line.quantity, line.discount, line.tax = D(3), D(10), D(19)
+    assert line_amount(line) == D("3213")  # 1000 × 3 × 0.90 × 1.19
+    assert line_amount(line, price=D(2000)) == D("6426")
+    assert line_amount(line, quantity=D(1)) == D("1071")
+    assert line_amount(line, discount=D(0)) == D("3570")
+    assert line_amount(line, tax=D(5)) == D("2835")
+    assert net_price(D(1000), D(10)) == D(900)
+    assert money(D("-12.345"), invoice(precision=2)) == D("12.35")  # what is at stake, half up
+    assert money(D("2.5"), invoice(precision=0)) == D("3")
+
+
+def test_a_fix_is_an_update_a_credit_or_advice_and_each_says_so():
+    from findings.detectors.base import advice, credit, line_fix
+
+    line = history(["1000"])[0]
+    assert line_fix(invoice(), line, "price", D(900), credited=(D(10), D(100))) == {
+        "type": "update", "changes": [{"line": 0, "field": "price", "from": "1000", "to": "900"}]}
+    stamped = invoice(is_stamped=True, editable=False)
+    assert line_fix(stamped, line, "price", D(900), credited=(D(10), D(100))) == {
+        "type": "credit_note", "note_type": "PRICE_ADJUSTMENT",
+        "lines": [{"line": 0, "quantity": "10", "price": "100"}]}
+    undercharged = {"type": "advice", "code": "undercharged"}
+    for credited in (None, (D(0), D(100)), (D(10), D(0)), (D(-1), D(100)), (D(10), D(-1))):
+        assert line_fix(stamped, line, "price", D(1100), credited=credited) == undercharged
+    assert line_fix(stamped, line, "price", D(900), credited=(D("0.5"), D("0.5")))["type"] == "credit_note"
+    assert advice("check") == {"type": "advice", "code": "check"}
+    assert credit([(1, D(2), D(3))], "OTHER")["note_type"] == "OTHER"
+
+
+def test_a_stamped_line_charged_too_much_tax_is_credited_at_its_net_price_and_reissued():
+    group = history(["1000"] * 6, tax=D(5), catalogue_tax=D(5))
+    group[3].tax, group[3].discount = D(19), D(10)
+    windows.line_windows(group)
+    draft = tax(invoice(is_stamped=True, editable=False, precision=0), group[3])
+    assert draft.suggestion == {"type": "credit_note", "note_type": "PRICE_ADJUSTMENT", "reissue": True,
+                                "lines": [{"line": 0, "quantity": "10", "price": "900"}]}
+    assert draft.impact == D("1260")  # 1000 × 10 × 0.90 × (1.19 − 1.05)
+
+
+def test_detect_hands_each_detector_the_invoice_its_lines_and_what_it_points_at():
+    earlier = invoice(invoice_id=9, number="FE1", date=DAY - dt.timedelta(days=1), reference="oc-77")
+    group = history(["12900"] * 9)
+    slip = group[4]
+    slip.quantity, slip.tax, slip.discount = D(100), D(5), D(25)
+    windows.line_windows(group)
+    slip.tax_usual = None
+    this = invoice(invoice_id=10, twin_of=9, twin_group=2, reference="oc-77", number_of=9, discount=D(25))
+    catalogue = {"7": CatalogueItem(prices={"1": D("12900")}, tax=D(19), taxes=(), name="Cemento")}
+
+    found = {d.kind: d for d in detect(this, [slip], catalogue, {9: earlier})}
+
+    assert set(found) >= {"tax", "quantity", "discount", "duplicate_lines", "duplicate_number"}
+    assert found["quantity"].evidence["fix"] == "10"
+    assert found["duplicate_number"].evidence is not None
