@@ -2,8 +2,9 @@
 
 Nothing here holds more than one batch of rows; a year of a busy company streams in
 the memory of a page. Column names are stable English identifiers, for auditors'
-tools; the action also comes with its label in the reader's language. `what` is
-written as the JSON text the database holds.
+tools; the action also comes with its label and the reason (`why`, a coded event with its
+parameters) with its words (`why_text`), both in the reader's language. `what` is written as
+the JSON text the database holds.
 """
 
 from __future__ import annotations
@@ -11,39 +12,57 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+
+from django.utils import translation
+
+from portal import events
 
 COLUMNS = ("seq", "at_utc", "at_local", "who", "who_name", "on_behalf_of", "action", "action_label",
            "invoice_id", "invoice_number", "invoice_alegra_id", "change_request_id", "source", "source_id",
-           "why", "what", "prev_hash", "hash")
+           "why", "why_text", "what", "prev_hash", "hash")
 # People's words and names: a spreadsheet would run such a cell if it started like a formula.
-FREE_TEXT = frozenset({"who", "who_name", "on_behalf_of", "invoice_number", "invoice_alegra_id", "why"})
+FREE_TEXT = frozenset({"who", "who_name", "on_behalf_of", "invoice_number", "invoice_alegra_id", "why", "why_text"})
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 1000
 
 
-def _records(rows: Iterable[tuple], labels: dict[str, str]) -> Iterator[list]:
+def teller(language: str | None = None) -> Callable[[str], str]:
+    """A reason's words in `language` (the reader's, read when the export starts: the stream runs
+    after the view has returned). Reasons repeat, so their words are kept once told."""
+    language = language or translation.get_language()
+
+    @lru_cache(maxsize=4096)
+    def tell(why: str) -> str:
+        with translation.override(language):
+            return events.describe(why)
+
+    return tell
+
+
+def _records(rows: Iterable[tuple], labels: dict[str, str], tell: Callable[[str], str]) -> Iterator[list]:
     """Each row as the values of COLUMNS, in order (the times come as text already)."""
     for (seq, at_utc, at_local, username, first, last, behalf, action, invoice_id, number, alegra_id, request_id,
          source, source_id, why, what, prev_hash, digest) in rows:
         name = f"{first or ''} {last or ''}".strip() or username or ""
         yield [seq, at_utc, at_local, username or "",
                name, behalf, action, labels.get(action, action), invoice_id, number or "", alegra_id or "",
-               request_id, source, source_id, why, what or "{}", prev_hash, digest]
+               request_id, source, source_id, why, tell(why or ""), what or "{}", prev_hash, digest]
 
 
 def _safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def csv_stream(rows: Iterable[tuple], labels: dict[str, str]) -> Iterator[str]:
+def csv_stream(rows: Iterable[tuple], labels: dict[str, str], tell: Callable[[str], str]) -> Iterator[str]:
     guarded = [index for index, name in enumerate(COLUMNS) if name in FREE_TEXT]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # so spreadsheets read the accents as UTF-8
     writer.writerow(COLUMNS)
     batch = []
-    for record in _records(rows, labels):
+    for record in _records(rows, labels, tell):
         for index in guarded:
             if record[index]:
                 record[index] = _safe(record[index])
@@ -58,12 +77,12 @@ def csv_stream(rows: Iterable[tuple], labels: dict[str, str]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def json_stream(rows: Iterable[tuple], labels: dict[str, str]) -> Iterator[str]:
+def json_stream(rows: Iterable[tuple], labels: dict[str, str], tell: Callable[[str], str]) -> Iterator[str]:
     """A JSON array, one entry per line; `what` spliced in as the JSON it already is."""
     keys = COLUMNS[:-3]  # everything before what, prev_hash, hash
     parts = ["["]
     separator = "\n"
-    for record in _records(rows, labels):
+    for record in _records(rows, labels, tell):
         head = json.dumps(dict(zip(keys, record[:-3], strict=True)), ensure_ascii=False)
         parts.append(f'{separator}{head[:-1]}, "what": {record[-3]}, "prev_hash": "{record[-2]}", '
                      f'"hash": "{record[-1]}"}}')

@@ -73,9 +73,10 @@ def audit_export(request: HttpRequest, company_id: int, fmt: str) -> HttpRespons
     labels = {value: str(label) for value, label in Action.choices}
     rows = queries.export_rows(company, form.filters())
     if fmt == "csv":
-        response = StreamingHttpResponse(export.csv_stream(rows, labels), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(export.csv_stream(rows, labels, export.teller()),
+                                         content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(export.json_stream(rows, labels),
+        response = StreamingHttpResponse(export.json_stream(rows, labels, export.teller()),
                                          content_type="application/json; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="audit-{company.pk}-{stamp}.{fmt}"'

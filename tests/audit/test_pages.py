@@ -20,6 +20,7 @@ from approvals.models import ChangeRequest
 from approvals.services.requests import request_save_draft
 from audit import chain, services
 from audit.models import Action, AuditEntry
+from portal import events
 from invoices import sync
 from invoices.models import Invoice
 from tests.factories.edit import change_in_alegra, make_invoice
@@ -309,6 +310,18 @@ def test_the_csv_never_hands_a_spreadsheet_a_formula(client, company, people):
     assert row["why"] == "'=HYPERLINK(\"http://x\")" and row["action"] == "login_failed"
     [record] = exported(client, company, "json", action="login_failed")
     assert record["why"] == "=HYPERLINK(\"http://x\")"
+
+
+@pytest.mark.parametrize("language, words", [("en", "signed in"), ("es", "inició sesión")])
+def test_exports_tell_each_reason_in_the_reader_s_language_beside_its_code(client, company, people, language,
+                                                                            words):
+    chain.append([AuditEntry(company=company, at=datetime.datetime(2026, 3, 1, tzinfo=UTC), action=Action.LOGIN,
+                             source="session", why=events.reason("session.login"), what={"username": "maria"})])
+    client.force_login(people.manager)
+    client.cookies["django_language"] = language
+    for fmt in ("csv", "json"):
+        [row] = exported(client, company, fmt, action="login")
+        assert (events.code_of(row["why"]), row["why_text"]) == ("session.login", words)
 
 
 # --- the timeline --------------------------------------------------------------------------
