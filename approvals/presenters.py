@@ -8,7 +8,6 @@ of any kind (an update, a credit note, a contact update).
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,12 +16,15 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from invoices import arithmetic, diff, editable, vocabulary
+from invoices import arithmetic, diff, editable
 from invoices.documents import contacts, numbers, references
-from portal import formats
 
 from .forms.edit import CREDIT_NOTE_TYPES
 from .models import ChangeRequest
+from .texts import (  # noqa: F401 (the screens' value texts, used here and read through this module)
+    EMPTY, as_decimal, field_value_text, money_text, number_text, price_text, prices_need_full, printable,
+    tax_label, taxes_text, value_text,
+)
 
 HEADER_LABELS: dict[str, Promise] = {
     "date": _("Date"), "dueDate": _("Due date"), "client": _("Client"), "status": _("Status"),
@@ -37,9 +39,6 @@ HEADER_LABELS: dict[str, Promise] = {
 }
 ITEM_FIELDS = frozenset({"id", "name", "description", "reference"})
 NOTE_TYPE_LABELS = dict(CREDIT_NOTE_TYPES)
-EMPTY = "—"
-# Beyond this an amount is a typing accident, not an invoice; it is reported, never printed.
-MAX_AMOUNT = Decimal("1e15")
 
 
 @dataclass
@@ -146,91 +145,6 @@ class DiffView:
 # --- formatting -------------------------------------------------------------------------
 
 
-def _decimal(value: Any) -> Decimal | None:
-    return numbers.decimal_or_none(value)
-
-
-def number_text(value: Any, country: str | None = None) -> str:
-    number = _decimal(value)
-    if number is None:
-        return str(value) if value not in (None, "") else EMPTY
-    return formats.number(number, country)
-
-
-def _printable(number: Decimal | None) -> bool:
-    return number is not None and abs(number) < MAX_AMOUNT
-
-
-def money_text(value: Any, precision: int, country: str = "CO") -> str:
-    number = _decimal(value)
-    if number is None:
-        return str(value) if value not in (None, "") else EMPTY
-    if not _printable(number):
-        return EMPTY
-    return formats.money(number, precision, country)
-
-
-def price_text(value: Any, precision: int, country: str = "CO", *, full: bool = False) -> str:
-    """A unit price at the invoice's precision (`full`: with every decimal it has, up to 6)."""
-    number = _decimal(value)
-    if number is None:
-        return str(value) if value not in (None, "") else EMPTY
-    if not _printable(number):
-        return EMPTY
-    return formats.price(number, precision, country, full=full)
-
-
-def _prices_need_full(before: Any, after: Any, precision: int) -> bool:
-    """Both prices read the same at the invoice's precision although they differ."""
-    old, new = _decimal(before), _decimal(after)
-    if old is None or new is None or old == new:
-        return False
-    return formats.price(old, precision, "US") == formats.price(new, precision, "US")
-
-
-def value_text(value: Any) -> str:
-    if value is None or value == "":
-        return EMPTY
-    if isinstance(value, Mapping):
-        for key in ("name", "fullNumber", "code"):
-            if value.get(key):
-                return str(value[key])
-        ident = references.reference_id(value)
-        return f"#{ident}" if ident else EMPTY
-    if isinstance(value, (list, tuple)):
-        return ", ".join(value_text(v) for v in value) or EMPTY
-    return str(value)
-
-
-def field_value_text(name: str, value: Any) -> str:
-    """A header value, Alegra's codes as words ("CREDIT" → "Crédito")."""
-    if vocabulary.knows(name) and isinstance(value, str) and value:
-        return vocabulary.label(name, value)
-    return value_text(value)
-
-
-def tax_label(name: str, percentage: Any) -> str:
-    """"IVA 19%" stays so; "IVA" with 19 becomes "IVA 19 %" (the percentage said once)."""
-    if percentage in (None, ""):
-        return name
-    shown = numbers.decimal_text(percentage)
-    if re.search(rf"(?<![\d.,]){re.escape(shown)}\s*%", name):
-        return name
-    return f"{name} {shown} %"
-
-
-def taxes_text(taxes: Any) -> str:
-    parts = []
-    for tax in taxes or ():
-        if isinstance(tax, Mapping):
-            name = str(tax.get("name") or f"#{references.tax_id(tax)}")
-            percentage = _decimal(tax.get("percentage")) if tax.get("percentage") not in (None, "") else None
-            parts.append(tax_label(name, percentage) if percentage is not None else name)
-        else:
-            parts.append(f"#{tax}")
-    return ", ".join(parts) or EMPTY
-
-
 # --- the diff component -------------------------------------------------------------------
 
 
@@ -314,7 +228,7 @@ def present_diff(document_diff: diff.DocumentDiff, *, precision: int | None = No
                  before_label: str = "", after_label: str = "") -> DiffView:
     """The component's view of a DocumentDiff (before on the left, after on the right)."""
     impact = document_diff.impact
-    if impact is not None and not all(_printable(v) for v in (
+    if impact is not None and not all(printable(v) for v in (
             impact.old_total, impact.new_total, impact.after.subtotal, impact.after.tax,
             impact.before.subtotal, impact.before.tax, impact.after.balance)):
         impact = None
@@ -336,7 +250,7 @@ def present_diff(document_diff: diff.DocumentDiff, *, precision: int | None = No
             continue
         names = change.field_names()
         full = ("price" in names and change.before is not None and change.after is not None
-                and _prices_need_full(change.before.get("price"), change.after.get("price"), precision))
+                and prices_need_full(change.before.get("price"), change.after.get("price"), precision))
         if change.before is not None:
             i = change.before_index
             total = before_totals[i].total if i is not None and i < len(before_totals) else change.before.get("total")
@@ -395,7 +309,7 @@ def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
     for line in items:
         if isinstance(line, Mapping):
             invoiced[references.item_id(line)] = invoiced.get(references.item_id(line), Decimal(0)) + (
-                _decimal(line.get("quantity")) or Decimal(0))
+                as_decimal(line.get("quantity")) or Decimal(0))
     names = {references.item_id(line): str(line.get("name") or "") for line in items if isinstance(line, Mapping)}
     known_taxes = {references.tax_id(t): t for line in items if isinstance(line, Mapping)
                    for t in line.get("tax") or () if isinstance(t, Mapping)}
@@ -418,7 +332,7 @@ def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
         amount = editable.credit_note_amount(invoice_doc, note, taxes)
     except (ValueError, TypeError, ArithmeticError):
         amount = None
-    if not _printable(amount):
+    if not printable(amount):
         amount = None
     try:
         before = editable.invoice_balance(invoice_doc)
@@ -428,7 +342,7 @@ def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
         applied = editable.applied_amount(invoice_doc, note) if amount is not None else None
     except (ValueError, TypeError):
         applied = None
-    total = _decimal(invoice_doc.get("total")) or Decimal(0)
+    total = as_decimal(invoice_doc.get("total")) or Decimal(0)
     view = NoteView(
         type_label=str(NOTE_TYPE_LABELS.get(note.get("type"), note.get("type") or EMPTY)),
         cause=str(note.get("cause") or ""), date=str(note.get("date") or ""), lines=lines,

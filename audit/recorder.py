@@ -13,24 +13,23 @@ Logins are recorded by audit.sessions.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
 
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Push, RoutingPolicy
 from findings.models import Finding, LearnedException, LearningSettings
-from invoices import diff, mirror
+from invoices import mirror
 from invoices.documents import contacts
 from invoices.models import Contact, Invoice
 from portal import events
 
-from . import chain, versions
+from . import chain, entries, versions
 from .models import Action, AuditEntry
 
 CRState = ChangeRequest.State
-MAX_LISTED_FIELDS = 60
 MAX_MESSAGE = 1000
 PUSH_ACTIONS = {
     Push.State.QUEUED: Action.PUSH_QUEUED, Push.State.PUSHING: Action.PUSH_ATTEMPT,
@@ -62,76 +61,6 @@ def record_bulk_history(model, instances: Iterable) -> list[AuditEntry]:
     return chain.append([builder(row, None) for row in rows])
 
 
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _reason(row) -> str:
-    return (row.history_change_reason or "").strip()
-
-
-def _code(row) -> str:
-    """The code the service that wrote the version gave as its reason (portal.events)."""
-    return events.code_of(row.history_change_reason)
-
-
-def _entry(row, *, action: str, source: str, **fields) -> AuditEntry:
-    values = {
-        "company_id": getattr(row, "company_id", None), "at": row.history_date,
-        "actor_id": row.history_user_id, "why": _reason(row), "source": source,
-        "source_id": row.history_id,
-    }
-    values.update(fields)
-    # A write made through an API token names it: the user acted, through this token.
-    via = events.parse(row.history_change_reason).params
-    if via.get("via_token"):
-        values["what"] = {**(values.get("what") or {}), "via_token": via["via_token"],
-                          "via_token_id": via.get("via_token_id")}
-        if via.get("via_agent"):
-            values["what"]["via_agent"] = True
-    return AuditEntry(action=action, **values)
-
-
-def _previous(row, *fields: str):
-    if row.history_type == "+":
-        return None
-    return (type(row).objects.filter(id=row.id, history_id__lt=row.history_id)
-            .order_by("-history_id").only("history_id", *fields).first())
-
-
-def _money(value) -> str:
-    """The same amount as the same text, whether it came from the database (2830.000000) or not."""
-    if value is None:
-        return ""
-    try:
-        text = format(Decimal(str(value)), "f")
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _listed(names: Iterable[str]) -> list[str]:
-    return sorted(names)[:MAX_LISTED_FIELDS]
-
-
-def _document_changes(before: Any, after: Any) -> list[str]:
-    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
-        return []
-    try:
-        return _listed(diff.diff_documents(before, after).changed_fields)
-    except (ValueError, TypeError, ArithmeticError, RecursionError):
-        # A body the diff cannot read still gets its entry; the versions stay comparable by hash.
-        return _listed(key for key in set(before) | set(after) if before.get(key) != after.get(key))
-
-
-def _contact_changes(before: Any, after: Any) -> list[str]:
-    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
-        return []
-    known = contacts.changed_paths(before, after, contacts.WATCHED_PATHS)
-    others = [k for k in set(before) | set(after)
-              if k not in {"address", *contacts.WATCHED_PATHS} and before.get(k) != after.get(k)]
-    return _listed([*known, *others])
-
-
 def _cached(instance, name: str):
     return instance._state.fields_cache.get(name) if instance is not None else None
 
@@ -148,7 +77,7 @@ def _pushed_hashes(invoice_id: int) -> set[str]:
 
 def _version_source(row, previous, *, explained) -> tuple[str, str]:
     """(action, on whose behalf) for a version of the mirror."""
-    code = _code(row)
+    code = entries.code_of(row)
     if code == "push.wrote":
         return Action.PUSHED_VERSION, "push"
     if code == "push.read":
@@ -163,22 +92,22 @@ def _version_source(row, previous, *, explained) -> tuple[str, str]:
 
 
 def _invoice_version(row, instance) -> AuditEntry:
-    previous = _previous(row, "document", "status", "total", "is_deleted")
+    previous = entries.previous(row, "document", "status", "total", "is_deleted")
     action, behalf = _version_source(
         row, previous, explained=lambda: row.content_hash in _pushed_hashes(row.id))
     what: dict[str, Any] = {
         "number": row.number, "alegra_id": row.alegra_id, "content_hash": row.content_hash,
-        "status": row.status, "total": _money(row.total),
+        "status": row.status, "total": entries.money(row.total),
     }
     if previous is not None:
         if previous.status != row.status:
             what["status_before"] = previous.status
         if previous.total != row.total:
-            what["total_before"] = _money(previous.total)
-        what["changes"] = _document_changes(previous.document, row.document)
+            what["total_before"] = entries.money(previous.total)
+        what["changes"] = entries.document_changes(previous.document, row.document)
     if row.is_deleted and not (previous is not None and previous.is_deleted):
         what["deleted"] = True
-    return _entry(row, action=action, source="invoice", invoice_id=row.id, on_behalf_of=behalf, what=what)
+    return entries.entry(row, action=action, source="invoice", invoice_id=row.id, on_behalf_of=behalf, what=what)
 
 
 def _contact_push_in_flight(row) -> bool:
@@ -195,17 +124,17 @@ def _contact_push_in_flight(row) -> bool:
 
 
 def _contact_version(row, instance) -> AuditEntry:
-    previous = _previous(row, "document", "is_deleted")
-    if previous is not None and _code(row).startswith("mirror.") and _contact_push_in_flight(row):
+    previous = entries.previous(row, "document", "is_deleted")
+    if previous is not None and entries.code_of(row).startswith("mirror.") and _contact_push_in_flight(row):
         action, behalf = Action.PUSHED_VERSION, "push"
     else:
         action, behalf = _version_source(row, previous, explained=lambda: False)
     what: dict[str, Any] = {"contact": row.name, "alegra_id": row.alegra_id, "content_hash": row.content_hash}
     if previous is not None:
-        what["changes"] = _contact_changes(previous.document, row.document)
+        what["changes"] = entries.contact_changes(previous.document, row.document)
     if row.is_deleted and not (previous is not None and previous.is_deleted):
         what["deleted"] = True
-    return _entry(row, action=action, source="contact", on_behalf_of=behalf, what=what)
+    return entries.entry(row, action=action, source="contact", on_behalf_of=behalf, what=what)
 
 
 # --- change requests, decisions, pushes ------------------------------------------------------
@@ -242,19 +171,19 @@ def _request_action(row, before: str | None, code: str) -> str:
 
 def _request_changes(row) -> list[str]:
     if row.kind == ChangeRequest.Kind.CONTACT:
-        return _contact_changes(row.base_document, row.proposed_document)
+        return entries.contact_changes(row.base_document, row.proposed_document)
     if row.kind == ChangeRequest.Kind.CREDIT_NOTE:
         return ["credit_note"]
-    return _document_changes(row.base_document, row.proposed_document)
+    return entries.document_changes(row.base_document, row.proposed_document)
 
 
 def _request_version(row, instance) -> AuditEntry:
-    previous = _previous(row, "state", "proposed_document", "base_hash")
+    previous = entries.previous(row, "state", "proposed_document", "base_hash")
     reason = events.parse(row.history_change_reason)
     action = _request_action(row, previous.state if previous is not None else None, reason.code)
     what: dict[str, Any] = {
         "request": row.id, "kind": row.kind, "state": row.state,
-        "old_total": _money(row.old_total), "new_total": _money(row.new_total),
+        "old_total": entries.money(row.old_total), "new_total": entries.money(row.new_total),
     }
     if previous is not None and previous.state != row.state:
         what["state_before"] = previous.state
@@ -278,7 +207,7 @@ def _request_version(row, instance) -> AuditEntry:
             behalf = "push"
         else:
             behalf = "system"
-    return _entry(row, action=action, source="change_request", invoice_id=row.invoice_id,
+    return entries.entry(row, action=action, source="change_request", invoice_id=row.invoice_id,
                   change_request_id=row.id, on_behalf_of=behalf, what=what)
 
 
@@ -300,11 +229,11 @@ def _push_version(row, instance) -> AuditEntry:
         "status": row.last_status, "code": row.last_code, "message": (row.last_message or "")[:MAX_MESSAGE],
         "result_alegra_id": row.result_alegra_id, "conflict_fields": row.conflict_fields or [],
         "totals_mismatch": row.totals_mismatch or None,
-        "expected_total": _money(row.expected_total) if row.totals_mismatch else "",
-        "received_total": _money(row.received_total) if row.totals_mismatch else "",
+        "expected_total": entries.money(row.expected_total) if row.totals_mismatch else "",
+        "received_total": entries.money(row.received_total) if row.totals_mismatch else "",
     }
     what.update({key: value for key, value in extras.items() if value not in (None, "", [])})
-    return _entry(row, action=action, source="push", invoice_id=invoice_id,
+    return entries.entry(row, action=action, source="push", invoice_id=invoice_id,
                   change_request_id=row.change_request_id,
                   on_behalf_of="push" if row.history_user_id is None else "", what=what)
 
@@ -321,23 +250,23 @@ def _decision(row, instance) -> AuditEntry:
             "approver_role": row.approver_role, "revision": row.revision[:16]}
     if rule_name:
         what["rule"] = rule_name
-    return _entry(row, action=Action.DECISION if row.history_type != "-" else Action.RECORD_DELETED,
+    return entries.entry(row, action=Action.DECISION if row.history_type != "-" else Action.RECORD_DELETED,
                   source="decision", company_id=company_id, invoice_id=invoice_id,
                   change_request_id=row.change_request_id, actor_id=row.approver_id,
-                  why=row.comment or _reason(row), on_behalf_of=behalf, what=what)
+                  why=row.comment or entries.reason_of(row), on_behalf_of=behalf, what=what)
 
 
 def _text(value) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Decimal):
-        return _money(value)
+        return entries.money(value)
     return str(value)
 
 
 def _policy_version(row, instance) -> AuditEntry:
     model = row.instance_type
-    previous = _previous(row, *[f.attname for f in type(row).tracked_fields])
+    previous = entries.previous(row, *[f.attname for f in type(row).tracked_fields])
     tracked = [f for f in type(row).tracked_fields if f.attname not in ("id", "company_id", "created_at")]
     what: dict[str, Any] = {"model": POLICY_NAMES.get(model, model._meta.model_name), "id": row.id,
                             "name": getattr(row, "name", ""), "type": HISTORY_KIND.get(row.history_type, "")}
@@ -346,7 +275,7 @@ def _policy_version(row, instance) -> AuditEntry:
                            for f in tracked if getattr(previous, f.attname) != getattr(row, f.attname)}
     else:
         what["values"] = {f.attname: _text(getattr(row, f.attname)) for f in tracked}
-    return _entry(row, action=Action.POLICY_CHANGED, source=POLICY_NAMES.get(model, "policy"), what=what,
+    return entries.entry(row, action=Action.POLICY_CHANGED, source=POLICY_NAMES.get(model, "policy"), what=what,
                   on_behalf_of="system" if row.history_user_id is None else "")
 
 
@@ -364,14 +293,14 @@ FINDING_ACTIONS = {
 def _finding_version(row, instance) -> AuditEntry:
     """A finding's change: the code of its history reason says which (findings.reconcile)."""
     action = (Action.RECORD_DELETED if row.history_type == "-"
-              else FINDING_ACTIONS.get(_code(row), Action.FINDING_UPDATED))
+              else FINDING_ACTIONS.get(entries.code_of(row), Action.FINDING_UPDATED))
     what = {"finding": row.id, "kind": row.kind, "cause": row.cause, "line": row.line, "state": row.state,
-            "severity": row.severity, "impact": _money(row.impact)}
+            "severity": row.severity, "impact": entries.money(row.impact)}
     if row.correction_id:
         what["request"] = row.correction_id
     if row.silenced_by_id:
         what["exception"] = row.silenced_by_id
-    return _entry(row, action=action, source="finding", invoice_id=row.invoice_id,
+    return entries.entry(row, action=action, source="finding", invoice_id=row.invoice_id,
                   change_request_id=row.correction_id if action == Action.FINDING_CORRECTION else None,
                   on_behalf_of="scan" if row.history_user_id is None else "", what=what)
 
@@ -381,12 +310,12 @@ def _exception_version(row, instance) -> AuditEntry:
     if row.history_type == "-":
         action = Action.RECORD_DELETED
     else:
-        action = Action.EXCEPTION_REVOKED if _code(row) == "learning.revoked" else Action.EXCEPTION_LEARNED
+        action = Action.EXCEPTION_REVOKED if entries.code_of(row) == "learning.revoked" else Action.EXCEPTION_LEARNED
     what = {"exception": row.id, "kind": row.kind, "client": row.client_alegra_id, "item": row.item_alegra_id,
             "scope": row.scope, "finding": row.from_finding_id, "reason": row.reason}
     if row.revoked_at is not None:
         what.update(revoke_reason=row.revoke_reason, silenced=row.silenced_until_revoked)
-    return _entry(row, action=action, source="learned_exception", what=what)
+    return entries.entry(row, action=action, source="learned_exception", what=what)
 
 
 

@@ -4,6 +4,7 @@ from django import template
 
 from portal.access import memberships_for
 
+from .. import texts
 from ..presenters_decide import panel_for
 from ..routing import policy_label as _policy_label
 
@@ -30,7 +31,5 @@ def policy_label(name) -> str:
 @register.filter
 def tax_label(tax) -> str:
     """"IVA 19%" once, not "IVA 19% 19 %"."""
-    from ..presenters import tax_label as label
-
-    return label(str(tax.get("name") or "") if isinstance(tax, dict) else str(getattr(tax, "name", "")),
+    return texts.tax_label(str(tax.get("name") or "") if isinstance(tax, dict) else str(getattr(tax, "name", "")),
                  tax.get("percentage") if isinstance(tax, dict) else getattr(tax, "percentage", None))
