@@ -269,13 +269,13 @@ def operations_view() -> dict:
 def phase(label: str, web_workers: int, args, world: dict, processes: Processes) -> dict:
     from approvals.models import ChangeRequest, Decision
 
-    from invoices import sync
+    from invoices import subscriptions
     from portal.models import Company
 
     processes.start("web", gunicorn(PORTAL_PORT, web_workers))
     wait_for(PORTAL + "/health/", "the portal")
     for company in Company.objects.all():  # the sandbox checks that the portal answers first
-        sync.webhooks_ensure(company=company)
+        subscriptions.webhooks_ensure(company=company)
     from portal.counters import alegra_rate_limited
 
     requests_before = ChangeRequest.objects.count()

@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = datetime.timedelta(minutes=5)
 RESUME_WITHIN = datetime.timedelta(days=1)
-WEBHOOK_EVENTS = ("new-invoice", "edit-invoice", "delete-invoice")
 
 Progress = Callable[[SyncRun], None]
 
@@ -406,26 +405,3 @@ def contact_store(*, company: Company, document: dict, source: str, user=None, r
                          reason=reason or events.read(source), user=user)
         contact = Contact.objects.get(company=company, alegra_id=references.alegra_id(document["id"]))
     return contact
-
-
-# --- webhooks -----------------------------------------------------------------
-
-
-def webhook_url(company: Company) -> str:
-    from django.urls import reverse
-
-    path = reverse("invoices:alegra_webhook", kwargs={"company_id": company.pk, "secret": company.webhook_secret})
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
-
-
-def webhooks_ensure(*, company: Company, client: AlegraClient | None = None) -> list[str]:
-    """Subscribe to the invoice events, re-creating subscriptions Alegra dropped."""
-    client = client or AlegraClient.for_company(company)
-    url = webhook_url(company)
-    existing = {(s.get("event"), s.get("url")) for s in client.list_webhook_subscriptions()}
-    created = []
-    for event in WEBHOOK_EVENTS:
-        if (event, url) not in existing:
-            client.create_webhook_subscription(event, url)
-            created.append(event)
-    return created

@@ -7,7 +7,7 @@ from celery import shared_task
 from portal.models import Company
 from portal.services import companies_all
 
-from . import sync
+from . import subscriptions, sync
 from .alegra import AlegraError
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def ensure_webhooks_all() -> int:
     done = 0
     for company in companies_all():
         try:
-            sync.webhooks_ensure(company=company)
+            subscriptions.webhooks_ensure(company=company)
             done += 1
         except AlegraError as exc:
             log.warning("webhooks of company %s not ensured: %s", company.pk, exc)

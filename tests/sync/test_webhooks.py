@@ -8,7 +8,7 @@ from django.urls import reverse
 from alegra_sandbox import testing
 from alegra_sandbox.models import SandboxWebhookSubscription
 from alegra_sandbox.services.invoices import invoice_delete, invoice_get, invoice_update
-from invoices import sync
+from invoices import subscriptions, sync
 from invoices.models import Invoice, WebhookEvent
 from tests.sync.conftest import connect
 from portal import events
@@ -23,7 +23,7 @@ def subscribed(db, clock, in_process_http, django_capture_on_commit_callbacks):
     with testing.deliveries_through():
         sync.sync_full(company=link.company, client=link.client())
         with django_capture_on_commit_callbacks(execute=True):
-            created = sync.webhooks_ensure(company=link.company, client=link.client())
+            created = subscriptions.webhooks_ensure(company=link.company, client=link.client())
         assert sorted(created) == ["delete-invoice", "edit-invoice", "new-invoice"]
         yield link
 
@@ -68,8 +68,8 @@ def test_own_push_echo_is_recognised_by_hash_and_adds_nothing(subscribed, django
 def test_dropped_subscriptions_are_recreated(subscribed, django_capture_on_commit_callbacks):
     SandboxWebhookSubscription.objects.filter(account=subscribed.account, event="edit-invoice").delete()
     with django_capture_on_commit_callbacks(execute=True):
-        assert sync.webhooks_ensure(company=subscribed.company, client=subscribed.client()) == ["edit-invoice"]
-        assert sync.webhooks_ensure(company=subscribed.company, client=subscribed.client()) == []
+        assert subscriptions.webhooks_ensure(company=subscribed.company, client=subscribed.client()) == ["edit-invoice"]
+        assert subscriptions.webhooks_ensure(company=subscribed.company, client=subscribed.client()) == []
 
 
 def _post(client, company, body, secret=None, **extra):
