@@ -17,7 +17,7 @@ from ..models import CatalogueKind, SandboxAccount, SandboxCreditNote, SandboxIn
 from ..validation import parse_date, parse_id, parse_number, parse_page, parse_text, require_object
 from .accounts import catalogue_reference, next_ids
 from .common import local_now
-from .invoices import clean_lines
+from .invoice_input import clean_lines
 
 CREDIT_NOTE_TYPES = {
     "PARTIALL_DEVOLUTION",  # sic, as Alegra spells it
