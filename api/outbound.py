@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import base64
 import datetime
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -101,6 +104,31 @@ def enqueue(subscription_id: int, countdown: float | None = None) -> None:
         log.warning("event delivery for subscription %s not queued", subscription_id, exc_info=True)
 
 
+class AddressRefused(ValueError):
+    """A subscription URL the portal will not send to."""
+
+
+def address_refusal(url: str) -> str | None:
+    """Why events may not be sent to `url`, or None. Only http(s), and never a host inside the
+    portal's own network unless EVENT_DELIVERY_PRIVATE_HOSTS names it. Checked when a subscription is
+    made and again before each send (a name may resolve elsewhere later)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return _("Only http and https addresses can receive events.")
+    if host in settings.EVENT_DELIVERY_PRIVATE_HOSTS:
+        return None
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError, ValueError):
+        return None  # not resolvable now: nothing is reached, the send fails and is retried
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            return _("%(host)s is inside the portal's own network; events go only to addresses on the internet.") % {
+                "host": host}
+    return None
+
+
 @transaction.atomic
 def subscription_create(*, company, user, url: str, events, secret: str | None = None) -> EventSubscription:
     """A manager's subscription: where to send which events, signed with this secret."""
@@ -109,6 +137,9 @@ def subscription_create(*, company, user, url: str, events, secret: str | None =
     unknown = sorted(set(events) - set(Event.values))
     if unknown or not events:
         raise ValueError(f"unknown events: {unknown}")
+    refusal = address_refusal(url)
+    if refusal:
+        raise AddressRefused(refusal)
     return EventSubscription.objects.create(company=company, url=url, events=sorted(set(events)),
                                             secret=secret or new_secret(), created_by=user)
 
@@ -124,6 +155,9 @@ def _send(subscription: EventSubscription, delivery: EventDelivery, client: http
     headers = {"content-type": "application/json", "webhook-id": delivery.message_id,
                "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature,
                "user-agent": "Enmienda-Webhooks/1"}
+    refusal = address_refusal(subscription.url)
+    if refusal:
+        return None, refusal
     try:
         response = client.post(subscription.url, content=body.encode(), headers=headers)
     except httpx.HTTPError as exc:

@@ -63,10 +63,14 @@ def subscriptions_page(request: HttpRequest, company_id: int) -> HttpResponse:
     form = SubscriptionForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
-        created = outbound.subscription_create(company=membership.company, user=request.user,
-                                               url=form.cleaned_data["url"], events=form.cleaned_data["events"])
-        form = SubscriptionForm()
-        messages.success(request, _("Subscription created. Keep its secret to verify the signatures."))
+        try:
+            created = outbound.subscription_create(company=membership.company, user=request.user,
+                                                   url=form.cleaned_data["url"], events=form.cleaned_data["events"])
+        except outbound.AddressRefused as refused:
+            form.add_error("url", str(refused))
+        else:
+            form = SubscriptionForm()
+            messages.success(request, _("Subscription created. Keep its secret to verify the signatures."))
     subscriptions = list(EventSubscription.objects.filter(company_id=company_id).order_by("id"))
     deliveries = list(EventDelivery.objects.filter(subscription__company_id=company_id)
                       .select_related("subscription").prefetch_related("log").order_by("-id")[:50])

@@ -404,6 +404,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Requests one API token may make per minute (429 with Retry-After beyond it).
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+# Outbound events go to addresses on the internet; a host inside the portal's own network
+# (loopback, private, link-local…) only when named here, so a subscription cannot reach the intranet.
+EVENT_DELIVERY_PRIVATE_HOSTS = [host.lower() for host in env_list("EVENT_DELIVERY_PRIVATE_HOSTS", [])]
 SYNC_RECENT_DAYS = env_int("SYNC_RECENT_DAYS", 45, minimum=1)
 # New invoices of a mirrored page written with COPY on PostgreSQL (invoices/bulk.py).
 MIRROR_COPY = env_bool("MIRROR_COPY", True)

@@ -45,6 +45,12 @@ def _sandbox_webhook_hosts_of_the_tests(settings):
                                               "hooks.example.com", "hooks.example", "portal.example"]
 
 
+@pytest.fixture(autouse=True)
+def _event_receivers_of_the_tests(settings):
+    """The tests' event receivers listen on this machine: named, as an operator would name an ERP."""
+    settings.EVENT_DELIVERY_PRIVATE_HOSTS = ["127.0.0.1", "localhost"]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_the_audit_triggers():
     """Transactional tests are emptied with TRUNCATE, which the audit's triggers refuse.

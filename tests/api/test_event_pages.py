@@ -42,6 +42,18 @@ def test_unknown_events_or_urls_are_refused_with_a_message(client, manager, comp
     assert 'class="error"' in response.content.decode()
 
 
+@pytest.mark.parametrize("address", ["http://127.0.0.1:8000/hooks", "http://10.0.0.5/hooks", "http://[::1]/x",
+                                     "http://169.254.169.254/latest/meta-data", "ftp://erp.example.com/x"])
+def test_an_address_inside_the_portal_s_network_is_refused_with_a_message(client, manager, company, settings,
+                                                                           address):
+    settings.EVENT_DELIVERY_PRIVATE_HOSTS = []
+    client.force_login(manager)
+    response = client.post(reverse("api:subscriptions", args=[company.pk]), {"url": address,
+                                                                              "events": ["push.failed"]})
+    assert response.status_code == 400 and not EventSubscription.objects.exists()
+    assert 'class="error"' in response.content.decode()
+
+
 def test_only_managers_see_it_and_outsiders_get_404(client, accountant, approver, outsider, company):
     url = reverse("api:subscriptions", args=[company.pk])
     for person, status in ((accountant, 403), (approver, 403), (outsider, 404)):

@@ -156,3 +156,18 @@ def test_a_subscription_that_keeps_failing_is_paused_and_its_managers_told(compa
     outbound.delivery_redeliver(delivery=EventDelivery.objects.get())
     subscription.refresh_from_db()
     assert subscription.is_active and EventDelivery.objects.get().state == "delivered"
+
+
+def test_a_subscription_whose_host_is_no_longer_allowed_gets_nothing(company, accountant, manager, receiver,
+                                                                       settings):
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    outbound.subscription_create(company=company, user=manager, url=receiver.url,
+                                 events=["change_request.submitted"])
+    settings.EVENT_DELIVERY_PRIVATE_HOSTS = []  # the operator took the intranet host off the list
+    _submit(invoice, accountant, "95")
+    delivery = EventDelivery.objects.get()
+    assert receiver.received == [] and delivery.state == "pending" and delivery.attempts == 1
+    assert "inside the portal's own network" in DeliveryAttempt.objects.get().error
+    with pytest.raises(outbound.AddressRefused):
+        outbound.subscription_create(company=company, user=manager, url=receiver.url, events=["push.failed"])
