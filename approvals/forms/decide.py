@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..routing import policy_label
+from .fields import LocalDecimalField
 from ..models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Decision, RoutingPolicy
 from ..services.decisions import MAX_COMMENT
 
@@ -18,8 +19,8 @@ class InboxFilterForm(forms.Form):
                              choices=[("", _("Any kind")), *ChangeRequest.Kind.choices])
     requester = forms.TypedChoiceField(label=_("Requested by"), required=False, coerce=int,
                                        empty_value=None, choices=[])
-    min_impact = forms.DecimalField(label=_("Impact at least"), required=False, min_value=Decimal(0),
-                                    max_digits=20, decimal_places=2)
+    min_impact = LocalDecimalField(label=_("Impact at least"), required=False, min_value=Decimal(0),
+                                   max_digits=20, decimal_places=2)
     older_than = forms.IntegerField(label=_("Pending more than (days)"), required=False, min_value=0,
                                     max_value=3650)
 
@@ -41,6 +42,7 @@ class PolicyForm(forms.ModelForm):
         model = RoutingPolicy
         fields = ["name", "position", "kind", "changes", "min_impact", "requested_by", "origin", "approvals_required",
                   "manager_required", "is_active"]
+        field_classes = {"min_impact": LocalDecimalField}
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,6 +59,7 @@ class AutoRuleForm(forms.ModelForm):
     class Meta:
         model = AutoApprovalRule
         fields = ["name", "kind", "max_discount_percent", "max_impact", "max_days", "is_active"]
+        field_classes = {"max_discount_percent": LocalDecimalField, "max_impact": LocalDecimalField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -55,6 +55,30 @@ class DecimalText(forms.CharField):
         return attrs
 
 
+class LocalDecimalField(forms.DecimalField):
+    """A threshold as people type it in the company's country ("1.500.000,50" in Colombia), with
+    the model field's bounds (digits, decimals, minimum) checked as Django checks them."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        if len(text) > MAX_NUMBER_TEXT:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return formats.parse_decimal(text)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("step", None)
+        attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        return attrs
+
+
 class IdField(forms.CharField):
     """An Alegra id: text, at most 36 characters."""
 

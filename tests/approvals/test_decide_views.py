@@ -2,6 +2,7 @@
 
 import copy
 import json
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -263,6 +264,24 @@ def test_managers_switch_auto_approval_rules_and_reminders(client, company, mana
     assert client.post(url("approvals:approval_settings", company_id=company.pk), {"remind_after_hours": "12"}).status_code == 302
     assert client.post(url("approvals:approval_settings", company_id=company.pk), {"remind_after_hours": "0"}).status_code == 400
     assert company.approval_settings.remind_after_hours == 12
+
+
+def test_thresholds_are_typed_the_way_the_company_writes_numbers(client, company, manager):
+    client.force_login(manager)
+    response = client.post(url("approvals:policy_create", company_id=company.pk), {
+        "name": "Grandes", "position": "5", "kind": "update", "min_impact": "1.500.000,50",
+        "approvals_required": "2", "is_active": "on"})
+    assert response.status_code == 302
+    assert RoutingPolicy.objects.get(company=company, name="Grandes").min_impact == Decimal("1500000.50")
+    response = client.post(url("approvals:auto_rule_create", company_id=company.pk), {
+        "name": "Descuentos", "kind": "small_discount", "max_discount_percent": "2,5", "max_impact": "50.000",
+        "is_active": "on"})
+    assert response.status_code == 302
+    rule = AutoApprovalRule.objects.get(company=company, name="Descuentos")
+    assert (rule.max_discount_percent, rule.max_impact) == (Decimal("2.5"), Decimal("50000"))
+    unreadable = client.post(url("approvals:policy_create", company_id=company.pk), {
+        "name": "Rara", "position": "6", "kind": "update", "min_impact": "1.5.0,0,0", "approvals_required": "1"})
+    assert unreadable.status_code == 400 and not RoutingPolicy.objects.filter(name="Rara").exists()
 
 
 def test_objects_of_another_company_are_404(client, company, other_company, invoice, accountant, outsider):
