@@ -8,10 +8,12 @@ class FindingsConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import hooks as portal_hooks
+        from portal import notifications
 
-        from . import home
+        from . import home, notify
 
         portal_hooks.on_home_panels(home.panels)
+        notifications.register(notify.KINDS)
         # The mirror tells us which invoices changed once their transaction commits; the scan of
         # those invoices runs in a worker (inline where Celery runs eagerly, as in tests).
         from invoices import hooks

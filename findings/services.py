@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from portal.models import Company, Membership, Role
 
-from . import incremental, scan
+from . import incremental, notify, scan
 from .errors import FindingRefused
 from .learning import autofix
 from .learning.services import exception_learn, feedback_record, finding_confirm
@@ -28,16 +28,22 @@ __all__ = ["FindingRefused", "finding_confirm", "finding_dismiss", "scan_company
 def scan_invoices(*, company_id: int, invoice_ids: list[int]) -> str:
     if not Company.objects.filter(pk=company_id).exists():
         return "no company"
+    since = timezone.now()
     result = incremental.scan_changed(company_id=company_id, invoice_ids=invoice_ids)
     fixed = autofix.apply_rules(company_id=company_id)
+    if result.outcome.created:
+        notify.new_findings_told(company_id=company_id, since=since)
     return _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
 
 
 def scan_company(*, company_id: int) -> str:
     if not Company.objects.filter(pk=company_id).exists():
         return "no company"
+    since = timezone.now()
     result = scan.scan_full(company_id=company_id)
     fixed = autofix.apply_rules(company_id=company_id)
+    if result.outcome.created:
+        notify.new_findings_told(company_id=company_id, since=since)
     summary = _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
     log.info("anomaly scan of company %s: %s", company_id, summary)
     return summary

@@ -4,7 +4,7 @@ contact or item rescans the invoices built on it."""
 
 import pytest
 
-from findings import incremental, scan
+from findings import incremental, scan, services
 from findings.models import Finding, InvoiceFact
 from invoices import sync
 from portal import events
@@ -106,3 +106,28 @@ def test_a_nightly_rescan_of_an_unchanged_mirror_writes_no_fact(world):
     writes = [q["sql"] for q in captured.captured_queries
               if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE") and "findings_scanstate" not in q["sql"]]
     assert writes == []
+
+
+def test_the_company_s_accountants_hear_of_new_findings_in_their_language(world, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from portal import notifications
+    from portal.models import Notification
+    from tests.factories import make_user
+
+    ana, pedro = make_user("ana", world, "accountant"), make_user("pedro", world, "approver")
+    notifications.preference_save(user=ana, language="en")
+    scan.scan_full(company_id=world.pk)  # the ordinary history: nothing to tell
+    with django_capture_on_commit_callbacks(execute=True):
+        services.scan_company(company_id=world.pk)
+    assert not Notification.objects.exists()
+    slipped = store(world, body(1, [line("1", "10", price="276470")], day=50))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.scan_invoices(company_id=world.pk, invoice_ids=[slipped.pk])
+    [told] = Notification.objects.all()
+    assert (told.user, told.kind, told.params) == (ana, "findings.new", {"count": 1, "numbers": "FE1"})
+    assert told.url.endswith(f"/c/{world.pk}/review/")
+    assert [(m.to, m.subject) for m in mail.outbox] == [(["ana@example.com"], "[Enmienda] 1 new finding to review")]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.scan_invoices(company_id=world.pk, invoice_ids=[slipped.pk])  # nothing new: nothing told
+    assert Notification.objects.count() == 1 and not Notification.objects.filter(user=pedro).exists()
