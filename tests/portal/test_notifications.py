@@ -41,9 +41,10 @@ def test_a_daily_digest_gathers_the_days_news_and_none_means_the_bell_only(team,
     company, accountant, approver, manager = team
     notifications.preference_save(user=approver, mail=Preference.Mail.DIGEST)
     notifications.preference_save(user=manager, mail=Preference.Mail.NONE)
+    invoices = make_invoice(company, number=1), make_invoice(company, number=2)
     with django_capture_on_commit_callbacks(execute=True):
-        first = submit(make_invoice(company, number=1), accountant, observations="Uno")
-        second = submit(make_invoice(company, number=2), accountant, observations="Dos")
+        first = submit(invoices[0], accountant, observations="Uno")
+        second = submit(invoices[1], accountant, observations="Dos")
     assert mail.outbox == []
     assert notifications.send_digests(now=timezone.now() + timedelta(seconds=1)) == 1
     (digest,) = mail.outbox
