@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,25 +29,26 @@ __all__ = ["FindingRefused", "finding_confirm", "finding_dismiss", "scan_company
 def scan_invoices(*, company_id: int, invoice_ids: list[int]) -> str:
     if not Company.objects.filter(pk=company_id).exists():
         return "no company"
-    since = timezone.now()
-    result = incremental.scan_changed(company_id=company_id, invoice_ids=invoice_ids)
-    fixed = autofix.apply_rules(company_id=company_id)
-    if result.outcome.created:
-        notify.new_findings_told(company_id=company_id, since=since)
-    return _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
+    return _scanned(company_id, lambda: incremental.scan_changed(company_id=company_id, invoice_ids=invoice_ids))
 
 
 def scan_company(*, company_id: int) -> str:
     if not Company.objects.filter(pk=company_id).exists():
         return "no company"
+    summary = _scanned(company_id, lambda: scan.scan_full(company_id=company_id))
+    log.info("anomaly scan of company %s: %s", company_id, summary)
+    return summary
+
+
+def _scanned(company_id: int, run: Callable[[], scan.ScanResult]) -> str:
+    """A scan, then what follows every scan: the fixes the manager's rules allow, and the news of
+    the findings it raised for the accountants."""
     since = timezone.now()
-    result = scan.scan_full(company_id=company_id)
+    result = run()
     fixed = autofix.apply_rules(company_id=company_id)
     if result.outcome.created:
         notify.new_findings_told(company_id=company_id, since=since)
-    summary = _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
-    log.info("anomaly scan of company %s: %s", company_id, summary)
-    return summary
+    return _summary(result) + (f", {len(fixed)} fixed by rule" if fixed else "")
 
 
 def _summary(result: scan.ScanResult) -> str:

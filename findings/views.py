@@ -8,6 +8,7 @@ decide on); outsiders get 404.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -118,16 +119,12 @@ def _back(request: HttpRequest, finding: Finding) -> str:
     return reverse("findings:finding_detail", kwargs={"company_id": finding.company_id, "pk": finding.pk})
 
 
-@login_required
-@require_POST
-def finding_dismiss(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
-    finding, membership = _finding_for(request, company_id, pk, WORK_ROLES)
-    form = DismissForm(request.POST)
+def _feedback(request: HttpRequest, finding: Finding, membership, act: Callable[[], Finding],
+              done: str) -> HttpResponse:
+    """Confirm or dismiss: the refusal on its own (htmx) or as a message; else the row again, or
+    back where the person came from."""
     try:
-        if not form.is_valid():
-            raise services.FindingRefused(_("Say why the finding is dismissed: a reason is required."))
-        finding = services.finding_dismiss(finding=finding, user=request.user, reason=form.cleaned_data["reason"],
-                                           learn=form.cleaned_data["learn"])
+        finding = act()
     except services.FindingRefused as exc:
         if request.htmx:
             return HttpResponse(str(exc), status=400)
@@ -137,8 +134,23 @@ def finding_dismiss(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
         return render(request, "findings/review.html#row", {"row": _rows([finding], membership)[0],
                                                              "company": membership.company,
                                                              "dismiss_form": DismissForm()})
-    messages.success(request, _("Finding #%(number)s dismissed.") % {"number": finding.pk})
+    messages.success(request, done % {"number": finding.pk})
     return redirect(_back(request, finding))
+
+
+@login_required
+@require_POST
+def finding_dismiss(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    finding, membership = _finding_for(request, company_id, pk, WORK_ROLES)
+    form = DismissForm(request.POST)
+
+    def dismiss() -> Finding:
+        if not form.is_valid():
+            raise services.FindingRefused(_("Say why the finding is dismissed: a reason is required."))
+        return services.finding_dismiss(finding=finding, user=request.user, reason=form.cleaned_data["reason"],
+                                        learn=form.cleaned_data["learn"])
+
+    return _feedback(request, finding, membership, dismiss, _("Finding #%(number)s dismissed."))
 
 
 @login_required
@@ -146,19 +158,9 @@ def finding_dismiss(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
 def finding_confirm(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
     """The accountant says the finding is right: its detector's confidence rises."""
     finding, membership = _finding_for(request, company_id, pk, WORK_ROLES)
-    try:
-        finding = services.finding_confirm(finding=finding, user=request.user)
-    except services.FindingRefused as exc:
-        if request.htmx:
-            return HttpResponse(str(exc), status=400)
-        messages.error(request, str(exc))
-        return redirect(_back(request, finding))
-    if request.htmx:
-        return render(request, "findings/review.html#row", {"row": _rows([finding], membership)[0],
-                                                             "company": membership.company,
-                                                             "dismiss_form": DismissForm()})
-    messages.success(request, _("Finding #%(number)s confirmed.") % {"number": finding.pk})
-    return redirect(_back(request, finding))
+    return _feedback(request, finding, membership,
+                     lambda: services.finding_confirm(finding=finding, user=request.user),
+                     _("Finding #%(number)s confirmed."))
 
 
 @login_required
