@@ -1,4 +1,5 @@
 import os
+import time
 
 import pytest
 
@@ -63,7 +64,19 @@ def _flush_past_the_audit_triggers():
     original = DatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):
-        original(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+        # A browser test's last request can still be running in the live server's thread when
+        # the test ends; its reads and the TRUNCATE can deadlock, and PostgreSQL may pick the
+        # flush as the victim. The request finishes once the flush has rolled back, so retry.
+        from django.db import OperationalError
+
+        for attempt in range(5):
+            try:
+                original(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+                return
+            except OperationalError as error:
+                if "deadlock detected" not in str(error) or attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield
