@@ -448,6 +448,8 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # it says "deleted 0 failed attempts" on every login
+        # The MCP transport says "session manager started/shutting down" on every stateless request.
+        "mcp": {"level": "WARNING"},
         # Django's own handlers print unredacted paths (a 404 on a webhook URL names its
         # secret): these loggers go through the console handler above instead.
         "django": {"handlers": [], "level": "INFO", "propagate": True},

@@ -19,6 +19,7 @@ from django.urls import get_resolver
 from api import services
 from approvals.services import requests as request_services
 from findings.models import Finding
+from invoices.models import Invoice
 from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.approvals.test_authz_matrix import _walk
 from tests.factories import make_user
@@ -148,3 +149,66 @@ def test_an_outsiders_lists_show_nothing_of_the_company(world):
     assert not [e for e in entries if e["invoice_id"] in ours or e["change_request_id"] in ours]
     export = Client().get("/api/v1/audit/export.json", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert not [e for e in json.loads(b"".join(export.streaming_content)) if e["invoice_id"] in ours]
+
+
+# MCP at /mcp/: each tool × tokens of each role (all the role's scopes, or all but the tool's) ×
+# another company's manager. "ok" is an answer, anything else the refusal's code in the tool's error.
+# The tools run in the SDK's worker threads, on their own database connections: the data is
+# committed (a transactional test) and each proposal gets an invoice of its own ("{fresh}").
+TOOLS = {
+    "search_invoices": ("invoices:read", {"query": "FE"}, ("ok", "ok", "ok"), "ok"),
+    "get_invoice": ("invoices:read", {"invoice_id": "{invoice}"}, ("ok", "ok", "ok"), "not_found"),
+    "request_status": ("invoices:read", {"request_id": "{pending}"}, ("ok", "ok", "ok"), "not_found"),
+    "list_findings": ("findings:read", {}, ("ok", "ok", "ok"), "ok"),
+    "explain_finding": ("findings:read", {"finding_id": "{finding}"}, ("ok", "ok", "ok"), "not_found"),
+    "propose_correction": ("requests:write", {"invoice_id": "{fresh}", "reason": "Nota",
+                                              "fields": {"observations": "x"}},
+                           ("ok", "scope_missing", "not_allowed"), "not_found"),
+}
+
+
+def _tool(secret: str | None, name: str, arguments: dict, ids: dict):
+    ids = {**ids, "fresh": make_invoice(Invoice.objects.get(pk=ids["invoice"]).company, number=_fresh_number()).pk}
+    arguments = {key: ids[value[1:-1]] if isinstance(value, str) and value.startswith("{") else value
+                 for key, value in arguments.items()}
+    headers = {"HTTP_ACCEPT": "application/json, text/event-stream",
+               "HTTP_MCP_PROTOCOL_VERSION": "2025-06-18"}
+    if secret:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    client = Client()
+    client.raise_request_exception = False
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+    response = client.post("/mcp/", json.dumps(body), content_type="application/json", **headers)
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}"
+    result = response.json()["result"]
+    if not result.get("isError"):
+        return "ok"
+    text = result["content"][0]["text"]
+    return text.removeprefix(f"Error executing tool {name}: ").split(":", 1)[0]
+
+
+_numbers = iter(range(100, 10_000))
+
+
+def _fresh_number() -> int:
+    return next(_numbers)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mcp_matrix(world, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 100_000
+    wrong = []
+    tokens, ids = world["tokens"], world["ids"]
+    for name, (scope, arguments, full, outsider) in sorted(TOOLS.items()):
+        cases = [("nobody", None, "HTTP 401"), ("outsider", tokens[("outsider", "full")], outsider)]
+        for role, expected in zip(ROLES, full):
+            cases.append((f"{role} full", tokens[(role, "full")], expected))
+            lacking = tokens.get((role, f"lacking {scope}"))
+            if lacking is not None:
+                cases.append((f"{role} without {scope}", lacking, "scope_missing"))
+        for label, secret, expected in cases:
+            got = _tool(secret, name, arguments, ids)
+            if got != expected:
+                wrong.append(f"{name} as {label}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)

@@ -113,3 +113,69 @@ def test_streamable_http_authenticates_each_request_with_its_token(company, acco
     good, forged = async_to_sync(run)()
     assert not good.is_error and _payload(good)["number"] == "FE1"
     assert forged.is_error and "invalid_token" in forged.content[0].text
+
+
+def _over_http(url: str, bearer: str, steps):
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    async def run():
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}, timeout=60) as http:
+            async with Client(streamable_http_client(url, http_client=http)) as mcp:
+                return await steps(mcp)
+
+    return async_to_sync(run)()
+
+
+def test_the_portal_serves_mcp_at_its_own_address_and_an_agent_proposes_there(live_server, company, accountant,
+                                                                               approver, client):
+    """Real HTTP into the portal's own process: no second server to run for remote agents."""
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    secret = token_for(accountant, company, "invoices:read,requests:write", name="Remote agent")
+
+    async def steps(mcp):
+        tools = {tool.name for tool in (await mcp.list_tools()).tools}
+        proposed = await mcp.call_tool("propose_correction", {
+            "invoice_id": invoice.pk, "reason": "Precio acordado", "lines": [{"index": 0, "set": {"price": "35"}}]})
+        refused = await mcp.call_tool("approve_request", {"request_id": 1})
+        return tools, _payload(proposed), refused
+
+    tools, proposed, refused = _over_http(live_server.url + "/mcp/", secret, steps)
+    assert "propose_correction" in tools and not [t for t in tools if any(w in t for w in READ_ONLY_WORDS)]
+    assert proposed["state"] == "pending" and proposed["origin"] == "agent" and refused.is_error
+    change_request = ChangeRequest.objects.get()
+    assert change_request.requester == accountant and change_request.via_token_name == "Remote agent"
+    assert change_request.history.earliest("history_id").history_user == accountant
+    assert not change_request.decisions.exists()
+    client.force_login(approver)
+    inbox = client.get(reverse("approvals:approval_inbox", args=[company.pk])).content.decode()
+    assert f"#{change_request.pk}" in inbox and 'data-testid="from-agent"' in inbox
+
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                         "clientInfo": {"name": "curl", "version": "1"}}}
+MCP_HEADERS = {"HTTP_ACCEPT": "application/json, text/event-stream"}
+
+
+def test_the_portal_s_mcp_address_answers_json_and_needs_a_usable_token(company, accountant):
+    from django.test import Client as HttpClient
+
+    secret = token_for(accountant, company, "invoices:read")
+    good = HttpClient(HTTP_AUTHORIZATION=f"Bearer {secret}", **MCP_HEADERS)
+    answer = good.post("/mcp/", json.dumps(INITIALIZE), content_type="application/json")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("application/json")
+    assert answer.json()["result"]["serverInfo"]["name"] == "enmienda"
+    tools = good.post("/mcp", json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+                      content_type="application/json", headers={"mcp-protocol-version": "2025-06-18"})
+    assert "search_invoices" in {tool["name"] for tool in tools.json()["result"]["tools"]}
+    for bearer in ("enm_forged", ""):
+        refused = HttpClient(HTTP_AUTHORIZATION=f"Bearer {bearer}", **MCP_HEADERS).post(
+            "/mcp/", json.dumps(INITIALIZE), content_type="application/json")
+        assert refused.status_code == 401 and refused.json()["code"] == "invalid_token"
+        assert refused["WWW-Authenticate"] == "Bearer"
+    streamed = good.get("/mcp/")
+    assert streamed.status_code == 405 and streamed["Allow"] == "POST"
+    garbled = good.post("/mcp/", "{not json", content_type="application/json")
+    assert 400 <= garbled.status_code < 500

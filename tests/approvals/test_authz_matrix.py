@@ -34,6 +34,7 @@ EXEMPT_PREFIXES = {
     "admin/": "Django's admin: staff users only, by Django's own checks",
     "sandbox/": "the Alegra simulator's API: HTTP Basic with a sandbox token (tests/sandbox)",
     "api/v1/": "the REST API: bearer tokens, its own matrix of scopes × roles × companies (tests/api/test_authz.py)",
+    "mcp": "MCP for agents: bearer tokens, its own matrix of tools × scopes × roles × companies (tests/api/test_authz.py)",
 }
 
 
