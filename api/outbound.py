@@ -3,10 +3,11 @@
 Every event the portal records passes through the audit chain; `entries_recorded` (registered
 on audit.hooks) turns the ones subscribers care about into `EventDelivery` rows in the same
 transaction, so an event that commits is never lost and one that rolls back is never sent.
-The worker (`deliver_due`) sends a subscription's deliveries one at a time, oldest first: a
-delivery that fails holds back the later ones (in order per subscription, hence per invoice),
-is retried with exponential backoff, and a subscription still failing after MAX_ATTEMPTS is
-paused and its company's managers told. Delivery is at least once: a worker that dies
+The worker (`deliver_due`) sends a subscription's deliveries one at a time, oldest first, in
+order per invoice: a delivery that fails holds back the later ones of its invoice (events of no
+invoice form one line of their own) while other invoices' events go on; it is retried with
+exponential backoff, and a subscription still failing after MAX_ATTEMPTS is paused and its
+company's managers told. Delivery is at least once: a worker that dies
 mid-delivery leaves its row pending (its transaction rolls back) and the next run sends it again.
 """
 
@@ -181,13 +182,8 @@ def deliver_due(*, subscription_id: int, client: httpx.Client | None = None, lim
                                 .filter(pk=subscription_id, is_active=True).first())
                 if subscription is None:
                     break
-                delivery = (EventDelivery.objects.select_for_update()
-                            .filter(subscription=subscription, state=EventDelivery.State.PENDING)
-                            .order_by("id").first())
+                delivery, wait = _next_due(subscription)
                 if delivery is None:
-                    break
-                wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
-                if wait > 0:
                     retry_in = wait
                     break
                 started = time.monotonic()
@@ -207,14 +203,32 @@ def deliver_due(*, subscription_id: int, client: httpx.Client | None = None, lim
                     delivery.save()
                     _pause(subscription, delivery)
                     break
-                retry_in = backoff(delivery.attempts)
-                delivery.next_attempt_at = timezone.now() + datetime.timedelta(seconds=retry_in)
+                delivery.next_attempt_at = timezone.now() + datetime.timedelta(seconds=backoff(delivery.attempts))
                 delivery.save()
-                break
+                # Its invoice's later events wait behind it; the other invoices' go on.
     finally:
         if own:
             client.close()
     return {"sent": sent, "failed": failed, "retry_in": retry_in}
+
+
+def _next_due(subscription: EventSubscription) -> tuple[EventDelivery | None, float | None]:
+    """The oldest delivery that is due and first in its invoice's line; else the wait for one.
+
+    Only the first pending delivery of each invoice may be sent; one waiting for its backoff
+    holds back its invoice's later ones, not the others'.
+    """
+    now = timezone.now()
+    heads: dict[int | None, tuple[int, datetime.datetime]] = {}
+    pending = (EventDelivery.objects.filter(subscription=subscription, state=EventDelivery.State.PENDING)
+               .order_by("id").values_list("id", "invoice_id", "next_attempt_at"))
+    for pk, invoice_id, next_attempt_at in pending.iterator(chunk_size=500):
+        heads.setdefault(invoice_id, (pk, next_attempt_at))
+    due = sorted(pk for pk, at in heads.values() if at <= now)
+    if due:
+        return EventDelivery.objects.select_for_update().get(pk=due[0]), None
+    waits = [(at - now).total_seconds() for _pk, at in heads.values()]
+    return None, (min(waits) if waits else None)
 
 
 def _pause(subscription: EventSubscription, delivery: EventDelivery) -> None:

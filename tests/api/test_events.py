@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 
 from api import outbound
 from api.models import DeliveryAttempt, EventDelivery
+from approvals.services.decisions import request_decide
 from approvals.services.requests import request_save_and_submit
 from tests.factories.edit import make_invoice, mirror_catalogue
 
@@ -83,22 +84,29 @@ def test_events_are_signed_and_verified_with_the_library(company, accountant, ma
     assert delivery.state == "delivered" and delivery.message_id == headers["webhook-id"]
 
 
-def test_a_failing_receiver_loses_nothing_and_gets_the_events_in_order(company, accountant, manager, receiver):
+def test_a_failing_receiver_loses_nothing_and_gets_each_invoice_s_events_in_order(company, accountant, approver,
+                                                                                  manager, receiver):
+    """A refused event holds back its own invoice's later events, not the other invoices'."""
     mirror_catalogue(company)
     first, second = make_invoice(company, number=1), make_invoice(company, number=2)
     subscription = outbound.subscription_create(company=company, user=manager, url=receiver.url,
-                                                events=["change_request.submitted"])
+                                                events=["change_request.submitted", "change_request.decided"])
     receiver.refuse = 1
-    _submit(first, accountant, "95")     # refused: stays pending, with a backoff
-    _submit(second, accountant, "90")    # waits behind it: order per subscription
-    pending = list(EventDelivery.objects.order_by("id"))
-    assert [d.state for d in pending] == ["pending", "pending"] and pending[0].attempts == 1
-    assert DeliveryAttempt.objects.get().status == 503 and receiver.received == []
+    refused = _submit(first, accountant, "95")   # refused: stays pending, with a backoff
+    request_decide(change_request=refused, user=approver, outcome="reject", comment="No")  # waits behind it
+    _submit(second, accountant, "90")            # another invoice: not held back
+    pending = list(EventDelivery.objects.filter(invoice_id=first.pk).order_by("id"))
+    assert [(d.event, d.state, d.attempts) for d in pending] == [
+        ("change_request.submitted", "pending", 1), ("change_request.decided", "pending", 0)]
+    assert DeliveryAttempt.objects.filter(delivery=pending[0]).get().status == 503
+    assert [json.loads(body)["data"]["invoice_id"] for _headers, body in receiver.received] == [second.pk]
+    assert outbound.deliver_due(subscription_id=subscription.pk)["sent"] == 0  # still in its backoff
     EventDelivery.objects.filter(pk=pending[0].pk).update(next_attempt_at=pending[0].created_at)
     result = outbound.deliver_due(subscription_id=subscription.pk)
     assert result["sent"] == 2
-    ids = [json.loads(body)["data"]["invoice_id"] for _headers, body in receiver.received]
-    assert ids == [first.pk, second.pk]
+    got = [(json.loads(body)["data"]["invoice_id"], json.loads(body)["type"]) for _headers, body in receiver.received]
+    assert got == [(second.pk, "change_request.submitted"), (first.pk, "change_request.submitted"),
+                   (first.pk, "change_request.decided")]
     assert set(EventDelivery.objects.values_list("state", flat=True)) == {"delivered"}
 
 
