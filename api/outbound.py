@@ -100,7 +100,9 @@ def enqueue(subscription_id: int, countdown: float | None = None) -> None:
     from .tasks import deliver_events
 
     try:
-        deliver_events.apply_async(args=(subscription_id,), countdown=countdown)
+        # EVENTS_QUEUE lets a deployment (or a test) give deliveries workers of their own.
+        deliver_events.apply_async(args=(subscription_id,), countdown=countdown,
+                                   queue=settings.EVENTS_QUEUE or None)
     except Exception:  # noqa: BLE001 - a broker that is down: the sweeper sends the rows later
         log.warning("event delivery for subscription %s not queued", subscription_id, exc_info=True)
 

@@ -491,6 +491,8 @@ PUSH_STALE_AFTER_SECONDS = env_int("PUSH_STALE_AFTER_SECONDS", 300, minimum=30)
 PUSH_REQUEUE_AFTER_SECONDS = env_int("PUSH_REQUEUE_AFTER_SECONDS", 600, minimum=60)
 # A queue of their own for pushes (workers started with `-Q`); empty: the default queue.
 PUSH_QUEUE = env_str("PUSH_QUEUE", "")
+# The same for outbound event deliveries; empty: the "events" queue of the routes above.
+EVENTS_QUEUE = env_str("EVENTS_QUEUE", "")
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-pushes": {"task": "approvals.tasks.sweep_pushes", "schedule": 60},

@@ -7,68 +7,28 @@ applied exactly once: the sandbox's request log counts the PUTs it answered.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
 from alegra_sandbox import services as sandbox
 from alegra_sandbox.models import SandboxRequestLog
 from alegra_sandbox.testing import make_account
-from approvals.services import push as push_module
 from approvals.models import ChangeRequest, Push
+from approvals.services import push as push_module
 from approvals.services.decisions import request_decide
+from portal import events
 from tests.approvals.pushkit import mirrored_invoice, sandbox_company, submit
 from tests.factories import make_user
-from portal import events
+from tests.workers import Worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 POLL_SECONDS = 0.1
 MAX_POLLS = 900  # a generous cap; the test normally finishes in a few seconds of polling
-
-
-class Worker:
-    def __init__(self, queue: str, log_dir: Path):
-        self.queue, self.log_dir = queue, log_dir
-        self.process: subprocess.Popen | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.approvals.worker_settings",
-               "ENMIENDA_WORKER_DB_NAME": str(connection.settings_dict["NAME"])}
-        log = open(self.log_dir / f"worker-{self.starts}.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
-             "-Q", self.queue, "-n", f"{self.queue}-{self.starts}@%h", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--loglevel=INFO"],
-            cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no acknowledgement, no clean-up."""
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("worker-*.log")))
 
 
 @pytest.fixture
