@@ -28,6 +28,7 @@ from portal.models import Company
 
 from .. import services
 from ..models import ApiToken
+from . import validation
 
 PROBLEM = "application/problem+json"
 MAX_PAGE = 100
@@ -132,7 +133,7 @@ def _unauthenticated(request, exc):
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
     errors = [{"field": _field(error.get("loc", ())), "code": error.get("type", "invalid"),
-               "message": error.get("msg", "")} for error in exc.errors]
+               "message": validation.message(error)} for error in exc.errors]
     return problem(422, "invalid_input", _("The request is not valid: see errors."), errors)
 
 

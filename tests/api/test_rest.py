@@ -310,3 +310,20 @@ def test_the_openapi_description_is_served(db):
     schema = Client().get("/api/v1/openapi.json").json()
     assert "/api/v1/requests/{pk}/decisions" in schema["paths"]
     assert Client().get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.parametrize("language, words", [
+    ("en", {"patch.lines.0.index": "Enter a whole number.", "kind": "Choose one of: update, credit_note, contact.", "patch.lines.1.index": "Enter a value of at least 0.", "invoice_id": "This field is required.",
+            "submit": "Enter true or false."}),
+    ("es", {"patch.lines.0.index": "Escriba un número entero.", "kind": "Elija uno de: update, credit_note, contact.", "patch.lines.1.index": "Escriba un valor de al menos 0.",
+            "invoice_id": "Este campo es obligatorio.", "submit": "Escriba verdadero o falso (true o false)."}),
+])
+def test_type_errors_speak_the_clients_language_with_pydantic_s_codes(accountant, company, invoices, language, words):
+    api = Api(token_for(accountant, company, "requests:write"), language=language)
+    response = api.post("/requests", {"kind": "refund", "reason": "x", "submit": "perhaps", "patch": {
+        "lines": [{"index": "a", "set": {}}, {"index": -1, "set": {}}]}})
+    assert response.status_code == 422, response.content
+    errors = {error["field"]: error for error in response.json()["errors"]}
+    assert {field: errors[field]["message"] for field in words} == words
+    assert errors["patch.lines.0.index"]["code"] == "int_parsing" and errors["kind"]["code"] == "literal_error"
+    assert not ChangeRequest.objects.exists()
