@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from api import mcp_http
 from api.rest import api as rest_api
 from audit import views_auth as audit_auth
 from portal import views as portal_views
@@ -22,9 +21,6 @@ urlpatterns = [
     path("", include("operations.urls")),
     path("", include("api.urls")),
     path("api/v1/", rest_api.urls),
-    # MCP for AI agents (streamable HTTP); the SDK's clients name the address with or without the slash.
-    path("mcp/", mcp_http.endpoint, name="mcp"),
-    path("mcp", mcp_http.endpoint),
     path("admin/", admin.site.urls),
 ]
 if settings.SANDBOX_ENABLED:  # the demo's and the tests' Alegra; never served unless asked for
