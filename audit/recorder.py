@@ -12,6 +12,8 @@ Logins are recorded by audit.sessions.
 
 from __future__ import annotations
 
+import functools
+
 import heapq
 from collections.abc import Iterable
 from decimal import Decimal
@@ -55,7 +57,7 @@ def record_bulk_history(model, instances: Iterable) -> list[AuditEntry]:
     pks = [obj.pk for obj in instances if obj.pk is not None]
     if not pks:
         return []
-    history = model.history.model
+    history = _history_of(model)
     builder = _BUILDERS[history._meta.label]
     rows = history.objects.filter(id__in=pks, history_type="+").order_by("history_id")
     return chain.append([builder(row, None) for row in rows])
@@ -363,6 +365,12 @@ def _builders() -> dict:
     }
     builders.update({model.history.model: _policy_version for model in POLICY_NAMES})
     return {model._meta.label: builder for model, builder in builders.items()}
+
+
+@functools.cache
+def _history_of(model) -> type:
+    # Each `Model.history` access builds a new manager class: ask once per model.
+    return model.history.model
 
 
 def _sources() -> dict[str, str]:

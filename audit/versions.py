@@ -13,11 +13,13 @@ look altered: they are recomputed over the columns they had.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from types import MappingProxyType
 
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
 from findings.models import Finding, LearnedException, LearningSettings
@@ -34,13 +36,23 @@ AUDITED = {
 }
 
 
-def history_models() -> dict[str, type]:
-    """Source name → simple-history's model of the versions."""
-    return {source: model.history.model for source, model in AUDITED.items()}
+@functools.cache
+def history_models() -> Mapping[str, type]:
+    """Source name → simple-history's model of the versions.
+
+    Kept for the process: each `Model.history` builds a new manager class (an inspection of
+    every queryset method, about 1 ms a model), and every audit append asks for these.
+    """
+    return MappingProxyType({source: model.history.model for source, model in AUDITED.items()})
+
+
+@functools.cache
+def _columns(history_model) -> tuple[str, ...]:
+    return tuple(sorted(field.attname for field in history_model._meta.concrete_fields))
 
 
 def layout(history_model) -> tuple[str, list[str]]:
-    names = sorted(field.attname for field in history_model._meta.concrete_fields)
+    names = list(_columns(history_model))
     return layout_digest(names), names
 
 
