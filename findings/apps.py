@@ -42,3 +42,8 @@ class FindingsConfig(AppConfig):
         hooks.on_invoices_changed(receivers.invoices_changed)
         hooks.on_catalogue_changed(receivers.catalogue_changed)
         hooks.on_list_badges(receivers.list_badges)
+        from approvals import hooks as approval_hooks
+
+        from .learning import hints
+
+        approval_hooks.on_inbox_notes(hints.inbox_notes)

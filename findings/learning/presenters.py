@@ -125,6 +125,13 @@ def proposal_evidence(p, country: str = "CO") -> str:
     return text % values
 
 
+def hint_short(hint) -> str:
+    """The hint in a few words, for a row of the inbox: "9 of 10 similar approved"."""
+    n = len(hint.similar)
+    return ngettext("%(approved)s of %(n)s similar approved", "%(approved)s of %(n)s similar approved",
+                    n) % {"approved": hint.approved, "n": n}
+
+
 def hint_text(hint, country: str = "CO") -> str:
     """"9 of the 10 similar requests were approved; the rejected one had a larger impact." """
     n = len(hint.similar)
