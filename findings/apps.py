@@ -44,8 +44,7 @@ class FindingsConfig(AppConfig):
         hooks.on_invoices_changed(receivers.invoices_changed)
         hooks.on_catalogue_changed(receivers.catalogue_changed)
         hooks.on_list_badges(receivers.list_badges)
-        from approvals import hooks as approval_hooks
-
         from .learning import hints
+        from .requests import on_inbox_notes
 
-        approval_hooks.on_inbox_notes(hints.inbox_notes)
+        on_inbox_notes(hints.inbox_notes)
