@@ -17,7 +17,7 @@ from invoices.documents import contacts, references
 from portal.access import DECIDE_ROLES
 from portal.models import Membership
 
-from . import events
+from . import events, hooks
 from .models import ChangeRequest, Decision, Push, Routing
 from .presenters import EMPTY, HEADER_LABELS, value_text
 from .services.decisions import ApprovalStatus, approval_status
@@ -90,6 +90,7 @@ class InboxRow:
     is_mine: bool
     error: str = ""
     notice: str = ""
+    notes: list[dict] = field(default_factory=list)  # the layers above's words (the learned hint)
 
     @property
     def age(self):
@@ -108,13 +109,17 @@ def pending_requests(company_id: int):
             .order_by("submitted_at", "id"))
 
 
-def inbox_row(change_request: ChangeRequest, user, *, error: str = "", notice: str = "") -> InboxRow:
+def inbox_row(change_request: ChangeRequest, user, *, error: str = "", notice: str = "",
+              notes: list[dict] | None = None) -> InboxRow:
     routing_row = getattr(change_request, "routing", None) if _has_routing(change_request) else None
     revision = revision_of(change_request)
     decisions = [d for d in change_request.decisions.all() if d.revision == revision]
     status = approval_status(change_request, routing_row, decisions)
+    if notes is None:
+        notes = hooks.inbox_notes(company_id=change_request.company_id, requests=[change_request]).get(
+            change_request.pk, [])
     return InboxRow(change_request, status, routing_row, any(d.approver_id == user.pk for d in decisions),
-                    change_request.requester_id == user.pk, error=error, notice=notice)
+                    change_request.requester_id == user.pk, error=error, notice=notice, notes=notes)
 
 
 def _has_routing(change_request: ChangeRequest) -> bool:
@@ -251,12 +256,16 @@ def inbox_rows(company_id: int, user, data: Mapping[str, Any]) -> list[InboxRow]
         requests = requests.filter(requester_id=data["requester"])
     if data.get("older_than"):
         requests = requests.filter(submitted_at__lt=timezone.now() - timedelta(days=data["older_than"]))
-    rows = [inbox_row(cr, user) for cr in requests[:INBOX_LIMIT]]
+    rows = [inbox_row(cr, user, notes=[]) for cr in requests[:INBOX_LIMIT]]
     if data.get("min_impact") is not None:
         floor = Decimal(data["min_impact"])
         rows = [row for row in rows if abs(row.change_request.new_total - row.change_request.old_total) >= floor]
     if data.get("waiting", "mine") in ("", "mine"):
         rows = [row for row in rows if row.can_decide]
+    # What the layers above say (the learned hint), in one batch for the whole page.
+    notes = hooks.inbox_notes(company_id=company_id, requests=[row.change_request for row in rows])
+    for row in rows:
+        row.notes = notes.get(row.change_request.pk, [])
     return rows
 
 

@@ -74,8 +74,9 @@ def _parsed(document: dict) -> dict:
     return json.loads(json.dumps(document), parse_float=Decimal)
 
 
-def mirror(size: int, seed: int):
-    """Seed a sandbox account and store it in a portal company as the sync would."""
+def mirror(size: int, seed: int, shape=None):
+    """Seed a sandbox account and store it in a portal company as the sync would. `shape(account)`,
+    if given, changes the seeded invoices before the mirror reads them (a bench profile)."""
     from django.db import transaction
 
     from alegra_sandbox import services as sandbox
@@ -88,6 +89,8 @@ def mirror(size: int, seed: int):
     account = sandbox.account_create(email=f"bench{size}@anomalies.test", token="t")
     started = time.perf_counter()
     sandbox.seed(account, seed=seed, invoices=size, today=TODAY, profile="year")
+    if shape is not None:
+        shape(account)
     seeded = time.perf_counter() - started
     company = company_create(name=f"Bench {size}", base_url="http://testserver/sandbox/api/v1",
                              api_email=account.email, token="t")

@@ -2,6 +2,7 @@
 after replaying feedback on the earlier months.
 
     .venv/bin/python bench/learning.py [--size 2000] [--seed 42] [--split 2025-07-01] [--threshold 0.5]
+                                       [--profile year|reviewable]
 
 Works in a throw-away database like bench/anomalies.py (whose seeding and labels it reuses). It
 seeds the sandbox's `year` profile (a year of trade with labelled planted mistakes and hard
@@ -17,6 +18,14 @@ negatives), mirrors it and runs a full scan. Then:
     with the calibrated confidence's threshold (--threshold) hiding what learned precision says
     is unlikely. It prints the share of later findings silenced and the planted mistakes of the
     later months that learning silenced or hid (the target is none).
+
+On the `year` profile the detectors already read every habit of the seed from history, so there is
+little for learning to lift. `--profile reviewable` adds arrangements too sparse for history to
+explain (bench/reviewable.py: special prices and taxes agreed for one client and item, stock-up
+orders, promotional discounts), correct and flagged at first: what an accountant dismisses with a
+reason, and what the dismissals of the earlier months should keep quiet in the later ones. For
+each of those kinds it prints the later invoices that hold one (and no planted mistake) flagged
+before and after.
 """
 
 from __future__ import annotations
@@ -93,6 +102,22 @@ def replay(company, planted, earlier: set[int]) -> Counter:
     return done
 
 
+def _arrangements(negatives, planted_invoices: set[int], later: set[int], before_flagged: set[int], shown,
+                  kept) -> None:
+    """For each reviewable kind: its later invoices (without a planted mistake) flagged before
+    feedback, after the learned exceptions, and after the threshold too."""
+    from bench import reviewable
+
+    after_flagged = {f.invoice_id for f in shown}
+    kept_flagged = {f.invoice_id for f in kept}
+    print("\n  reviewable arrangements in the later months: invoices flagged before → after exceptions → "
+          "after threshold")
+    for kind in reviewable.KINDS:
+        mine = (negatives.get(kind, set()) & later) - planted_invoices
+        print(f"  {kind:26} ({len(mine):>3})  {len(mine & before_flagged):>3} → {len(mine & after_flagged):>3} → "
+              f"{len(mine & kept_flagged):>3}")
+
+
 def _line(label: str, score: dict) -> str:
     return (f"  {label:44} precision {score['precision']:.3f} ({score['true']}/{score['flagged']} invoices)  "
             f"recall {score['recall']:.3f} ({score['found']}/{score['planted']})  findings {score['findings']}")
@@ -105,6 +130,8 @@ def main() -> None:
     parser.add_argument("--split", default="2025-07-01", help="first day of the later months")
     parser.add_argument("--threshold", type=float, default=0.5, help="hide findings below this learned confidence")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", choices=("year", "reviewable"), default="year",
+                        help="reviewable: add standing arrangements the detectors flag at first")
     args = parser.parse_args()
     # The bench runs with DEBUG off (no query log measured): the settings production requires.
     for name, value in (("AUDIT_HMAC_KEY", "bench-only-audit-key-not-for-production-0123456789"),
@@ -118,16 +145,28 @@ def main() -> None:
         from findings.models import Finding, LearnedException
         from invoices.models import Invoice
 
-        account, company, _seeded, _mirrored = anomalies.mirror(args.size, args.seed)
+        shape, shaped = None, {}
+        if args.profile == "reviewable":
+            from bench import reviewable
+
+            def shape(account):
+                shaped.update(reviewable.shape(account, args.seed, args.size))
+
+        account, company, _seeded, _mirrored = anomalies.mirror(args.size, args.seed, shape)
+        if shaped:
+            print("  reviewable arrangements planted (invoices): "
+                  + ", ".join(f"{kind} × {n}" for kind, n in shaped.items()))
         scan.scan_full(company_id=company.pk)
         split = datetime.date.fromisoformat(args.split)
         dates = dict(Invoice.objects.filter(company=company).values_list("id", "date"))
         later = {pk for pk, day in dates.items() if day >= split}
         earlier = set(dates) - later
-        planted, _negatives = anomalies._labels(account, company)
+        planted, negatives = anomalies._labels(account, company)
         print(f"\n== {args.size:,} invoices: {len(earlier):,} before {split}, {len(later):,} from it on; "
               f"{sum(1 for p in planted if p[0] in later)} planted mistakes in the later months ==")
-        before = _score(list(Finding.objects.filter(company=company, state="open")), planted, later)
+        before_open = list(Finding.objects.filter(company=company, state="open"))
+        before = _score(before_open, planted, later)
+        before_flagged = {f.invoice_id for f in before_open}
         print(_line("before feedback", before))
 
         started = time.perf_counter()
@@ -173,6 +212,8 @@ def main() -> None:
         if false:
             print("  later findings still raised on invoices without a planted mistake: "
                   + ", ".join(f"{name} × {n}" for name, n in sorted(false.items())))
+        if shaped:
+            _arrangements(negatives, planted_invoices, later, before_flagged, shown, kept)
         print("\n  learned precision per detector (confirmed / dismissed on the earlier months)")
         for (kind, cause), d in sorted(known.items()):
             print(f"  {kind + ':' + cause:34} {d.confirmed:>5} / {d.dismissed:<5} precision {d.precision:.3f}")

@@ -20,6 +20,7 @@ class FindingsConfig(AppConfig):
         from portal import events
 
         from . import receivers
+        from .learning.presenters import fix_rule_edited
 
         events.register({
             "finding.created": _("raised by a scan"), "finding.updated": _("updated by a scan"),
@@ -38,7 +39,12 @@ class FindingsConfig(AppConfig):
             "learning.learned": _("learned from the dismissal of finding #%(finding)s"),
             "learning.revoked": _("revoked: %(reason)s"),
             "learning.threshold": _("findings below a confidence of %(threshold)s hidden"),
+            "learning.fix_rule_edited": fix_rule_edited,
         })
         hooks.on_invoices_changed(receivers.invoices_changed)
         hooks.on_catalogue_changed(receivers.catalogue_changed)
         hooks.on_list_badges(receivers.list_badges)
+        from .learning import hints
+        from .requests import on_inbox_notes
+
+        on_inbox_notes(hints.inbox_notes)

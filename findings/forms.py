@@ -74,6 +74,14 @@ class FixRuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), required=False, max_length=120)
 
 
+class FixRuleEditForm(forms.Form):
+    """A finding-fix rule's limit (as the company's country writes amounts: the service reads it)
+    and whether it is on."""
+
+    max_impact = forms.CharField(label=_("Money impact up to"), max_length=40)
+    is_active = forms.BooleanField(label=_("On"), required=False)
+
+
 class LearningFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False, choices=[
         ("active", _("Active")), ("revoked", _("Revoked")), ("all", _("All"))])

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals import routing
+from approvals.hooks import on_inbox_notes
 from approvals.models import AutoApprovalRule, ChangeRequest, Decision
 from approvals.errors import ApprovalError as RequestRefused
 from approvals.services.policies import auto_rule_save
@@ -30,8 +31,8 @@ from portal import events
 
 # What learning reads and writes of approvals goes through here too (findings.learning).
 __all__ = ["AutoApprovalRule", "ChangeRequest", "Decision", "NeedsInput", "RequestRefused", "auto_rule_save",
-           "correction_create", "edit_url_name", "proposal", "reason_for", "request_by_rule", "request_submit",
-           "routing"]
+           "correction_create", "edit_url_name", "on_inbox_notes", "proposal", "reason_for", "request_by_rule",
+           "request_submit", "routing"]
 MAX_REASON = 2000
 MAX_CAUSE = 500
 

@@ -20,6 +20,7 @@ urlpatterns = [
          name="proposal_accept"),
     path("c/<int:company_id>/learning/fixes/", learning.fix_rule_create, name="fix_rule_create"),
     path("c/<int:company_id>/learning/fixes/<int:pk>/off/", learning.fix_rule_off, name="fix_rule_off"),
+    path("c/<int:company_id>/learning/fixes/<int:pk>/edit/", learning.fix_rule_edit, name="fix_rule_edit"),
     path("c/<int:company_id>/requests/<int:pk>/hint/", learning.request_hint, name="request_hint"),
     path("c/<int:company_id>/invoices/<int:pk>/findings/", views.invoice_findings, name="invoice_findings"),
     path("c/<int:company_id>/month-end/", views.month_end, name="month_end"),

@@ -8,15 +8,26 @@ any other, audited as "approved by policy X, from finding Y". Off by default (no
 happens); never above the limit (a stamped invoice's credit note included); the push re-reads the
 invoice first, so if Alegra moved since, it is a conflict and nothing is written. Everything else
 keeps four eyes.
+
+Fixes never chain: an invoice gets at most one fix by rule per day (the company's day, in its time
+zone). A fix changes the invoice, the change is scanned again, and what that scan (or any later one
+that day) finds on the invoice stays open for a person: a rule that answers its own fix with another
+fix could rewrite an invoice over and over without anyone looking.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
+import zoneinfo
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from invoices.models import Invoice
 from portal import events
+from portal.models import Company
 
 from ..models import Finding
 from ..requests import AutoApprovalRule, ChangeRequest, NeedsInput, RequestRefused, proposal, reason_for, request_by_rule
@@ -36,11 +47,33 @@ def active_rules(company_id: int) -> dict[str, AutoApprovalRule]:
     return found
 
 
+def day_start(company: Company) -> datetime.datetime:
+    """Midnight of today in the company's time zone (a zone the system does not know: the portal's)."""
+    try:
+        zone = zoneinfo.ZoneInfo(company.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    today = timezone.now().astimezone(zone).date()
+    return datetime.datetime.combine(today, datetime.time.min, tzinfo=zone)
+
+
+def fixed_today(company: Company, invoice_ids=None) -> set[int]:
+    """The invoices that already had a fix drafted by a rule today (whatever became of it)."""
+    rows = ChangeRequest.objects.filter(company_id=company.pk, origin_rule__isnull=False,
+                                        created_at__gte=day_start(company))
+    if invoice_ids is not None:
+        rows = rows.filter(invoice_id__in=list(invoice_ids))
+    return set(rows.values_list("invoice_id", flat=True))
+
+
 def apply_rules(*, company_id: int) -> list[ChangeRequest]:
-    """Draft and submit, under its rule, every open finding a finding-fix rule covers."""
+    """Draft and submit, under its rule, every open finding a finding-fix rule covers, one fix per
+    invoice per day at most."""
     rules = active_rules(company_id)
     if not rules:
         return []
+    company = Company.objects.get(pk=company_id)
+    done = fixed_today(company)
     made = []
     candidates = (Finding.objects.filter(company_id=company_id, state=Finding.State.OPEN, correction__isnull=True,
                                          kind__in=list(rules))
@@ -49,8 +82,13 @@ def apply_rules(*, company_id: int) -> list[ChangeRequest]:
         rule = rules[finding.kind]
         if (finding.suggestion or {}).get("type") not in FIXABLE_TYPES or finding.impact > rule.max_impact:
             continue
+        if finding.invoice_id in done:
+            log.info("finding %s left for a person: invoice %s already had a fix by rule today", finding.pk,
+                     finding.invoice_id)
+            continue
         try:
             made.append(_fix(finding, rule))
+            done.add(finding.invoice_id)
         except (RequestRefused, NeedsInput) as exc:
             log.info("finding %s not fixed by rule %s: %s", finding.pk, rule.pk, exc)
     return made
@@ -60,6 +98,12 @@ def apply_rules(*, company_id: int) -> list[ChangeRequest]:
 def _fix(finding: Finding, rule: AutoApprovalRule) -> ChangeRequest:
     finding = Finding.objects.select_for_update().select_related("invoice", "company").get(pk=finding.pk)
     if finding.state != Finding.State.OPEN or finding.correction_id is not None:
+        raise RequestRefused("not_draft", {"variant": "submit", "state": finding.state})
+    # The rule's lock, then the invoice's (the order request_by_rule takes them in), before looking
+    # again: two scans at once cannot both fix the invoice, the second sees the first one's request.
+    AutoApprovalRule.objects.select_for_update().values_list("pk", flat=True).get(pk=rule.pk)
+    Invoice.objects.select_for_update().values_list("pk", flat=True).get(pk=finding.invoice_id)
+    if fixed_today(finding.company, [finding.invoice_id]):
         raise RequestRefused("not_draft", {"variant": "submit", "state": finding.state})
     reason = reason_for(finding, finding.company.country)  # in the portal's language: no one is asking
     kind, proposed = proposal(finding, reason)

@@ -125,6 +125,13 @@ def proposal_evidence(p, country: str = "CO") -> str:
     return text % values
 
 
+def hint_short(hint) -> str:
+    """The hint in a few words, for a row of the inbox: "9 of 10 similar approved"."""
+    n = len(hint.similar)
+    return ngettext("%(approved)s of %(n)s similar approved", "%(approved)s of %(n)s similar approved",
+                    n) % {"approved": hint.approved, "n": n}
+
+
 def hint_text(hint, country: str = "CO") -> str:
     """"9 of the 10 similar requests were approved; the rejected one had a larger impact." """
     n = len(hint.similar)
@@ -148,3 +155,22 @@ def hint_text(hint, country: str = "CO") -> str:
         reasons.append(ngettext("the rejected one looked like this one: read why it was refused",
                                 "the rejected ones looked like this one: read why they were refused", rejected))
     return text + ("; " + ", ".join(reasons) if reasons else "") + "."
+
+
+# --- a finding-fix rule a manager changed (the audit's words) ---------------------------------
+
+
+def fix_rule_edited(params: Mapping) -> str:
+    """The reason of a manager's change to a finding-fix rule, told in the reader's language (the
+    amounts as the country being shown writes them)."""
+    values = {"limit": amount(params.get("limit"), None), "was": amount(params.get("was_limit"), None)}
+    moved = params.get("limit") != params.get("was_limit")
+    if params.get("active") and not params.get("was_active"):
+        text = (_("finding-fix rule switched on by a manager, for fixes up to %(limit)s (it was %(was)s)") if moved
+                else _("finding-fix rule switched on by a manager, for fixes up to %(limit)s"))
+    elif params.get("was_active") and not params.get("active"):
+        text = (_("finding-fix rule switched off by a manager; its limit changed from %(was)s to %(limit)s")
+                if moved else _("finding-fix rule switched off by a manager"))
+    else:
+        text = _("finding-fix rule's limit changed by a manager from %(was)s to %(limit)s")
+    return text % values

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
 from ..models import Finding, LearnedException
+from ..requests import AutoApprovalRule
 from . import calibration
 
 PAGE_SIZE = 50
@@ -47,3 +48,9 @@ def learning_page(company_id: int, data: dict) -> LearningPage:
 def silenced_findings(exception: LearnedException, limit: int = 200) -> list[Finding]:
     return list(Finding.objects.filter(silenced_by=exception).select_related("invoice")
                 .order_by("-invoice_date", "-id")[:limit])
+
+
+def fix_rules(company_id: int) -> list[AutoApprovalRule]:
+    """The company's finding-fix rules, the ones on first (the first of a kind is the one applied)."""
+    return list(AutoApprovalRule.objects.filter(company_id=company_id, kind=AutoApprovalRule.Kind.FINDING_FIX)
+                .order_by("-is_active", "id"))

@@ -3,13 +3,13 @@ threshold. Keyword-only, atomic, refusing with `FindingRefused` in the user's la
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import events
+from portal import events, formats
 from portal.models import Membership, Role
 
 from ..errors import FindingRefused
@@ -17,6 +17,7 @@ from ..models import Feedback, Finding, LearnedException, LearningSettings
 from . import exceptions
 
 MAX_REASON = 2000
+MAX_LIMIT = Decimal("1e15")  # a money limit past this is a typing slip, not a policy
 WORK_ROLES = {Role.ACCOUNTANT, Role.MANAGER}
 MANAGE_ROLES = {Role.MANAGER}
 
@@ -222,5 +223,43 @@ def fix_rule_switch_off(*, company, user, rule):
     try:
         return auto_rule_save(company=company, user=user, name=rule.name, kind=rule.kind, is_active=False,
                               max_impact=rule.max_impact, finding_kind=rule.finding_kind, rule=rule)
+    except RequestRefused as exc:
+        raise FindingRefused(str(exc)) from None
+
+
+def parse_limit(value, country: str) -> Decimal:
+    """A money limit as the company's country writes it ("50.000" in Colombia), to the cent, half-up."""
+    try:
+        number = value if isinstance(value, Decimal) else formats.parse_decimal(str(value), country)
+    except (InvalidOperation, ValueError):
+        raise FindingRefused(_("Write the limit as an amount of money (for example 50.000)."),
+                             field="max_impact") from None
+    if not number.is_finite() or number < 0:
+        raise FindingRefused(_("The limit cannot be negative."), field="max_impact")
+    if number >= MAX_LIMIT:
+        raise FindingRefused(_("That limit is too large to be meant: write the largest impact a fix may have."),
+                             field="max_impact")
+    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def fix_rule_edit(*, company, user, rule, max_impact, is_active: bool):
+    """A manager changes a finding-fix rule's money limit or switches it on or off. The version
+    says what it was and what it is (a coded reason the audit trail shows). Nothing changed: no
+    version is written."""
+    from ..requests import AutoApprovalRule, RequestRefused, auto_rule_save
+
+    _manager_or_refuse(user, company.pk, _("Only the company's managers can pre-approve fixes."))
+    rule = AutoApprovalRule.objects.select_for_update().filter(pk=rule.pk).first()
+    if rule is None or rule.company_id != company.pk or rule.kind != AutoApprovalRule.Kind.FINDING_FIX:
+        raise FindingRefused(_("No such rule."))
+    limit, is_active = parse_limit(max_impact, company.country), bool(is_active)
+    if rule.max_impact == limit and rule.is_active == is_active:
+        return rule
+    reason = events.reason("learning.fix_rule_edited", limit=str(limit), active=is_active,
+                           was_limit=str(rule.max_impact.quantize(Decimal("0.01"))), was_active=rule.is_active)
+    try:
+        return auto_rule_save(company=company, user=user, name=rule.name, kind=rule.kind, is_active=is_active,
+                              max_impact=limit, finding_kind=rule.finding_kind, rule=rule, reason=reason)
     except RequestRefused as exc:
         raise FindingRefused(str(exc)) from None

@@ -15,16 +15,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from portal import formats
 from portal.access import get_membership, remember_company
 from portal.models import Role
 
 from ..errors import FindingRefused
-from ..forms import FixRuleForm, LearningFilterForm, RevokeForm, ThresholdForm
-from ..models import LearnedException
+from ..forms import (
+    FixRuleEditForm,
+    FixRuleForm,
+    LearningFilterForm,
+    RevokeForm,
+    ThresholdForm,
+)
+from ..models import Finding, LearnedException
 from ..requests import AutoApprovalRule, ChangeRequest
-from . import autofix, hints, presenters, proposals, queries, services
+from . import hints, presenters, proposals, queries, services
 
 MANAGE = {Role.MANAGER}
+KIND_LABELS = dict(Finding.Kind.choices)
 
 
 def _exception_for(request: HttpRequest, company_id: int, pk: int, roles=None):
@@ -46,6 +54,14 @@ def _rows(exceptions, country: str) -> list[dict]:
 def learning(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id)
     remember_company(request, company_id)
+    template = "findings/learning.html#table" if request.htmx and not request.htmx.boosted else "findings/learning.html"
+    return render(request, template, _page(request, membership))
+
+
+def _page(request: HttpRequest, membership, failed: dict | None = None) -> dict:
+    """The page's context; `failed` maps a rule's id to its edit form that did not save, shown
+    where it was filled in with its messages."""
+    company_id = membership.company_id
     form = LearningFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     page = queries.learning_page(company_id, data)
@@ -56,19 +72,33 @@ def learning(request: HttpRequest, company_id: int) -> HttpResponse:
                  for d in page.detectors]
     params = request.GET.copy()
     params.pop("page", None)
+    can_manage = membership.role == Role.MANAGER
     context = {"company": membership.company, "membership": membership, "form": form, "page": page,
                "rows": _rows(page.rows, membership.company.country), "detectors": detectors,
-               "threshold": threshold, "can_manage": membership.role == Role.MANAGER,
+               "threshold": threshold, "can_manage": can_manage,
                "threshold_form": ThresholdForm(initial={"hide_below": threshold}), "revoke_form": RevokeForm(),
-               "base_query": params.urlencode(), "fix_rules": list(autofix.active_rules(company_id).values()),
+               "base_query": params.urlencode(), "fix_rules": _fix_rule_rows(membership, failed or {}),
                "fix_form": FixRuleForm()}
-    if membership.role == Role.MANAGER and not request.htmx:
+    if can_manage and not request.htmx:
         country = membership.company.country
         context["proposals"] = [{"proposal": p, "name": presenters.proposal_name(p, country),
                                  "evidence": presenters.proposal_evidence(p, country)}
                                 for p in proposals.proposals_for(company_id)]
-    template = "findings/learning.html#table" if request.htmx and not request.htmx.boosted else "findings/learning.html"
-    return render(request, template, context)
+    return context
+
+
+def _fix_rule_rows(membership, failed: dict) -> list[dict]:
+    """Every finding-fix rule of the company, on ones first; a manager gets a form on each."""
+    country = membership.company.country
+    rows = []
+    for rule in queries.fix_rules(membership.company_id):
+        form = failed.get(rule.pk)
+        if form is None and membership.role == Role.MANAGER:
+            form = FixRuleEditForm(auto_id=f"fix-rule-{rule.pk}-%s", initial={
+                "max_impact": formats.number(rule.max_impact.normalize(), country), "is_active": rule.is_active})
+        rows.append({"rule": rule, "form": form, "limit": presenters.amount(rule.max_impact, country),
+                     "kind": KIND_LABELS.get(rule.finding_kind, rule.finding_kind)})
+    return rows
 
 
 @login_required
@@ -182,3 +212,28 @@ def fix_rule_off(request: HttpRequest, company_id: int, pk: int) -> HttpResponse
         return redirect("findings:learning", company_id=company_id)
     messages.success(request, _("Rule “%(name)s” switched off.") % {"name": rule.name})
     return redirect("findings:learning", company_id=company_id)
+
+
+@login_required
+@require_POST
+def fix_rule_edit(request: HttpRequest, company_id: int, pk: int) -> HttpResponse:
+    """A manager changes a finding-fix rule's limit or switches it on or off; a value that does
+    not do is told on its field, and nothing changes."""
+    membership = get_membership(request, company_id, MANAGE)
+    rule = AutoApprovalRule.objects.filter(pk=pk, company_id=company_id, kind=AutoApprovalRule.Kind.FINDING_FIX).first()
+    if rule is None:
+        raise Http404("No such rule")
+    form = FixRuleEditForm(request.POST, auto_id=f"fix-rule-{rule.pk}-%s")
+    if form.is_valid():
+        try:
+            saved = services.fix_rule_edit(company=membership.company, user=request.user, rule=rule,
+                                           **form.cleaned_data)
+        except FindingRefused as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            limit = presenters.amount(saved.max_impact, membership.company.country)
+            text = (_("Rule “%(name)s” saved: on, for fixes up to %(limit)s.") if saved.is_active
+                    else _("Rule “%(name)s” saved: off."))
+            messages.success(request, text % {"name": saved.name, "limit": limit})
+            return redirect("findings:learning", company_id=company_id)
+    return render(request, "findings/learning.html", _page(request, membership, {rule.pk: form}), status=400)

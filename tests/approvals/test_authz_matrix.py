@@ -135,6 +135,8 @@ MATRIX: dict[str, Row] = {
     "findings:fix_rule_create": row("company", "POST", "login", 403, 403, 302, 404,
                                     data={"finding_kind": "tax", "max_impact": "50000"}),
     "findings:fix_rule_off": row("fix_rule", "POST", "login", 403, 403, 302, 404),
+    "findings:fix_rule_edit": row("fix_rule", "POST", "login", 403, 403, 302, 404,
+                                  data={"max_impact": "80.000", "is_active": "on"}),
     "findings:request_hint": row("request", "GET", *MEMBERS_READ, htmx=True),
     # API tokens: everyone manages their own (the token revoked here is the accountant's)
     "api:tokens": row("company", "GET", *MEMBERS_READ),

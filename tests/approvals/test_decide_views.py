@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from approvals.models import AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
 from approvals.services import transitions
@@ -76,17 +77,46 @@ def test_inbox_bad_filters_are_harmless(client, company, invoice, accountant, ap
     assert response.status_code == 200
 
 
+def _decided_history(invoice, requester, approved: int, rejected: int) -> None:
+    """Requests of the past that changed the observations, as stored rows, decided by people."""
+    for n in range(approved + rejected):
+        ChangeRequest.objects.create(
+            company=invoice.company, invoice=invoice, kind="update", base_document=invoice.document,
+            proposed_document={**invoice.document, "observations": f"Antes {n}"}, base_hash="x",
+            requester=requester, state="applied" if n < approved else "rejected", reason="Nota")
+
+
 def test_inbox_query_count_does_not_grow_with_rows(client, company, invoice, accountant, approver,
-                                                   django_assert_max_num_queries):
+                                                   django_assert_num_queries):
+    # Each row carries the learned hint ("9 of 10 similar approved"): it is batched for the page.
+    _decided_history(invoice, accountant, approved=9, rejected=1)
     client.force_login(approver)
     submitted(invoice, accountant)
-    with django_assert_max_num_queries(12) as few:
-        client.get(url("approvals:approval_inbox", company_id=company.pk))
-    for number in range(2, 7):
+    with django_assert_num_queries(7):
+        small = client.get(url("approvals:approval_inbox", company_id=company.pk)).content.decode()
+    for number in range(2, 8):
         submitted(make_invoice(company, number=number), accountant)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(url("approvals:approval_inbox", company_id=company.pk))
-    assert response.content.decode().count('data-testid="inbox-row"') == 6
+    with django_assert_num_queries(7):
+        big = client.get(url("approvals:approval_inbox", company_id=company.pk)).content.decode()
+    assert small.count('data-testid="inbox-hint"') == 1
+    assert big.count('data-testid="inbox-row"') == big.count('data-testid="inbox-hint"') == 7
+    assert "9 of 10 similar approved" in big
+    assert "9 of the 10 similar requests were approved; the rejected one looked like this one" in big  # its title
+
+
+def test_inbox_hint_speaks_spanish_and_is_absent_without_history(client, company, invoice, accountant, approver):
+    client.force_login(approver)
+    first = submitted(invoice, accountant)  # nothing similar was decided before it
+    _decided_history(make_invoice(company, number=9), accountant, approved=2, rejected=1)
+    second = submitted(make_invoice(company, number=2), accountant)
+    with translation.override("es"):
+        html = client.get(url("approvals:approval_inbox", company_id=company.pk),
+                          HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    rows = {pk: html[html.index(f'data-request="{pk}"'):] for pk in (first.pk, second.pk)}
+    assert 'data-testid="inbox-hint"' not in rows[first.pk][:rows[first.pk].index("</article>")]
+    assert "Según el historial:" in rows[second.pk] and "2 de 3 similares aprobadas" in rows[second.pk]
+    assert "2 de las 3 solicitudes similares fueron aprobadas" in rows[second.pk]
+    assert "similar approved" not in html
 
 
 def test_the_requester_sees_no_decision_buttons_on_own_request(client, invoice, accountant, manager):
