@@ -8,6 +8,7 @@ written with the separators of the company's locale (Colombia: 1.234.567,89; Mex
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
+from babel import Locale
+from babel.numbers import NumberPattern, get_decimal_symbol, get_group_symbol, parse_pattern
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -38,6 +40,27 @@ _current_country: ContextVar[str | None] = ContextVar("enmienda_country", defaul
 
 def locale_for(country: str | None) -> str:
     return LOCALES.get((country or _current_country.get() or "").upper(), DEFAULT_LOCALE)
+
+
+# Babel parses a locale name and a number pattern on every call given them as text; a 500-line
+# edit screen formats and reads thousands of numbers, so each is parsed once per process.
+@functools.cache
+def _babel_locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@functools.cache
+def _separators(name: str) -> tuple[str, str]:
+    """(decimal mark, group mark) of the locale, the group mark one of "." and ","."""
+    decimal_mark, group = get_decimal_symbol(name), get_group_symbol(name)
+    if group not in ".,":
+        group = "," if decimal_mark == "." else "."
+    return decimal_mark, group
+
+
+@functools.cache
+def _number_pattern(decimals: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else ""))
 
 
 def set_current_country(country: str | None) -> None:
@@ -68,10 +91,6 @@ def _decimals(number: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _pattern(decimals: int) -> str:
-    return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-
-
 def number(value: Any, country: str | None = None, *, decimals: int | None = None) -> str:
     """A quantity or percentage: its own decimals (or exactly `decimals`, rounded half-up)."""
     amount = _decimal(value)
@@ -80,7 +99,7 @@ def number(value: Any, country: str | None = None, *, decimals: int | None = Non
     if decimals is None:
         decimals = _decimals(amount)
     amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return format_decimal(amount, format=_pattern(decimals), locale=locale_for(country), decimal_quantization=False)
+    return _number_pattern(decimals).apply(amount, _babel_locale(locale_for(country)), decimal_quantization=False)
 
 
 def money(value: Any, precision: int = 2, country: str | None = None, symbol: str = "$") -> str:
@@ -126,8 +145,8 @@ def date(value: dt.date | str | None, country: str | None = None) -> str:
         return date(day, country)
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return format_date(value, format="dd/MM/yyyy" if locale_for(country).startswith("es") else "medium",
-                       locale=locale_for(country))
+    name = locale_for(country)
+    return format_date(value, format="dd/MM/yyyy" if name.startswith("es") else "medium", locale=_babel_locale(name))
 
 
 def datetime(value: dt.datetime | None, country: str | None = None, *, seconds: bool = False) -> str:
@@ -135,8 +154,9 @@ def datetime(value: dt.datetime | None, country: str | None = None, *, seconds: 
     if value is None or value == "":
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    pattern = ("dd/MM/yyyy HH:mm" + (":ss" if seconds else "")) if locale_for(country).startswith("es") else "medium"
-    return format_datetime(local, format=pattern, locale=locale_for(country))
+    name = locale_for(country)
+    pattern = ("dd/MM/yyyy HH:mm" + (":ss" if seconds else "")) if name.startswith("es") else "medium"
+    return format_datetime(local, format=pattern, locale=_babel_locale(name))
 
 
 def ago(value: dt.datetime | None, *, now: dt.datetime | None = None) -> str:
@@ -175,10 +195,7 @@ def parse_decimal(value: Any, country: str | None = None) -> Decimal:
         sign, text = ("-" if text[0] == "-" else ""), text[1:]
     if not re.fullmatch(r"[\d.,]+", text) or not any(char.isdigit() for char in text):
         raise ValueError(text)
-    locale = locale_for(country)
-    local_decimal, local_group = get_decimal_symbol(locale), get_group_symbol(locale)
-    if local_group not in ".,":
-        local_group = "," if local_decimal == "." else "."
+    _local_decimal, local_group = _separators(locale_for(country))
     if "." in text and "," in text:
         decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
         group = "," if decimal_mark == "." else "."
