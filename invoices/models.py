@@ -187,6 +187,7 @@ class SyncRun(models.Model):
         CATALOGUE = "catalogue", _("Catalogues")
 
     class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
@@ -247,6 +248,11 @@ class SyncRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.state == self.State.RUNNING
+
+    @property
+    def is_unfinished(self) -> bool:
+        """Queued (asked for on the Sync page, waiting for a worker) or running."""
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
 
 
 class WebhookEvent(models.Model):

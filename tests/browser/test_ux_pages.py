@@ -4,6 +4,8 @@ after "Sync now", the audit log as a story, the credit-note composer and the inv
 Screenshots go under tests/browser/screenshots/ (ignored by git), as in test_ux.py.
 """
 
+import contextlib
+
 import pytest
 from playwright.sync_api import expect
 
@@ -33,3 +35,48 @@ def test_the_request_page_shows_the_decision_in_its_heading_and_timeline_without
     assert entries.count() > before
     assert page.evaluate("window.__stayed === true"), "the page reloaded"
     shot(page, f"{language}-request-after-{outcome}")
+
+
+@pytest.fixture
+def queue_held():
+    """Tasks wait in the broker (as they do for a busy worker) until the test plays the worker."""
+    from portal.celery import app
+
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+    # Leave nothing behind on the broker (a queue that never existed has nothing to purge).
+    with app.connection_for_write() as conn, contextlib.suppress(Exception):
+        conn.default_channel.queue_purge("sync")
+
+
+@pytest.mark.parametrize(("language", "queued", "running", "done"), [
+    ("es", "Sincronización en cola", "página 2 de 4", "Terminada"), ("en", "Sync queued", "page 2 of 4", "Succeeded")])
+def test_sync_now_shows_the_new_run_at_once_and_follows_its_progress(
+        page, live_server, demo, queue_held, language, queued, running, done):  # noqa: F811
+    from django.utils import timezone
+
+    from invoices import sync
+    from invoices.models import SyncRun
+
+    _account, company, people = demo
+    log_in(page, live_server, people["manager"], language)
+    page.goto(f"{live_server.url}/c/{company.pk}/sync/")
+    page.locator("button[name=kind][value=full]").click()
+    progress = page.get_by_test_id("sync-progress")
+    expect(progress).to_contain_text(queued)
+    expect(page.get_by_test_id("sync-run").first).to_have_attribute("data-state", "queued")
+    shot(page, f"{language}-sync-queued")
+    page.evaluate(STAYED)
+    run = SyncRun.objects.get(company=company, state="queued")
+    sync.run_start(company=company, kind="full", queued=run.pk)  # a worker takes it up
+    SyncRun.objects.filter(pk=run.pk).update(pages_done=2, pages_total=4, invoices_seen=60)
+    expect(progress).to_contain_text(running)
+    expect(page.locator("progress")).to_have_attribute("aria-valuenow", "50")
+    shot(page, f"{language}-sync-running")
+    SyncRun.objects.filter(pk=run.pk).update(state="succeeded", pages_done=4, finished_at=timezone.now())
+    expect(page.get_by_test_id("sync-run").first).to_have_attribute("data-state", "succeeded")
+    expect(page.get_by_test_id("sync-run").first).to_contain_text(done)
+    expect(progress).to_have_count(0)
+    expect(page.locator("#sync-runs")).not_to_have_attribute("hx-trigger", "every 2s")
+    assert page.evaluate("window.__stayed === true"), "the page reloaded"
