@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -82,6 +83,11 @@ class Invoice(MirroredDocument):
     def owes(self) -> bool:
         """Only an open invoice owes money; a void or draft one keeps a balance it does not owe."""
         return self.status == "open" and self.balance > 0
+
+    @property
+    def is_overdue(self) -> bool:
+        """Owes money past its due date (the list's "overdue" filter, row by row)."""
+        return self.owes and self.due_date is not None and self.due_date < timezone.localdate()
 
     @property
     def editable_in_place(self) -> bool:

@@ -22,7 +22,7 @@ def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
     remember_company(request, company_id)
     form = InvoiceFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    page = queries.invoice_page(company, data)
+    page = queries.invoice_page(company, data, locate=True)
     # What the layers above say of these invoices (open findings…): one query each, whatever the page.
     badges = hooks.list_badges(company_id=company.pk, invoice_ids=[row.pk for row in page.rows])
     for row in page.rows:
