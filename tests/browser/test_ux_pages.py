@@ -80,3 +80,54 @@ def test_sync_now_shows_the_new_run_at_once_and_follows_its_progress(
     expect(progress).to_have_count(0)
     expect(page.locator("#sync-runs")).not_to_have_attribute("hx-trigger", "every 2s")
     assert page.evaluate("window.__stayed === true"), "the page reloaded"
+
+
+@pytest.mark.parametrize(("language", "first", "second", "marker"), [
+    ("es", "1–50 de 60", "51–60 de 60", "vencida"), ("en", "1–50 of 60", "51–60 of 60", "overdue")])
+def test_the_invoice_list_marks_overdue_rows_and_pages_back_and_forth(
+        page, live_server, demo, language, first, second, marker):  # noqa: F811
+    import datetime
+
+    from django.utils import timezone
+
+    from invoices.models import Invoice
+    from tests.invoices.test_list_position import many
+
+    _account, company, people = demo
+    many(company, 60)
+    Invoice.objects.filter(company=company, alegra_id="7").update(
+        status="open", balance=100, due_date=timezone.localdate() - datetime.timedelta(days=5),
+        date=datetime.date(2027, 1, 1))  # the newest: first on the first page
+    log_in(page, live_server, people["accountant"], language)
+    page.goto(f"{live_server.url}/c/{company.pk}/invoices/")
+    position = page.get_by_test_id("position")
+    expect(position).to_have_text(first)
+    overdue = page.locator("tr.overdue")
+    expect(overdue).to_have_count(1)
+    expect(overdue.get_by_test_id("overdue")).to_have_text(marker)
+    expect(overdue.get_by_test_id("overdue")).to_be_visible()
+    expect(page.get_by_test_id("list-summary")).to_contain_text("60")
+    shot(page, f"{language}-invoice-list")
+    page.get_by_test_id("next").click()
+    expect(position).to_have_text(second)
+    expect(page.locator("tr.overdue")).to_have_count(0)
+    page.get_by_test_id("previous").click()
+    expect(position).to_have_text(first)
+    expect(page.locator("tr.overdue")).to_have_count(1)
+
+
+def test_the_credit_note_composer_waits_for_the_user_and_speaks_of_the_balance(page, live_server, demo):  # noqa: F811
+    account, company, people = demo
+    invoice = mirrored_invoice(company, account)
+    log_in(page, live_server, people["accountant"])
+    page.goto(f"{live_server.url}/c/{company.pk}/invoices/{invoice.pk}/edit/?kind=credit_note")
+    page.wait_for_selector("#note-form")
+    expect(page.get_by_test_id("violations")).to_have_count(0)
+    expect(page.locator("#note-form .error")).to_have_count(0)
+    expect(page.locator("#preview")).to_contain_text("Saldo antes")
+    page.fill("input[name='credit-0-quantity']", "1")
+    expect(page.get_by_test_id("violations")).to_contain_text("La causa que se imprime en la nota crédito es obligatoria")
+    expect(page.locator("#preview")).to_contain_text("Saldo después")
+    expect(page.locator("#preview")).not_to_contain_text("Total anterior")
+    assert "nota crédito en su lugar" not in page.locator("main").inner_text()
+    shot(page, "es-credit-note-composer")

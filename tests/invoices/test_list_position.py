@@ -2,6 +2,7 @@
 rows in words, and its totals say what they add up."""
 
 import datetime
+import itertools
 import re
 from decimal import Decimal
 
@@ -45,7 +46,7 @@ def test_the_pages_say_where_they_stand_and_previous_walks_back_over_the_same_ro
         html = client.get(url + following).content.decode()
     assert [position for position, _rows, _html in pages] == [["1–50 of 120"], ["51–100 of 120"], ["101–120 of 120"]]
     assert link(pages[0][2], "prev") is None
-    for (_position, rows, _html), (_later, _rows, later_html) in zip(pages, pages[1:], strict=False):
+    for (_position, rows, _html), (_later, _rows, later_html) in itertools.pairwise(pages):
         back = client.get(url + link(later_html, "prev")).content.decode()
         assert ROW.findall(back) == rows
     assert "after=" not in link(pages[1][2], "prev")  # back from the second page is the first page
