@@ -104,7 +104,7 @@ def _step(stage: str, entries: list[EntryView]) -> Step:
         facts.append(_("%(n)s attempts") % {"n": attempts})
     # The approvers' comments, from their decisions' own records (a cancellation says why in its own).
     comments = [e.why for e in entries if e.action == Action.DECISION and e.why]
-    why = "; ".join(comments) or (naming.why if stage == DECIDED else "")
+    why = "; ".join(comments) or (naming.why if naming.action == Action.CANCELLED else "")
     return Step(stage, label, entries, _people(stage, entries), facts, why=why, tone=naming.tone)
 
 
