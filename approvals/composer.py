@@ -47,6 +47,7 @@ class Composer:
     form: CreditNoteForm
     line_forms: list
     note: dict | None
+    posted: bool = False  # False on the first screen: nothing typed yet, nothing to complain about
 
     @property
     def items(self) -> list:
@@ -92,7 +93,7 @@ def compose(invoice: Invoice, situation: Situation, posted=None) -> Composer:
     line_forms = [CreditLineForm(data, prefix=f"credit-{i}") for i in range(len(items))]
     valid = form.is_valid() & all([f.is_valid() for f in line_forms])
     note = documents.proposed_credit_note(base, form.cleaned_data, [f.cleaned_data for f in line_forms]) if valid else None
-    return Composer(base, base_hash, data, form, line_forms, note)
+    return Composer(base, base_hash, data, form, line_forms, note, posted=posted is not None)
 
 
 def _rows(invoice: Invoice, composer: Composer) -> list[CreditRow]:
@@ -107,7 +108,7 @@ def _rows(invoice: Invoice, composer: Composer) -> list[CreditRow]:
             net_price=_net_text(line), taxes=presenters.taxes_text(line.get("tax")),
             quantity=str(composer.data.get(f"credit-{index}-quantity", ""))[:40],
             credit_price=str(composer.data.get(f"credit-{index}-price", ""))[:40],
-            errors=field_errors(composer.line_forms[index]),
+            errors=field_errors(composer.line_forms[index]) if composer.posted else [],
         ))
     return rows
 
@@ -130,13 +131,15 @@ def composer_context(invoice: Invoice, situation: Situation, composer: Composer,
     if composer.note is not None:
         preview = presenters.present_note(composer.base, composer.note, country=company.country,
                                           taxes=proposals.catalogue_taxes(company))
+    if composer.note is not None and composer.posted:
         known = {(v.field, v.code) for v in violations}
         violations += [v for v in proposals.validate_proposal(invoice=invoice, kind=Kind.CREDIT_NOTE,
                                                               base=composer.base, proposed=composer.note)
                        if (v.field, v.code) not in known]
     return {
         "kind": Kind.CREDIT_NOTE, "form": composer.form, "rows": _rows(invoice, composer), "preview": preview,
-        "violations": violations, "form_errors": field_errors(composer.form), "stale": stale,
+        "violations": violations, "form_errors": field_errors(composer.form) if composer.posted else [],
+        "stale": stale,
         "draft": draft, "meanwhile": meanwhile,
         "base_hash": composer.base_hash if stale and draft is None else (posted_hash or composer.base_hash),
         "can_update_in_place": invoice.editable_in_place,

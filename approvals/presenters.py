@@ -118,6 +118,12 @@ class NoteView:
     # What the note does not settle on the invoice stays as the client's credit.
     client_credit: Decimal | None = None
 
+    @property
+    def balance_change(self) -> Decimal | None:
+        if self.balance_after is None or self.balance_before is None:
+            return None
+        return self.balance_after - self.balance_before
+
 
 @dataclass
 class DiffView:

@@ -62,21 +62,24 @@ def _meanwhile(change_request: ChangeRequest, current_document: dict, taxes: dic
                               country=change_request.company.country, **labels)
 
 
+def request_history(change_request: ChangeRequest) -> list:
+    return list(change_request.history.select_related("history_user")
+                .only("history_id", "history_date", "history_change_reason", "state",
+                      "history_user__username", "history_user__first_name", "history_user__last_name")
+                .order_by("-history_date", "-history_id")[:100])
+
+
 def request_detail(change_request: ChangeRequest, membership: Membership, user) -> dict:
     taxes = proposals.catalogue_taxes(change_request.company)
     current = proposals.current_base(change_request.invoice, change_request.kind)
     stale = change_request.is_open and current.hash != change_request.base_hash
     is_accountant = membership.role == Role.ACCOUNTANT
     is_requester = is_accountant and change_request.requester_id == user.pk
-    history = list(change_request.history.select_related("history_user")
-                   .only("history_id", "history_date", "history_change_reason", "state",
-                         "history_user__username", "history_user__first_name", "history_user__last_name")
-                   .order_by("-history_date", "-history_id")[:100])
     return {
         "cr": change_request, "invoice": change_request.invoice,
         "view": presenters.present_request(change_request, taxes=taxes), "stale": stale,
         "meanwhile": _meanwhile(change_request, current.document, taxes) if stale else None,
-        "history": history, "edit_url_name": edit_url_name(change_request),
+        "history": request_history(change_request), "edit_url_name": edit_url_name(change_request),
         "can_edit": is_requester and change_request.state == State.DRAFT,
         "can_cancel": (is_requester or membership.role == Role.MANAGER)
         and change_request.state in transitions.CANCELLABLE,

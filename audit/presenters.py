@@ -54,6 +54,8 @@ class EntryView:
     hash: str
     tone: str = ""
     facts: list[str] = field(default_factory=list)
+    # For a change request's own entries, the state it reached (audit.stories places them by it).
+    request_state: str = ""
     # On an invoice's timeline, for the entries that are versions of it:
     version_number: int | None = None
     previous_version: int | None = None
@@ -253,6 +255,11 @@ def facts_of(row: dict, company: Company) -> list[str]:
         return [_short(what)]
 
 
+def _request_state(row: dict) -> str:
+    what = row.get("what")
+    return str(what.get("state") or "") if row["source"] == "change_request" and isinstance(what, dict) else ""
+
+
 def entry_view(row: dict, company: Company, zone: zoneinfo.ZoneInfo) -> EntryView:
     who = person_name(row.get("actor__username"), row.get("actor__first_name"), row.get("actor__last_name"),
                       row.get("actor__is_active"))
@@ -264,6 +271,7 @@ def entry_view(row: dict, company: Company, zone: zoneinfo.ZoneInfo) -> EntryVie
         invoice_number=row.get("invoice__number") or "", change_request_id=row.get("change_request_id"),
         source=row["source"], source_id=row.get("source_id"), hash=row.get("hash") or "",
         tone=TONES.get(row["action"], ""), facts=facts_of(row, company),
+        request_state=_request_state(row),
     )
 
 

@@ -19,7 +19,7 @@ from approvals.services.proposals import catalogue_taxes
 from invoices.views import get_invoice_for_user
 from portal.access import EDIT_ROLES, MANAGE_ROLES, get_membership, remember_company
 
-from . import export, presenters, queries, services
+from . import export, presenters, queries, services, stories
 from .forms import AuditFilterForm, CompareForm
 from .models import Action
 
@@ -45,9 +45,10 @@ def audit_log(request: HttpRequest, company_id: int) -> HttpResponse:
         page = queries.log_page(company, form.filters(), form.cleaned_data.get("after"))
     params = request.GET.copy()
     params.pop("after", None)
+    entries = presenters.entry_views(page.rows, company, queries.company_zone(company)) if page else []
     context = {
         "company": company, "membership": membership, "form": form, "page": page,
-        "entries": presenters.entry_views(page.rows, company, queries.company_zone(company)) if page else [],
+        "entries": entries, "stories": stories.stories(entries),
         "base_query": params.urlencode(), "is_first_page": "after" not in request.GET,
         "verification": queries.latest_verification(company.pk),
         "zone": queries.company_zone(company),
@@ -162,7 +163,7 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     offered = presenters.labelled_versions(presenters.picker_versions(versions, latest, chosen_ids), zone)
     context = {
         "company": company, "membership": membership, "invoice": invoice, "version_count": found.count,
-        "entries": entries, "page": page,
+        "entries": entries, "stories": stories.stories(entries), "page": page,
         "compare_form": compare_form, "diff": diff_view,
         # The left-hand version can be restored unless it is the invoice as it is now.
         "restore_target": compare_form.cleaned_data["a"] if diff_view is not None

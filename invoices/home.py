@@ -17,7 +17,7 @@ def panels(membership, user) -> list[Panel]:
         return []
     company = membership.company
     last = SyncRun.objects.filter(company=company, state=SyncRun.State.SUCCEEDED).order_by("-finished_at").first()
-    running = SyncRun.objects.filter(company=company, state=SyncRun.State.RUNNING).exists()
+    running = SyncRun.objects.filter(company=company, state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)).exists()
     failed = SyncRun.objects.filter(company=company).order_by("-started_at").values_list("state", flat=True).first()
     figures = [Figure(_("last successful sync"), formats.ago(last.finished_at) if last and last.finished_at else _("never"),
                       tone="" if last else "bad"),

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -82,6 +83,11 @@ class Invoice(MirroredDocument):
     def owes(self) -> bool:
         """Only an open invoice owes money; a void or draft one keeps a balance it does not owe."""
         return self.status == "open" and self.balance > 0
+
+    @property
+    def is_overdue(self) -> bool:
+        """Owes money past its due date (the list's "overdue" filter, row by row)."""
+        return self.owes and self.due_date is not None and self.due_date < timezone.localdate()
 
     @property
     def editable_in_place(self) -> bool:
@@ -187,6 +193,7 @@ class SyncRun(models.Model):
         CATALOGUE = "catalogue", _("Catalogues")
 
     class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
@@ -247,6 +254,11 @@ class SyncRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.state == self.State.RUNNING
+
+    @property
+    def is_unfinished(self) -> bool:
+        """Queued (asked for on the Sync page, waiting for a worker) or running."""
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
 
 
 class WebhookEvent(models.Model):

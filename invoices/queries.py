@@ -19,6 +19,9 @@ SORT_FIELDS = {"date": "date", "number": "number_sort", "total": "total"}
 OWING = Q(status="open", balance__gt=0)
 
 
+FILTERS = ("q", "status", "client", "date_from", "date_to", "due", "stamped", "balance")
+
+
 @dataclass
 class InvoicePage:
     rows: list[Invoice]
@@ -26,6 +29,16 @@ class InvoicePage:
     count: int
     sum_total: Decimal
     sum_balance: Decimal
+    # Where the page stands: rows `first` to `last` (from 1) of `count`; the page before it starts
+    # after `previous_cursor`, or at the first page when there is one and that cursor is None.
+    first: int = 1
+    has_previous: bool = False
+    previous_cursor: str | None = None
+    filtered: bool = False
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
 
 
 def filtered(company: Company, data: dict) -> QuerySet[Invoice]:
@@ -79,22 +92,43 @@ def decode_cursor(cursor: str, field: str):
         return None
 
 
-def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE) -> InvoicePage:
+def _after(column: str, descending: bool, value, pk: int) -> Q:
+    """Rows that come after (value, pk) in the list's order."""
+    op = "lt" if descending else "gt"
+    return Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk})
+
+
+def _previous_cursor(qs: QuerySet[Invoice], column: str, descending: bool, first: Invoice,
+                     page_size: int) -> str | None:
+    """The cursor of the page before the one starting at `first`; None when that is the first page.
+
+    Read backwards from `first`: the row just before the previous page's rows is its cursor."""
+    value = getattr(first, column)
+    op = "gt" if descending else "lt"
+    before = qs.filter(Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": first.pk}))
+    order = [column, "id"] if descending else [f"-{column}", "-id"]
+    found = list(before.order_by(*order).values_list(column, "id")[page_size:page_size + 1])
+    return encode_cursor(*found[0]) if found else None
+
+
+def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, locate: bool = False) -> InvoicePage:
+    """A page of the list; `locate` also says where it stands and how to go back (the list page does)."""
     qs = filtered(company, data)
-    # COUNT(*) and the amounts only: on PostgreSQL the partial covering index `invoice_summary`
-    # answers them alone (an index-only scan), without reading the rows and their documents.
-    summary = qs.aggregate(n=Count("*"), total=Sum("total"), balance=Sum("balance", filter=OWING))
     sort = data.get("sort") or "-date"
     descending = sort.startswith("-")
     key = sort.lstrip("-") if sort.lstrip("-") in SORT_FIELDS else "date"
     column = SORT_FIELDS[key]
-    rows_qs = qs
-    if data.get("after"):
-        decoded = decode_cursor(data["after"], key)
-        if decoded:
-            value, pk = decoded
-            op = "lt" if descending else "gt"
-            rows_qs = rows_qs.filter(Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk}))
+    decoded = decode_cursor(data["after"], key) if data.get("after") else None
+    after = _after(column, descending, *decoded) if decoded else None
+    # COUNT(*) and the amounts only: on PostgreSQL the partial covering index `invoice_summary`
+    # answers them alone (an index-only scan), without reading the rows and their documents.
+    # Past the first page the same query counts the rows after the cursor: where the page stands.
+    # (Named apart from the columns: the cursor's filter names them.)
+    figures = {"n": Count("*"), "sum_total": Sum("total"), "sum_balance": Sum("balance", filter=OWING)}
+    if after is not None and locate:
+        figures["n_after"] = Count("id", filter=after)
+    summary = qs.aggregate(**figures)
+    rows_qs = qs.filter(after) if after is not None else qs
     order = [f"-{column}", "-id"] if descending else [column, "id"]
     rows = list(
         rows_qs.order_by(*order).only(
@@ -108,8 +142,14 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE) -> In
         rows = rows[:page_size]
         last = rows[-1]
         next_cursor = encode_cursor(getattr(last, column), last.pk)
-    return InvoicePage(rows, next_cursor, summary["n"] or 0, summary["total"] or Decimal(0),
-                       summary["balance"] or Decimal(0))
+    count = summary["n"] or 0
+    first = count - (summary["n_after"] or 0) + 1 if "n_after" in summary else 1
+    has_previous = first > 1 and bool(rows)
+    return InvoicePage(rows, next_cursor, count, summary["sum_total"] or Decimal(0), summary["sum_balance"] or Decimal(0),
+                       first=first, has_previous=has_previous,
+                       previous_cursor=_previous_cursor(qs, column, descending, rows[0], page_size)
+                       if has_previous else None,
+                       filtered=any(data.get(name) for name in FILTERS))
 
 
 def last_sync(company: Company) -> SyncRun | None:

@@ -62,7 +62,7 @@ def _tax_ids(taxes: Taxes) -> set[str]:
     return {str(key).strip() for key in taxes}
 
 
-def _line_violations(index: int, line: Any, taxes: Taxes | None) -> list[RuleViolation]:
+def _line_violations(index: int, line: Any, taxes: Taxes | None, *, credit_note: bool = False) -> list[RuleViolation]:
     line = line if isinstance(line, Mapping) else {}
     at = f"items[{index}]"
     n = index + 1
@@ -75,6 +75,10 @@ def _line_violations(index: int, line: Any, taxes: Taxes | None) -> list[RuleVio
         found.append(RuleViolation(f"{at}.quantity", "invalid_quantity", _(
             "Line %(line)s: the quantity “%(value)s” is not a number."
         ) % {"line": n, "value": line.get("quantity")}))
+    elif quantity <= 0 and credit_note:
+        found.append(RuleViolation(f"{at}.quantity", "quantity_not_positive", _(
+            "Line %(line)s of the credit note: the quantity credited must be greater than zero."
+        ) % {"line": n}))
     elif quantity <= 0:
         found.append(RuleViolation(f"{at}.quantity", "quantity_not_positive", _(
             "Line %(line)s: the quantity must be greater than zero. To take goods back, "
@@ -238,7 +242,7 @@ def _note_lines(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> list
     invoiced = _invoiced_quantities(invoice_doc)
     returned: dict[str, Decimal] = {}
     for index, line in enumerate(diff.document_lines(note)):
-        found += _line_violations(index, line, None)
+        found += _line_violations(index, line, None, credit_note=True)
         ident = references.item_id(line)
         if ident and ident not in invoiced:
             found.append(RuleViolation(f"items[{index}].id", "item_not_on_invoice", _(
@@ -314,7 +318,7 @@ def validate_credit_note(
         ) % {"value": note_type or "", "choices": ", ".join(editable.CREDIT_NOTE_TYPES)}))
     if not str(note.get("cause") or "").strip():
         found.append(RuleViolation("cause", "cause_required",
-                                   _("The reason for the credit note is required.")))
+                                   _("The cause printed on the credit note is required.")))
     if not isinstance(note.get("items"), list) or not note["items"]:
         found.append(RuleViolation("items", "no_lines",
                                    _("The credit note must have at least one line.")))

@@ -26,6 +26,8 @@ from .models import Contact, Invoice, InvoiceLine, Item, PriceList, Seller, Sync
 log = logging.getLogger(__name__)
 
 STALE_AFTER = datetime.timedelta(minutes=5)
+# A run asked for on the Sync page that no worker took up by then is given up (the worker was down).
+QUEUED_AT_MOST = datetime.timedelta(minutes=30)
 RESUME_WITHIN = datetime.timedelta(days=1)
 
 Progress = Callable[[SyncRun], None]
@@ -109,35 +111,69 @@ def invoice_refresh(*, company: Company, alegra_id: str, source: str = "webhook"
 # --- runs -------------------------------------------------------------------
 
 
-def run_start(*, company: Company, kind: str, user=None) -> SyncRun:
-    """Open a run, refusing a second concurrent one; a run whose worker died is closed first."""
+def _close_stale(company: Company, now: datetime.datetime) -> None:
+    SyncRun.objects.filter(
+        company=company, state=SyncRun.State.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    ).update(state=SyncRun.State.INTERRUPTED, finished_at=now)
+    SyncRun.objects.filter(
+        company=company, state=SyncRun.State.QUEUED, heartbeat_at__lt=now - QUEUED_AT_MOST
+    ).update(state=SyncRun.State.INTERRUPTED, finished_at=now)
+
+
+def run_queue(*, company: Company, kind: str, user=None) -> SyncRun | None:
+    """A run asked for on the screen, shown at once as queued; the worker takes it up (run_start).
+
+    None when a sync of the company is already queued or running."""
     now = timezone.now()
     with transaction.atomic():
-        SyncRun.objects.filter(
-            company=company, state=SyncRun.State.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-        ).update(state=SyncRun.State.INTERRUPTED, finished_at=now)
+        _close_stale(company, now)
+        if SyncRun.objects.filter(company=company, state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)).exists():
+            return None
+        return SyncRun.objects.create(company=company, kind=kind, state=SyncRun.State.QUEUED,
+                                      heartbeat_at=now, triggered_by=user)
+
+
+def _claim(company: Company, kind: str, run_id: int | None, now: datetime.datetime) -> SyncRun | None:
+    """The queued run the screen showed, if it still waits; it becomes the run that starts now."""
+    if run_id is None:
+        return None
+    run = (SyncRun.objects.select_for_update()
+           .filter(pk=run_id, company=company, kind=kind, state=SyncRun.State.QUEUED).first())
+    if run is not None:
+        run.state, run.started_at = SyncRun.State.RUNNING, now
+    return run
+
+
+def run_start(*, company: Company, kind: str, user=None, queued: int | None = None) -> SyncRun:
+    """Open a run (or take up the queued one), refusing a second concurrent one; a run whose worker
+    died is closed first."""
+    now = timezone.now()
+    with transaction.atomic():
+        _close_stale(company, now)
         previous = None
         if kind == SyncRun.Kind.FULL:
             previous = (
                 SyncRun.objects.filter(company=company, kind=kind, started_at__gte=now - RESUME_WITHIN)
-                .order_by("-started_at", "-id")
+                .exclude(pk=queued).order_by("-started_at", "-id")
                 .first()
             )
             if previous and (previous.state not in (SyncRun.State.INTERRUPTED, SyncRun.State.FAILED)
                              or previous.next_start == 0):
                 previous = None
+        run = _claim(company, kind, queued, now) or SyncRun(company=company, kind=kind, triggered_by=user)
+        run.heartbeat_at, run.resumed_from = now, previous
+        # Step one page back: a page may have shifted while we were away.
+        run.next_start = max(0, previous.next_start - PAGE_SIZE) if previous else 0
+        run.id_cursor = previous.id_cursor if previous and previous.next_start > PAGE_SIZE else ""
         try:
             with transaction.atomic():
-                run = SyncRun.objects.create(
-                    company=company, kind=kind, heartbeat_at=now, triggered_by=user,
-                    resumed_from=previous,
-                    # Step one page back: a page may have shifted while we were away.
-                    next_start=max(0, previous.next_start - PAGE_SIZE) if previous else 0,
-                    id_cursor=previous.id_cursor if previous and previous.next_start > PAGE_SIZE else "",
-                )
+                run.save()
+            return run
         except IntegrityError:
-            raise SyncBusy(f"a sync of {company.name} is already running") from None
-    return run
+            pass
+    if run.pk:  # another sync started meanwhile: the queued one will not run
+        SyncRun.objects.filter(pk=run.pk).update(state=SyncRun.State.INTERRUPTED, finished_at=now)
+    raise SyncBusy(f"a sync of {company.name} is already running")
 
 
 def _finish(run: SyncRun, state: str, error: str = "") -> SyncRun:
@@ -233,7 +269,7 @@ def _new_invoice(company: Company, columns: dict, body: dict, digest: str) -> In
 
 
 def sync_full(*, company: Company, client: AlegraClient | None = None, user=None,
-              progress: Progress | None = None, with_catalogues: bool = False) -> SyncRun:
+              progress: Progress | None = None, with_catalogues: bool = False, queued: int | None = None) -> SyncRun:
     """Page through every invoice by ascending id, then mark what Alegra no longer has.
 
     Pages are read in id order so offsets stay stable while invoices are added
@@ -241,7 +277,7 @@ def sync_full(*, company: Company, client: AlegraClient | None = None, user=None
     before it is marked deleted, since a deletion elsewhere may have shifted it.
     """
     client = client or AlegraClient.for_company(company)
-    run = run_start(company=company, kind=SyncRun.Kind.FULL, user=user)
+    run = run_start(company=company, kind=SyncRun.Kind.FULL, user=user, queued=queued)
     requests_before = client.requests_made
     try:
         if with_catalogues:
@@ -334,12 +370,12 @@ def _reconcile_range(run: SyncRun, company: Company, client: AlegraClient,
 
 
 def sync_recent(*, company: Company, days: int | None = None, client: AlegraClient | None = None,
-                user=None, progress: Progress | None = None) -> SyncRun:
+                user=None, progress: Progress | None = None, queued: int | None = None) -> SyncRun:
     """Re-read every invoice dated in the last `days` days (late edits of recent invoices)."""
     client = client or AlegraClient.for_company(company)
     days = days or settings.SYNC_RECENT_DAYS
     since = (timezone.localdate() - datetime.timedelta(days=days)).isoformat()
-    run = run_start(company=company, kind=SyncRun.Kind.RECENT, user=user)
+    run = run_start(company=company, kind=SyncRun.Kind.RECENT, user=user, queued=queued)
     requests_before = client.requests_made
     try:
         for start, total, documents in client.iter_invoice_pages(date_afterOrNow=since):

@@ -29,7 +29,8 @@ def refresh_invoice(self, company_id: int, alegra_id: str, source: str = "webhoo
 
 
 @shared_task
-def sync_company(company_id: int, kind: str = "full", user_id: int | None = None) -> str:
+def sync_company(company_id: int, kind: str = "full", user_id: int | None = None, run_id: int | None = None) -> str:
+    """Sync one company; `run_id` names the queued run the Sync page already shows."""
     company = Company.objects.filter(pk=company_id).first()
     if company is None:
         return "no company"
@@ -40,9 +41,9 @@ def sync_company(company_id: int, kind: str = "full", user_id: int | None = None
         user = get_user_model().objects.filter(pk=user_id).first()
     try:
         if kind == "recent":
-            run = sync.sync_recent(company=company, user=user)
+            run = sync.sync_recent(company=company, user=user, queued=run_id)
         else:
-            run = sync.sync_full(company=company, user=user, with_catalogues=True)
+            run = sync.sync_full(company=company, user=user, with_catalogues=True, queued=run_id)
     except sync.SyncBusy:
         return "busy"
     except AlegraError as exc:

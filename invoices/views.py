@@ -8,7 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from portal.access import EDIT_ROLES, MANAGE_ROLES, get_membership, remember_company
 
-from . import hooks, presenters, queries
+from . import hooks, presenters, queries, sync
 from .forms import InvoiceFilterForm
 from .models import Invoice, SyncRun
 from .tasks import sync_company
@@ -22,7 +22,7 @@ def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
     remember_company(request, company_id)
     form = InvoiceFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    page = queries.invoice_page(company, data)
+    page = queries.invoice_page(company, data, locate=True)
     # What the layers above say of these invoices (open findings…): one query each, whatever the page.
     badges = hooks.list_badges(company_id=company.pk, invoice_ids=[row.pk for row in page.rows])
     for row in page.rows:
@@ -78,7 +78,7 @@ def sync_page(request: HttpRequest, company_id: int) -> HttpResponse:
     membership = get_membership(request, company_id)
     company = membership.company
     runs = list(SyncRun.objects.filter(company=company).select_related("triggered_by")[:20])
-    running = next((r for r in runs if r.is_running), None)
+    running = next((r for r in runs if r.is_unfinished), None)
     context = {"company": company, "membership": membership, "runs": runs, "running": running}
     if request.htmx:
         return render(request, "invoices/sync.html#runs", context)
@@ -91,9 +91,11 @@ def sync_start(request: HttpRequest, company_id: int) -> HttpResponse:
         return redirect("invoices:sync_page", company_id=company_id)
     membership = get_membership(request, company_id, MANAGE_ROLES | EDIT_ROLES)
     kind = "recent" if request.POST.get("kind") == "recent" else "full"
-    if SyncRun.objects.filter(company=membership.company, state=SyncRun.State.RUNNING).exists():
+    run = sync.run_queue(company=membership.company, kind=kind, user=request.user)
+    if run is None:
         messages.info(request, _("A sync is already running."))
     else:
-        sync_company.delay(company_id, kind, request.user.pk)
+        # The queued run (committed) is on the page at once; the worker takes it up and the page follows it.
+        sync_company.delay(company_id, kind, request.user.pk, run.pk)
         messages.success(request, _("Sync queued."))
     return redirect("invoices:sync_page", company_id=company_id)

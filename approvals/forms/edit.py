@@ -123,6 +123,19 @@ class CreditLineForm(forms.Form):
     quantity = DecimalText(label=_("Quantity to credit"), required=False)
     price = DecimalText(label=_("Unit price credited"), required=False)
 
+    # Said on the line, in a credit note's words: a credit never takes a negative amount back.
+    def clean_quantity(self):
+        quantity = self.cleaned_data.get("quantity")
+        if quantity is not None and quantity < 0:
+            raise forms.ValidationError(_("Credit 0 or more (0 leaves the line out)."), code="negative")
+        return quantity
+
+    def clean_price(self):
+        price = self.cleaned_data.get("price")
+        if price is not None and price < 0:
+            raise forms.ValidationError(_("The price credited cannot be negative."), code="negative")
+        return price
+
 
 class ContactForm(forms.Form):
     base_hash = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)

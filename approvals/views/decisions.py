@@ -11,13 +11,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from portal.access import ALL_ROLES, DECIDE_ROLES, MANAGE_ROLES, get_membership
 
-from .. import presenters, presenters_decide
+from .. import presenters, presenters_decide, request_pages
 from ..errors import ApprovalError
 from ..forms.decide import DecisionForm, InboxFilterForm
 from ..models import ChangeRequest, Push
@@ -60,10 +61,20 @@ def approval_counters(request: HttpRequest, company_id: int) -> HttpResponse:
                   {"approval_counters": presenters_decide.counters_for(membership, request.user)})
 
 
-def _panel(request: HttpRequest, change_request: ChangeRequest, membership, *, error: str = "") -> HttpResponse:
+def _panel_response(request: HttpRequest, change_request: ChangeRequest, membership, *, error: str = "") -> HttpResponse:
+    """The panel, plus the page's status pill and timeline swapped out of band: a decision or a push
+    moves both, and the approver should see it without reloading."""
     panel = presenters_decide.panel_for(change_request, membership, request.user, error=error)
     response = render(request, "approvals/_decision_panel.html#panel",
                       {"panel": panel, "company": membership.company, "change_request": change_request})
+    parts = {"cr": change_request, "history": request_pages.request_history(change_request), "oob": True}
+    for part in ("state", "timeline"):
+        response.content += render_to_string(f"approvals/request_detail.html#{part}", parts, request).encode()
+    return response
+
+
+def _panel(request: HttpRequest, change_request: ChangeRequest, membership, *, error: str = "") -> HttpResponse:
+    response = _panel_response(request, change_request, membership, error=error)
     return response if error else changed(response)
 
 
@@ -117,9 +128,7 @@ def decision_panel(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
     change_request = request_for(company_id, pk)
     if not request.htmx:
         return redirect(request_url(change_request))
-    panel = presenters_decide.panel_for(change_request, membership, request.user)
-    return render(request, "approvals/_decision_panel.html#panel",
-                  {"panel": panel, "company": membership.company, "change_request": change_request})
+    return _panel_response(request, change_request, membership)
 
 
 @login_required

@@ -143,6 +143,24 @@ def test_approve_inline_from_the_inbox_answers_the_row_and_fires_the_counter_eve
     assert change_request.state == State.APPROVED
 
 
+def test_deciding_on_the_request_page_also_swaps_its_status_and_timeline(
+        client, invoice, accountant, approver, django_capture_on_commit_callbacks):
+    change_request = submitted(invoice, accountant)
+    client.force_login(approver)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(url("approvals:request_decide", change_request),
+                               {"outcome": "reject", "comment": "No procede", "from": "panel"}, **HTMX)
+    html = response.content.decode()
+    assert 'id="decision-panel"' in html
+    state = html[html.index('id="request-state"') - 40:]
+    assert 'hx-swap-oob="true"' in state[:200] and 'class="pill rejected"' in state[:200]
+    timeline = html[html.index('id="request-timeline"'):]
+    assert 'hx-swap-oob="true"' in timeline[:100] and timeline.count("<li>") == len(change_request.history.all())
+    assert 'class="pill rejected"' in timeline
+    polled = client.get(url("approvals:decision_panel", change_request), **HTMX).content.decode()
+    assert 'id="request-state"' in polled and 'id="request-timeline"' in polled
+
+
 def test_reject_without_comment_shows_why_and_changes_nothing(client, invoice, accountant, approver):
     change_request = submitted(invoice, accountant)
     client.force_login(approver)

@@ -239,7 +239,7 @@ def test_a_sound_credit_note_passes():
          "The credit note type “RETURN” is not valid; choose one of: PARTIALL_DEVOLUTION"),
         ({"type": None}, [("type", "invalid_note_type")], ""),
         ({"cause": "  "}, [("cause", "cause_required")],
-         "The reason for the credit note is required."),
+         "The cause printed on the credit note is required."),
         ({"items": []}, [("items", "no_lines")], "The credit note must have at least one line."),
         ({"date": "2016-10-01"}, [("date", "note_before_invoice")],
          "The credit note date (2016-10-01) cannot be before the invoice date (2016-10-12)."),

@@ -49,7 +49,7 @@ def test_list_keyset_pagination_walks_every_invoice_once(client, company, accoun
         while next_url:
             html = client.get(next_url).content.decode()
             seen += re.findall(r'/invoices/(\d+)/"', html)
-            found = re.search(r'href="\?([^"]*after=[^"]+)"', html)
+            found = re.search(r'rel="next" data-testid="next" href="\?([^"]*after=[^"]+)"', html)
             next_url = f"{url}?{found.group(1).replace('&amp;', '&')}" if found else None
             pages += 1
             assert pages < 10

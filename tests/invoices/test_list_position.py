@@ -1,0 +1,110 @@
+"""The invoice list says where it stands ("51–100 of 1.234"), goes back as well as forward, marks overdue
+rows in words, and its totals say what they add up."""
+
+import datetime
+import itertools
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from invoices.models import Invoice
+
+pytestmark = pytest.mark.django_db
+POSITION = re.compile(r'data-testid="position">([^<]*)<')
+ROW = re.compile(r'/invoices/(\d+)/"')
+
+
+def many(company, count: int, **columns) -> None:
+    """Rows of the mirror written directly: what is tested is the list, not the sync."""
+    start = datetime.date(2026, 1, 1)
+    Invoice.objects.bulk_create([Invoice(
+        company=company, alegra_id=str(n), id_sort=f"{n:08d}", document={}, content_hash="x", number=f"FE{n}",
+        number_sort=f"FE{n:08d}", client_name=f"Cliente {n % 7}", date=start + datetime.timedelta(days=n % 300),
+        status="closed", total=Decimal("100.00"), **columns) for n in range(1, count + 1)])
+
+
+def link(html: str, rel: str) -> str | None:
+    found = re.search(rf'rel="{rel}" data-testid="\w+" href="([^"]*)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_the_pages_say_where_they_stand_and_previous_walks_back_over_the_same_rows(client, company, accountant):
+    many(company, 120)
+    client.force_login(accountant)
+    url = reverse("invoices:invoice_list", args=[company.pk])
+    pages, html = [], client.get(url + "?sort=number").content.decode()
+    while True:
+        pages.append((POSITION.findall(html), ROW.findall(html), html))
+        following = link(html, "next")
+        if following is None:
+            break
+        html = client.get(url + following).content.decode()
+    assert [position for position, _rows, _html in pages] == [["1–50 of 120"], ["51–100 of 120"], ["101–120 of 120"]]
+    assert link(pages[0][2], "prev") is None
+    for (_position, rows, _html), (_later, _rows, later_html) in itertools.pairwise(pages):
+        back = client.get(url + link(later_html, "prev")).content.decode()
+        assert ROW.findall(back) == rows
+    assert "after=" not in link(pages[1][2], "prev")  # back from the second page is the first page
+
+
+def test_the_count_is_written_the_companys_way_and_the_totals_say_what_they_add_up(client, company, accountant):
+    many(company, 1234)
+    client.force_login(accountant)
+    url = reverse("invoices:invoice_list", args=[company.pk])
+    with translation.override("es"):
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+        second = client.get(url + link(html, "next"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+        filtered = client.get(url + "?q=FE1", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert POSITION.findall(html) == ["1–50 de 1.234"] and POSITION.findall(second) == ["51–100 de 1.234"]
+    assert "Total de las 1.234 facturas" in html and "$ 123.400,00" in html
+    assert "Saldo por cobrar de las abiertas entre ellas" in html
+    matching = Invoice.objects.filter(company=company, number__icontains="FE1").count()
+    assert f"Total de las {matching} facturas que cumplen estos filtros" in filtered
+    english = client.get(url + "?q=FE1").content.decode()
+    assert f"Total of the {matching} invoices matching these filters" in english
+
+
+@pytest.mark.parametrize(("language", "marker"), [("en", "overdue"), ("es", "vencida")])
+def test_overdue_rows_are_marked_in_words_not_colour_alone(client, company, accountant, language, marker):
+    today = timezone.localdate()
+    many(company, 3, due_date=today - datetime.timedelta(days=3), balance=Decimal("100.00"))
+    Invoice.objects.filter(company=company, alegra_id="1").update(status="open")  # owes, past due
+    Invoice.objects.filter(company=company, alegra_id="2").update(status="open", due_date=today)  # due today
+    client.force_login(accountant)
+    with translation.override(language):
+        html = client.get(reverse("invoices:invoice_list", args=[company.pk]), HTTP_ACCEPT_LANGUAGE=language
+                          ).content.decode()
+    rows = re.findall(r"<tr( class=\"overdue\")?>\s*<td><a href=\"[^\"]*/invoices/(\d+)/\"", html)
+    overdue = {Invoice.objects.get(pk=pk).alegra_id for marked, pk in rows if marked}
+    assert overdue == {"1"}  # not the one due today, not the paid one
+    assert html.count('data-testid="overdue"') == 1 and f'data-testid="overdue">{marker}<' in html
+
+
+def test_the_list_costs_the_same_queries_on_any_page(client, company, accountant):
+    many(company, 30)
+    client.force_login(accountant)
+    url = reverse("invoices:invoice_list", args=[company.pk])
+    client.get(url)
+
+    def queries(path: str) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(path).content.decode()
+        return len(captured), html
+
+    small_first, html = queries(url + "?sort=number")
+    many_more = 200
+    Invoice.objects.bulk_create([Invoice(
+        company=company, alegra_id=f"m{n}", id_sort=f"m{n:08d}", document={}, content_hash="x",
+        number=f"FM{n}", number_sort=f"FM{n:08d}", date=datetime.date(2026, 2, 1), total=Decimal(1))
+        for n in range(many_more)])
+    large_first, html = queries(url + "?sort=number")
+    second, html = queries(url + link(html, "next"))
+    third, _html = queries(url + link(html, "next"))
+    # The first page: session, user, memberships, company, the counts and sums, the rows, the last sync,
+    # the badges. A later page reads also where the page before it starts.
+    assert small_first == large_first == second - 1 == third - 1 == 7
