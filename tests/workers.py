@@ -10,6 +10,9 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings as django_settings
@@ -48,3 +51,26 @@ class Worker:
 
     def log(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("worker-*.log")))
+
+
+@contextmanager
+def worker_on_own_queue(settings, setting: str, log_dir: Path, env: dict[str, str] | None = None) -> Iterator[Worker]:
+    """A worker on a queue of its own, named in `setting` (PUSH_QUEUE, EVENTS_QUEUE) for the test;
+    Celery's eager mode is off while it runs, and the queue is emptied afterwards."""
+    from portal.celery import app
+
+    queue = f"test-{setting.lower().replace('_', '-')}-{uuid.uuid4().hex[:10]}"
+    setattr(settings, setting, queue)
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    worker = Worker(queue, log_dir, env=env)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        app.conf.task_always_eager = eager
+        with app.connection_for_write() as conn:  # leave nothing behind on a shared broker
+            try:
+                conn.default_channel.queue_purge(queue)
+            except Exception:  # the queue never existed: nothing to purge
+                pass

@@ -7,11 +7,8 @@ each invoice's events in the order they happened, every signature valid.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
-import uuid
 
 import pytest
 from standardwebhooks import Webhook
@@ -19,9 +16,10 @@ from standardwebhooks import Webhook
 from api import outbound
 from api.models import DeliveryAttempt, EventDelivery
 from approvals.services.decisions import request_decide
+from tests.api.receivers import Receiver
 from tests.api.test_events import _submit
 from tests.factories.edit import make_invoice, mirror_catalogue
-from tests.workers import Worker
+from tests.workers import Worker, worker_on_own_queue
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,64 +27,18 @@ POLL_SECONDS = 0.1
 MAX_POLLS = 1200  # a generous cap; the test normally finishes in a few seconds of polling
 
 
-class HoldingReceiver:
-    """Records every request as it arrives; keeps the first one waiting until released."""
-
-    def __init__(self):
-        self.arrived: list[tuple[dict, bytes]] = []
-        self.release = threading.Event()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.arrived.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                if len(receiver.arrived) == 1:
-                    receiver.release.wait(timeout=120)
-                try:
-                    self.send_response(204)
-                    self.end_headers()
-                except OSError:  # the sender died while this one was held
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver():
-    found = HoldingReceiver()
+    found = Receiver(hold_first=True)
     yield found
     found.close()
 
 
 @pytest.fixture
 def worker(settings, tmp_path):
-    """A worker on an events queue of its own; Celery's eager mode is off while it runs."""
-    from portal.celery import app
-
-    settings.EVENTS_QUEUE = f"test-events-{uuid.uuid4().hex[:10]}"
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    worker = Worker(settings.EVENTS_QUEUE, tmp_path, env={"EVENT_DELIVERY_PRIVATE_HOSTS": "127.0.0.1"})
-    yield worker
-    worker.stop()
-    app.conf.task_always_eager = eager
-    with app.connection_for_write() as conn:  # leave nothing behind on a shared broker
-        try:
-            conn.default_channel.queue_purge(settings.EVENTS_QUEUE)
-        except Exception:  # the queue never existed: nothing to purge
-            pass
+    with worker_on_own_queue(settings, "EVENTS_QUEUE", tmp_path,
+                             env={"EVENT_DELIVERY_PRIVATE_HOSTS": "127.0.0.1"}) as started:
+        yield started
 
 
 def wait_until(condition, worker: Worker, what: str, *, sweep: bool = False):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-import http.server
 import json
-import threading
 
 import pytest
 from standardwebhooks import Webhook
@@ -14,42 +12,10 @@ from api import outbound
 from api.models import DeliveryAttempt, EventDelivery
 from approvals.services.decisions import request_decide
 from approvals.services.requests import request_save_and_submit
+from tests.api.receivers import Receiver
 from tests.factories.edit import make_invoice, mirror_catalogue
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Receiver:
-    """A local HTTP server that records what it receives; it can refuse the next N requests."""
-
-    def __init__(self):
-        self.received: list[tuple[dict, bytes]] = []
-        self.refuse = 0
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.refuse:
-                    receiver.refuse -= 1
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from approvals.services.decisions import request_decide
 from portal import events
 from tests.approvals.pushkit import mirrored_invoice, sandbox_company, submit
 from tests.factories import make_user
-from tests.workers import Worker
+from tests.workers import Worker, worker_on_own_queue
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -33,21 +33,8 @@ MAX_POLLS = 900  # a generous cap; the test normally finishes in a few seconds o
 
 @pytest.fixture
 def worker(settings, tmp_path):
-    """A worker on a queue of its own; Celery's eager mode is off while it runs."""
-    from portal.celery import app
-
-    settings.PUSH_QUEUE = f"test-push-{uuid.uuid4().hex[:10]}"
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    worker = Worker(settings.PUSH_QUEUE, tmp_path)
-    yield worker
-    worker.stop()
-    app.conf.task_always_eager = eager
-    with app.connection_for_write() as conn:  # leave nothing behind on a shared broker
-        try:
-            conn.default_channel.queue_purge(settings.PUSH_QUEUE)
-        except Exception:  # the queue never existed: nothing to purge
-            pass
+    with worker_on_own_queue(settings, "PUSH_QUEUE", tmp_path) as started:
+        yield started
 
 
 def states() -> Counter:
