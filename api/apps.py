@@ -13,3 +13,6 @@ class ApiConfig(AppConfig):
 
         # Every recorded event the subscriptions care about becomes an outbox row, in its transaction.
         hooks.on_entries_appended(outbound.entries_recorded)
+        # The outbox sends its task by name; the task must be known in every process (web,
+        # worker, commands), not only where the worker's autodiscovery ran.
+        from . import tasks  # noqa: F401

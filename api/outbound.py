@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
 from audit.models import Action
+from portal.celery import app as celery_app
 from portal.models import Membership, Role
 
 from .models import DeliveryAttempt, Event, EventDelivery, EventSubscription
@@ -97,12 +98,11 @@ def entries_recorded(entries) -> None:
 
 
 def enqueue(subscription_id: int, countdown: float | None = None) -> None:
-    from .tasks import deliver_events
-
     try:
+        # Sent by name: the task module imports this one, so this one does not import it.
         # EVENTS_QUEUE lets a deployment (or a test) give deliveries workers of their own.
-        deliver_events.apply_async(args=(subscription_id,), countdown=countdown,
-                                   queue=settings.EVENTS_QUEUE or None)
+        celery_app.signature(TASK, args=(subscription_id,)).apply_async(
+            countdown=countdown, queue=settings.EVENTS_QUEUE or None)
     except Exception:  # noqa: BLE001 - a broker that is down: the sweeper sends the rows later
         log.warning("event delivery for subscription %s not queued", subscription_id, exc_info=True)
 

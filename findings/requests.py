@@ -9,7 +9,6 @@ import copy
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,14 +23,12 @@ from invoices.models import Contact, Invoice, Item, Tax
 from invoices.mirror import money_or_zero
 from invoices.rules import RuleViolation
 
-from .learning.services import feedback_record
-from .models import OPEN_STATES, Feedback, Finding
+from .models import Finding
 from .presenters import explanation, suggestion_text
-from portal import events
 
 # What learning reads and writes of approvals goes through here too (findings.learning).
 __all__ = ["AutoApprovalRule", "ChangeRequest", "Decision", "NeedsInput", "RequestRefused", "auto_rule_save",
-           "correction_create", "edit_url_name", "on_inbox_notes", "proposal", "reason_for", "request_by_rule",
+           "edit_url_name", "refused", "request_save_draft", "on_inbox_notes", "proposal", "reason_for", "request_by_rule",
            "request_submit", "routing"]
 MAX_REASON = 2000
 MAX_CAUSE = 500
@@ -64,6 +61,11 @@ def _tax_entries(invoice: Invoice, item_id: str, percentage: Decimal) -> list[di
         raise RequestRefused.of([_violation(_("No tax of %(rate)s %% is in the company's catalogue.")
                                          % {"rate": percentage})])
     return [copy.deepcopy(found.document)]
+
+
+def refused(message: str) -> RequestRefused:
+    """The refusal approvals' screens show, for a reason of the findings' own."""
+    return RequestRefused.of([_violation(message)])
 
 
 def _violation(message: str) -> RuleViolation:
@@ -110,29 +112,3 @@ def proposal(finding: Finding, reason: str) -> tuple[str, dict]:
             raise NeedsInput
         return ChangeRequest.Kind.CONTACT, {**copy.deepcopy(contact.document), "identification": value}
     raise RequestRefused.of([_violation(_("This finding has no change the portal can make."))])
-
-
-@transaction.atomic
-def correction_create(*, finding: Finding, user, via: events.Via | None = None) -> ChangeRequest:
-    """A draft change request applying the finding's fix, with a reason written from its evidence.
-
-    The accountant reviews the draft on the edit screen and submits it through approval. The
-    finding is confirmed and points at the request; it resolves itself once Alegra has the fix.
-    """
-    finding = Finding.objects.select_for_update().select_related("invoice", "company").get(pk=finding.pk)
-    if finding.state not in OPEN_STATES or finding.correction_id is not None:
-        raise RequestRefused.of([_violation(_("This finding is %(state)s: a correction was already made from it, "
-                                           "or it is closed.") % {"state": finding.get_state_display()})])
-    reason = reason_for(finding, finding.company.country)
-    kind, proposed = proposal(finding, reason)
-    change_request = request_save_draft(invoice=finding.invoice, user=user, proposed=proposed, reason=reason,
-                                        kind=kind, via=via)
-    finding.state, finding.correction = Finding.State.CONFIRMED, change_request
-    finding._change_reason = events.reason("finding.correction", request=change_request.pk,
-                                           **events.via_params(via))
-    finding._history_user = user
-    finding.save()
-    if not Feedback.objects.filter(finding=finding, verdict=Feedback.Verdict.CONFIRM).exists():
-        feedback_record(finding=finding, user=user, verdict=Feedback.Verdict.CONFIRM)
-    return change_request
-

@@ -16,6 +16,7 @@ from .errors import FindingRefused
 from .learning import autofix
 from .learning.services import exception_learn, feedback_record, finding_confirm
 from .models import OPEN_STATES, Feedback, Finding
+from .requests import ChangeRequest, proposal, reason_for, refused, request_save_draft
 from portal import events
 
 log = logging.getLogger(__name__)
@@ -91,3 +92,28 @@ def finding_dismiss(*, finding: Finding, user, reason: str, learn: bool = True,
     if learn:
         exception_learn(finding=finding, user=user, reason=reason)
     return finding
+
+
+@transaction.atomic
+def correction_create(*, finding: Finding, user, via: events.Via | None = None) -> ChangeRequest:
+    """A draft change request applying the finding's fix, with a reason written from its evidence.
+
+    The accountant reviews the draft on the edit screen and submits it through approval. The
+    finding is confirmed and points at the request; it resolves itself once Alegra has the fix.
+    """
+    finding = Finding.objects.select_for_update().select_related("invoice", "company").get(pk=finding.pk)
+    if finding.state not in OPEN_STATES or finding.correction_id is not None:
+        raise refused(_("This finding is %(state)s: a correction was already made from it, "
+                        "or it is closed.") % {"state": finding.get_state_display()})
+    reason = reason_for(finding, finding.company.country)
+    kind, proposed = proposal(finding, reason)
+    change_request = request_save_draft(invoice=finding.invoice, user=user, proposed=proposed, reason=reason,
+                                        kind=kind, via=via)
+    finding.state, finding.correction = Finding.State.CONFIRMED, change_request
+    finding._change_reason = events.reason("finding.correction", request=change_request.pk,
+                                           **events.via_params(via))
+    finding._history_user = user
+    finding.save()
+    if not Feedback.objects.filter(finding=finding, verdict=Feedback.Verdict.CONFIRM).exists():
+        feedback_record(finding=finding, user=user, verdict=Feedback.Verdict.CONFIRM)
+    return change_request

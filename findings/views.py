@@ -30,7 +30,7 @@ from .learning import calibration, exceptions
 from .learning import presenters as learned
 from .learning.services import threshold_of
 from .models import Finding
-from .requests import NeedsInput, RequestRefused, correction_create, edit_url_name, reason_for
+from .requests import NeedsInput, RequestRefused, edit_url_name, reason_for
 
 WORK_ROLES = {Role.ACCOUNTANT, Role.MANAGER}
 CORRECT_ROLES = {Role.ACCOUNTANT}
@@ -169,7 +169,7 @@ def finding_correct(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
     """Create correction: a draft with the fix applied, then the edit screen to review and submit it."""
     finding, membership = _finding_for(request, company_id, pk, CORRECT_ROLES)
     try:
-        change_request = correction_create(finding=finding, user=request.user)
+        change_request = services.correction_create(finding=finding, user=request.user)
     except NeedsInput:
         messages.info(request, _("Type the client's NIT or cédula, then submit. Reason to give: %(reason)s")
                       % {"reason": reason_for(finding, membership.company.country)})

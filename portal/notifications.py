@@ -25,9 +25,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import formats
+from .celery import app as celery_app
 from .models import Company, Notification, Preference
 
 log = logging.getLogger(__name__)
+# Sent by name: the task module imports this one, so this one does not import it.
+SEND_TASK = "portal.tasks.send_notifications"
 
 
 @dataclass(frozen=True)
@@ -138,10 +141,8 @@ def notify(*, users: Iterable, company: Company | int, kind: str, params: Mappin
     ids = [row.pk for row in rows]
 
     def send_after_commit() -> None:
-        from . import tasks
-
         try:
-            tasks.send_notifications.delay(ids)
+            celery_app.signature(SEND_TASK, args=(ids,)).apply_async()
         except Exception:  # a broker that is down must not undo the decision that caused the news
             log.exception("could not queue %d notification e-mail(s)", len(ids))
 

@@ -5,7 +5,7 @@ from celery import shared_task
 from . import notifications
 
 
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=30, max_retries=5)
+@shared_task(name=notifications.SEND_TASK, autoretry_for=(ConnectionError,), retry_backoff=30, max_retries=5)
 def send_notifications(ids: list[int]) -> int:
     return notifications.send_immediately(ids)
 

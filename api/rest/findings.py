@@ -1,7 +1,7 @@
 """Findings: the list (filtered like Review, keyset-paginated), one finding, confirm and dismiss.
 
 Confirming a finding is what the Review page's "Create correction" does: a draft change request
-with the suggested fix, made by `findings.requests.correction_create`; dismissing one is
+with the suggested fix, made by `findings.services.correction_create`; dismissing one is
 `findings.services.finding_dismiss`. Both need `requests:write`.
 """
 
@@ -16,7 +16,8 @@ from ninja import Query, Router, Schema
 
 from findings import presenters, queries
 from findings.models import Finding
-from findings.requests import NeedsInput, correction_create
+from findings.requests import NeedsInput
+from findings.services import correction_create
 from findings.services import finding_dismiss
 
 from ..models import Scope

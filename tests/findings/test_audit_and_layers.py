@@ -11,7 +11,7 @@ from audit import services as audit_services
 from audit.models import Action, AuditEntry
 from findings import scan, services
 from findings.models import Finding
-from findings.requests import correction_create
+from findings.services import correction_create
 from tests.factories.anomalies import body, history, line, mirror_catalogue, store
 from portal import events
 
