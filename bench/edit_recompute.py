@@ -101,6 +101,13 @@ def main() -> None:
     os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789")
+    # DEBUG off is production's strict profile: it asks for these too.
+    os.environ.setdefault("AUDIT_HMAC_KEY", "bench-only-audit-key-0123456789abcdefghijklmnopqrstuv")
+    os.environ.setdefault("CSRF_TRUSTED_ORIGINS", "http://testserver")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
+    os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
+    os.environ.setdefault("STATIC_MANIFEST", "false")
     import django
 
     django.setup()
