@@ -47,11 +47,11 @@ CORE: dict[str, list[str]] = {
     "approvals/routing.py": ["tests/approvals/test_routing.py"],
     "approvals/services/decisions.py": ["tests/approvals/test_decide.py"],
     "audit/chain.py": ["tests/audit/test_integrity.py", "tests/audit/test_evidence.py"],
-    "findings/detectors/__init__.py": ["tests/findings/test_detectors.py"],
-    "findings/detectors/base.py": ["tests/findings/test_detectors.py"],
-    "findings/detectors/invoices.py": ["tests/findings/test_detectors.py"],
-    "findings/detectors/lines.py": ["tests/findings/test_detectors.py"],
-    "findings/detectors/prices.py": ["tests/findings/test_detectors.py"],
+    "findings/detectors/__init__.py": ["tests/findings/test_detectors.py", "tests/findings/test_detector_drafts.py"],
+    "findings/detectors/base.py": ["tests/findings/test_detectors.py", "tests/findings/test_detector_drafts.py"],
+    "findings/detectors/invoices.py": ["tests/findings/test_detectors.py", "tests/findings/test_detector_drafts.py"],
+    "findings/detectors/lines.py": ["tests/findings/test_detectors.py", "tests/findings/test_detector_drafts.py"],
+    "findings/detectors/prices.py": ["tests/findings/test_detectors.py", "tests/findings/test_detector_drafts.py"],
 }
 
 # Services a normal test run may reach; a mutation run uses none (SQLite, filesystem broker).
