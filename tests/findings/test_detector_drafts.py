@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 from findings.detectors import detect
+from findings.detectors.lines import quantity, tax
 from findings.detectors.prices import price
 from findings.facts import CatalogueItem, InvoiceRow, LineRow
 
@@ -115,3 +116,95 @@ def test_detect_hands_the_price_check_the_catalogue_and_the_twin_check_the_lines
     found = {d.kind: d for d in detect(stamped, [line(price=D(27500))], catalogue, {9: invoice(invoice_id=9)})}
     assert found["price"].evidence["other_item"] == "8"
     assert found["duplicate_lines"].suggestion["lines"] == [{"line": 2, "quantity": "10", "price": "24750"}]
+
+
+# --- taxes ----------------------------------------------------------------------------------
+
+
+def taxed(**changes) -> LineRow:
+    """Line 2 at 1,000 × 10 less 10 %, the catalogue's item at 19 %."""
+    return line(**{"price": D(1000), "catalogue_tax": D(19), **changes})
+
+
+def test_a_tax_off_the_catalogue_draft_in_full():
+    draft = tax(invoice(), taxed(tax=D(5)))
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("tax", "catalogue", "high", D("0.95"))
+    assert draft.evidence == {"tax": "5", "expected": "19", "catalogue": "19", "usual": None, "habit": None,
+                              "item_name": "Cemento", "n": 8}
+    assert draft.suggestion == {"type": "update", "changes": [{"line": 2, "field": "tax", "from": "5", "to": "19"}]}
+    assert draft.impact == D("1260.00")  # 9,000 × (1.19 − 1.05)
+    assert (draft.line, draft.item) == (2, "7")
+
+
+def test_the_clients_usual_tax_wins_over_the_catalogue():
+    draft = tax(invoice(), taxed(tax=D(5), tax_usual=D(0)))
+    assert (draft.cause, draft.confidence) == ("client", D("0.95"))
+    assert draft.evidence["expected"] == "0" and draft.evidence["usual"] == "0"
+
+
+def test_a_tax_judged_by_the_clients_habit_alone_is_less_sure():
+    draft = tax(invoice(), taxed(tax=D(19), habit_tax=D(0)))
+    assert (draft.cause, draft.confidence) == ("client", D("0.8"))
+    assert draft.evidence["habit"] == "0" and draft.evidence["expected"] == "0"
+    assert tax(invoice(), taxed(tax=D(5), catalogue_tax=None)) is None  # nothing to compare with
+
+
+def test_a_stamped_line_undercharged_tax_gets_advice_and_overcharged_by_cents_a_credit():
+    stamped = invoice(is_stamped=True, editable=False)
+    assert tax(stamped, taxed(tax=D(5))).suggestion == {"type": "advice", "code": "undercharged"}
+    cents = tax(stamped, taxed(tax=D(19), catalogue_tax=D(5), price=D(1), quantity=D(1), discount=D(0)))
+    assert cents.suggestion == {"type": "credit_note", "note_type": "PRICE_ADJUSTMENT", "reissue": True,
+                                "lines": [{"line": 2, "quantity": "1", "price": "1"}]}  # 0.14 at stake
+    free = tax(stamped, taxed(tax=D(19), catalogue_tax=D(5), price=D(0)))
+    assert free.suggestion == {"type": "advice", "code": "undercharged"}  # nothing to credit, nothing to reissue
+
+
+# --- quantities -----------------------------------------------------------------------------
+
+
+def ordered(amount, usual=10, **changes) -> LineRow:
+    return line(**{"price": D(1000), "quantity": D(amount), "quantity_ref": D(usual), **changes})
+
+
+def test_a_quantity_slip_draft_in_full():
+    slip = ordered(100)
+    draft = quantity(invoice(), slip, [slip])
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("quantity", "slip", "high", D("0.9"))
+    assert draft.evidence == {"quantity": "100", "usual": "10", "ratio": "10", "n": 8, "item_name": "Cemento",
+                              "since": "2025-05-05", "until": "2025-06-30", "fix": "10", "others": None}
+    assert draft.suggestion == {"type": "update", "changes": [
+        {"line": 2, "field": "quantity", "from": "100", "to": "10"}]}
+    assert draft.impact == D("96390.00")  # 1,000 × 90 × 0.90 × 1.19
+    assert (draft.line, draft.item) == (2, "7")
+    stamped = quantity(invoice(is_stamped=True, editable=False), slip, [slip])
+    assert stamped.suggestion["lines"] == [{"line": 2, "quantity": "90", "price": "900"}]
+
+
+def test_an_unusual_quantity_is_set_back_to_the_usual_one():
+    big = ordered(200)  # twenty times: no typing slip
+    draft = quantity(invoice(), big, [big])
+    assert (draft.cause, draft.severity, draft.confidence, draft.evidence["fix"]) == ("unusual", "medium",
+                                                                                       D("0.6"), "10")
+    seven = ordered(70)  # 7 is 10 within 35 %: a slip of a zero
+    assert quantity(invoice(), seven, [seven]).evidence["fix"] == "7"
+
+
+def test_a_quantity_is_judged_against_the_invoices_other_lines():
+    slip, other, empty = ordered(100), ordered(25, position=3), ordered(0, position=4)
+    draft = quantity(invoice(), slip, [slip, other, empty])  # 4 times the others' 2.5: still alone
+    assert draft.evidence["others"] == "2.5"
+
+
+def test_the_quantity_thresholds_at_their_edges():
+    edge = ordered(65)  # 6.5 times the usual
+    assert quantity(invoice(), edge, [edge]) is not None
+    three = ordered(100, near_n=3)  # three purchases are a usual quantity
+    assert quantity(invoice(), three, [three]) is not None
+    assert quantity(invoice(), ordered(100, near_n=2), []) is None
+    small = ordered(1, usual=D("0.1"))
+    assert quantity(invoice(), small, [small]).evidence["fix"] == "0.1"
+
+
+def test_two_extra_zeros_on_a_quantity_are_one_slip():
+    slip = ordered(1000)
+    assert quantity(invoice(), slip, [slip]).evidence["fix"] == "10"
