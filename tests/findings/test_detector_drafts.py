@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 from findings.detectors import detect
+from findings.detectors import invoices as whole
 from findings.detectors.lines import quantity, tax
 from findings.detectors.prices import price
 from findings.facts import CatalogueItem, InvoiceRow, LineRow
@@ -208,3 +209,122 @@ def test_the_quantity_thresholds_at_their_edges():
 def test_two_extra_zeros_on_a_quantity_are_one_slip():
     slip = ordered(1000)
     assert quantity(invoice(), slip, [slip]).evidence["fix"] == "10"
+
+
+# --- discounts ------------------------------------------------------------------------------
+
+
+def test_a_discount_above_the_clients_usual_draft_in_full():
+    above, within = line(price=D(1000), discount=D(25)), line(price=D(1000), discount=D(10), position=3)
+    this = invoice(discount=D(25), near_n=4, near_discount_max=D(5))  # four invoices are a history
+    draft = whole.discount(this, [above, within])  # 10 % is 5 over the usual 5 %: not above it
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("discount", "above_usual", "medium",
+                                                                           D("0.8"))
+    assert draft.evidence == {"discount": "25", "usual": "5", "n": 4, "lines": [2]}
+    assert draft.suggestion == {"type": "update", "changes": [
+        {"line": 2, "field": "discount", "from": "25", "to": "5"}]}
+    assert draft.impact == D("2380.00")  # 10,000 × (0.95 − 0.75) × 1.19
+    stamped = whole.discount(invoice(discount=D(25), near_discount_max=D(5), editable=False), [above])
+    assert stamped.suggestion == {"type": "advice", "code": "undercharged"}
+
+
+def test_a_discount_on_the_whole_invoice_alone_puts_nothing_at_stake():
+    assert whole.discount(invoice(discount=D(25)), []).impact == D(0)
+
+
+def test_the_discount_thresholds_at_their_edges():
+    assert whole.discount(invoice(discount=D(25), near_discount_max=None), []) is None  # no habit known
+    assert whole.discount(invoice(discount=D(10), near_discount_max=D(5)), []) is None  # exactly the margin
+
+
+# --- twins and numbers ----------------------------------------------------------------------
+
+
+EARLIER = invoice(invoice_id=9, number="FE9", date=DAY - dt.timedelta(days=1), reference="oc-1")
+
+
+def test_a_twin_draft_in_full():
+    draft = whole.twin(invoice(twin_of=9, twin_group=2), [], EARLIER)
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("duplicate_lines", "same_lines", "high",
+                                                                           D("0.85"))
+    assert draft.evidence == {"other": 9, "other_number": "FE9", "other_date": "2025-06-01", "days": 1,
+                              "total": "119000", "lines": 1}
+    assert draft.suggestion == {"type": "advice", "code": "void_duplicate"}
+    assert draft.impact == D("119000.00")
+    same_day = whole.twin(invoice(twin_of=9, twin_group=2), [], invoice(invoice_id=9))
+    assert same_day.confidence == D("0.95")
+
+
+def test_a_twin_of_a_closed_invoice_that_is_not_stamped_is_credited_as_other():
+    draft = whole.twin(invoice(twin_of=9, twin_group=2, editable=False), [line()], EARLIER)
+    assert draft.suggestion == {"type": "credit_note", "note_type": "OTHER",
+                                "lines": [{"line": 2, "quantity": "10", "price": "116100"}]}
+
+
+def test_what_is_not_a_twin():
+    assert whole.twin(invoice(), [], EARLIER) is None  # it points at no earlier invoice
+    assert whole.twin(invoice(twin_of=9, twin_group=4), [], EARLIER) is None  # the fourth of a standing order
+    assert whole.twin(invoice(twin_of=9, twin_group=5, reference="oc-2"), [], EARLIER) is None  # another order
+
+
+def test_a_number_used_twice_draft_in_full():
+    draft = whole.same_number(invoice(number_of=9), EARLIER)
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("duplicate_number", "same_number",
+                                                                           "high", D("0.95"))
+    assert draft.evidence == {"number": "FE1", "other": 9, "other_date": "2025-06-01"}
+    assert draft.suggestion == {"type": "advice", "code": "renumber"}
+    assert whole.same_number(invoice(), EARLIER) is None
+
+
+# --- dates and terms ------------------------------------------------------------------------
+
+
+def test_a_due_date_before_the_invoice_draft_in_full():
+    draft = whole.dates(invoice(due_date=DAY - dt.timedelta(days=3)))
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("due_before_date", "before", "medium",
+                                                                           D("0.99"))
+    assert draft.evidence == {"date": "2025-06-02", "due": "2025-05-30", "days": 3, "fix_days": 30}
+    assert draft.suggestion == {"type": "update", "changes": [
+        {"line": None, "field": "dueDate", "from": "2025-05-30", "to": "2025-07-02"}]}
+    stamped = whole.dates(invoice(due_date=DAY - dt.timedelta(days=3), editable=False, is_stamped=True))
+    assert stamped.suggestion == {"type": "advice", "code": "due_date_stamped"}
+
+
+def test_a_due_date_before_the_invoice_without_terms_is_moved_to_the_invoice_date():
+    draft = whole.dates(invoice(due_date=DAY - dt.timedelta(days=3), term_habit=None, contact_term=None))
+    assert draft.evidence["fix_days"] == 0 and draft.suggestion["changes"][0]["to"] == "2025-06-02"
+
+
+def test_a_due_date_off_terms_draft_in_full():
+    draft = whole.dates(invoice(due_date=DAY + dt.timedelta(days=90)))
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("due_terms", "habit", "low", D("0.75"))
+    assert draft.evidence == {"days": 90, "expected": 30, "contact": 30, "habit": 30, "due": "2025-08-31"}
+    assert draft.suggestion == {"type": "update", "changes": [
+        {"line": None, "field": "dueDate", "from": "2025-08-31", "to": "2025-07-02"}]}
+    by_contact = whole.dates(invoice(due_date=DAY + dt.timedelta(days=90), term_habit=None))
+    assert by_contact.cause == "contact" and by_contact.evidence["expected"] == 30
+    both = whole.dates(invoice(due_date=DAY + dt.timedelta(days=90), contact_term=15))  # the habit comes first
+    assert both.confidence == D("0.85") and both.evidence["expected"] == 30
+
+
+def test_the_date_thresholds_at_their_edges():
+    assert whole.dates(invoice(due_date=DAY)).kind == "due_terms"  # cash on a thirty-day client: not before
+    assert whole.dates(invoice(due_date=DAY + dt.timedelta(days=32))) is None  # two days of slack
+
+
+# --- empty invoices and identifications -----------------------------------------------------
+
+
+def test_an_empty_invoice_draft_in_full():
+    draft = whole.empty(invoice(line_count=0, total=D(0)))
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("empty", "no_lines", "medium", D("0.99"))
+    assert draft.evidence == {"lines": 0, "total": "0"}
+    assert draft.suggestion == {"type": "advice", "code": "void_or_complete"}
+
+
+def test_a_missing_identification_draft_in_full():
+    draft = whole.identification(invoice(identification=""))
+    assert (draft.kind, draft.cause, draft.severity, draft.confidence) == ("missing_identification", "blank",
+                                                                           "medium", D("0.95"))
+    assert draft.evidence == {"identification": "", "client": "1"}
+    assert draft.suggestion == {"type": "contact", "field": "identification", "from": ""}
