@@ -15,9 +15,16 @@ import hmac
 from decimal import Decimal
 
 import pytest
+from simple_history.signals import post_create_historical_record
 
-from audit import chain, hooks, versions
-from audit.models import SYSTEM_CHAIN, Action, AuditChain, AuditEntry
+from audit import chain, hooks, recorder, versions
+from audit.models import (
+    SYSTEM_CHAIN,
+    Action,
+    AuditChain,
+    AuditEntry,
+    AuditVersionLayout,
+)
 from tests.audit.test_integrity import tamper
 from tests.factories.edit import make_invoice
 
@@ -148,3 +155,27 @@ def test_versions_whose_columns_are_not_on_record_are_found(company):
     report = chain.verify(company.pk)
     assert (report.ok, report.broken_seq) == (False, first.seq)
     assert report.problem == f"entry #{first.seq}: the columns of its {first.source} version are not on record"
+
+
+@pytest.mark.django_db
+def test_a_layout_on_record_that_no_longer_matches_its_digest_is_found(company):
+    tamper("UPDATE audit_auditversionlayout SET fields = %s", ['["history_id"]'])
+    report = chain.verify(company.pk)
+    assert not report.ok and report.problem.endswith("it describes is missing")
+
+
+@pytest.mark.django_db
+def test_a_layout_naming_a_column_the_table_does_not_have_is_not_on_record(company):
+    post_create_historical_record.disconnect(dispatch_uid="audit-entries")
+    try:  # a version without its entry, which is written below
+        invoice = make_invoice(company)
+    finally:
+        post_create_historical_record.connect(recorder.history_row_recorded, dispatch_uid="audit-entries")
+    row = invoice.history.order_by("-history_id").first()
+    names = ["history_id", "no_such_column"]
+    digest = versions.layout_digest(names)
+    AuditVersionLayout.objects.create(digest=digest, fields=names)
+    [entry] = chain.append([login(company, action=Action.REMOTE_CHANGE, source="invoice",
+                                  source_id=row.history_id, version_layout=digest, version_hash="0" * 64)])
+    report = chain.verify(company.pk)
+    assert report.problem == f"entry #{entry.seq}: the columns of its invoice version are not on record"

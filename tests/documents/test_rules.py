@@ -161,8 +161,8 @@ def test_total_below_what_was_paid():
     violations = check(proposed, base=base)
     assert _codes(violations) == [("total", "total_below_paid")]
     # Amounts as the company writes them (the formatter's), never raw numbers.
-    assert "The new total ($ 93) cannot be lower than what has already been paid ($ 100)." in (
-        violations[0].message)
+    assert violations[0].message == ("The new total ($ 93) cannot be lower than what has already been paid "
+                                     "($ 100). The payments must be undone first.")
     assert check(_edit(base, line1__price="50"), base=base) == []  # 46 + 58 = 104
 
 
@@ -393,6 +393,8 @@ def test_a_credit_note_on_a_void_invoice_says_so():
 def test_a_credit_note_edges():
     assert validate_credit_note(_stamped(), _note(date="2016-10-12")) == []  # the invoice's own day
     assert _codes(validate_credit_note(_stamped(), _note(cause=None))) == [("cause", "cause_required")]
+    (undated,) = validate_credit_note(_stamped(), _note(date=None))
+    assert undated.message == "The date “” is missing or not a valid date (yyyy-mm-dd)."
     note = _note()
     note["items"] = [{"id": 7, "price": "10", "quantity": "1", "tax": []}]
     (violation, *_) = validate_credit_note(_stamped(), note)
