@@ -294,6 +294,7 @@ def test_each_kind_of_header_field_compares_by_what_it_says():
     assert _same("retentions", retentions, [{"id": 2, "percentage": "11"}, {"id": 1, "percentage": "2.5"}, "odd"])
     assert not _same("retentions", retentions, [{"id": "1", "percentage": "3"}, {"id": "2", "percentage": "11"}])
     assert not _same("retentions", retentions, retentions[:1])
+    assert not _same("retentions", [{"id": "1", "percentage": "2.5"}], [{"id": "2", "percentage": "2.5"}])
     assert _same("retentions", None, []) and _same("retentions", "odd", ["odd"])
     # A reference named without an id is known by its name.
     assert _same("client", {"name": "Ana"}, {"name": "Ana"}) and not _same("client", {"name": "Ana"}, {"name": "Eva"})
@@ -319,6 +320,7 @@ def test_a_numbering_compares_by_its_contents():
     assert not _same("numberTemplate", {"id": "5", "isDefault": True}, {"id": "5", "isDefault": 1})
     assert not _same("numberTemplate", {"id": "5", "ranges": [1]}, {"id": "5", "ranges": [2]})
     assert not _same("numberTemplate", {"id": "5", "range": {"from": 1}}, {"id": "5", "range": {"from": 2}})
+    assert not _same("numberTemplate", {"id": "5", "range": {"from": 1}}, {"id": "5", "range": {"to": 1}})
     assert _same("other", {"a": 1, "b": [2]}, {"a": Decimal("1.0"), "b": [Decimal(2)]})
 
 
@@ -472,8 +474,11 @@ def test_applying_compares_each_field_by_its_meaning_not_its_spelling():
 
 
 def test_applying_leaves_the_source_documents_alone_and_skips_nothing():
-    base = _doc(1, currency={"code": "COP"})
-    result = apply_diff(base, diff_documents(base, {**base, "anotation": None, "termsConditions": "t"}))
-    assert "anotation" not in result and result["termsConditions"] == "t"
+    base = _doc(1, currency={"code": "COP"}, seller={"id": "4"})
+    proposed = {**base, "seller": None, "retentions": [{"id": "1", "percentage": "2"}], "termsConditions": "t"}
+    newer = {name: value for name, value in base.items() if name != "seller"}
+    result = apply_diff(newer, diff_documents(base, proposed))  # the seller is gone already: no key for it
+    assert "seller" not in result and result["termsConditions"] == "t"
     result["currency"]["code"] = "USD"
-    assert base["currency"] == {"code": "COP"}
+    result["retentions"][0]["id"] = "9"
+    assert base["currency"] == {"code": "COP"} and proposed["retentions"] == [{"id": "1", "percentage": "2"}]
