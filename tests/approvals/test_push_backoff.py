@@ -21,6 +21,8 @@ def test_retries_back_off_exponentially_with_jitter_under_a_ceiling(settings):
         assert backoff(1, at_least=30) == 30  # Alegra asked to wait longer
         assert backoff(1, at_least=1000) == 300
     assert len({backoff(3) for _ in range(20)}) > 1  # pushes that failed together spread out
+    settings.PUSH_RETRY_BASE_SECONDS = "0.1"
+    assert 0.05 <= backoff(1) <= 0.1  # no floor unless Alegra asks for one
 
 
 def test_the_push_reads_its_limits_from_the_settings(settings):
