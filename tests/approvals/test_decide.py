@@ -12,11 +12,12 @@ from approvals.models import AutoApprovalRule, ChangeRequest, Decision, Push, Ro
 from approvals.notify import reminders_send
 from approvals.services import requests as request_services
 from approvals.errors import ApprovalError
-from approvals.services.decisions import request_decide
+from approvals.services.decisions import approval_status, latest_push, request_decide
 from approvals.services.policies import (
     approval_settings_save, auto_rule_save, policies_ensure_defaults, policy_save,
 )
 from approvals.services.submission import request_submitted, revision_of
+from approvals.services.transitions import state_label
 from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.factories import make_user
 from portal import events
@@ -294,3 +295,74 @@ def test_a_discount_rule_needs_its_limits(company, manager):
     with pytest.raises(ApprovalError):
         auto_rule_save(company=company, user=manager, name="Desc", kind="small_discount",
                        max_discount_percent="150", max_impact="10")
+
+
+# --- what a refusal says, and the state of the approvals -----------------------------------------
+
+
+def test_each_refusal_names_its_reason_its_figures_and_its_field(invoice, accountant, approver, approver2, outsider):
+    change_request = submitted(invoice, accountant, observations="Nota")
+    with pytest.raises(ApprovalError) as refused:
+        decide(change_request, outsider)
+    assert (refused.value.code, refused.value.params) == ("not_allowed", {"variant": "decide"})
+    with pytest.raises(ApprovalError) as refused:
+        decide(change_request, approver, "reject", "")
+    assert (refused.value.code, refused.value.field) == ("comment_required", "comment")
+    with pytest.raises(ApprovalError) as refused:
+        decide(change_request, approver, "approve", "x" * 2001)
+    assert (refused.value.code, refused.value.params, refused.value.field) == (
+        "comment_too_long", {"max": 2000, "length": 2001}, "comment")
+    decide(change_request, approver, "approve", "x" * 2000)  # the longest comment there is
+    with pytest.raises(ApprovalError) as refused:
+        decide(change_request, approver2, "reject", "tarde")
+    assert (refused.value.code, refused.value.params) == ("not_pending", {"state": state_label(State.APPROVED)})
+
+
+def test_an_approver_whose_account_was_deactivated_decides_nothing(invoice, accountant, approver):
+    change_request = submitted(invoice, accountant, observations="Nota")
+    approver.is_active = False
+    approver.save()
+    with pytest.raises(ApprovalError) as refused:
+        decide(change_request, approver)
+    assert refused.value.code == "not_allowed" and not Decision.objects.exists()
+
+
+def test_the_approval_status_reads_the_frozen_routing(company, invoice, accountant, approver, approver2):
+    RoutingPolicy.objects.create(company=company, name="Gerencia", approvals_required=2, manager_required=True)
+    change_request = submitted(invoice, accountant, observations="Nota")
+    decide(change_request, approver)
+    status = approval_status(change_request)
+    assert (status.required, status.manager_required, status.count, status.missing) == (2, True, 1, 1)
+    assert status.decided_by(approver) and not status.decided_by(approver2)
+    decision = decide(change_request, approver2, "reject", "No")
+    status = approval_status(change_request)
+    assert status.rejection == decision and status.decided_by(approver2)
+
+
+def test_a_draft_has_no_routing_yet_and_needs_one_approval(invoice, accountant):
+    proposed = copy.deepcopy(invoice.document)
+    proposed["observations"] = "Nota"
+    draft = request_services.request_save_draft(invoice=invoice, user=accountant, proposed=proposed,
+                                                reason="Borrador", kind="update")
+    status = approval_status(draft)
+    assert (status.required, status.manager_required, status.approvals, status.rejection) == (1, False, [], None)
+
+
+def test_decisions_on_an_earlier_revision_do_not_count(invoice, accountant, approver, approver2):
+    change_request = submitted(invoice, accountant, observations="Nota")
+    old = Decision(change_request=change_request, revision="earlier", approver=approver2, outcome="approve")
+    current = Decision(change_request=change_request, revision=revision_of(change_request), approver=approver,
+                       outcome="approve")
+    assert approval_status(change_request, decisions=[old, current]).approvals == [current]
+
+
+def test_the_latest_push_is_the_newest_then_the_last_written(invoice, accountant):
+    change_request = submitted(invoice, accountant, observations="Nota")
+    first, second, third = (Push.objects.create(change_request=change_request, revision=f"r{n}",
+                                                company=change_request.company) for n in range(3))
+    now = timezone.now()
+    Push.objects.filter(pk=first.pk).update(created_at=now)  # written first, dated last
+    Push.objects.filter(pk__in=[second.pk, third.pk]).update(created_at=now - timedelta(minutes=1))
+    assert latest_push(change_request) == first
+    Push.objects.filter(pk=first.pk).update(created_at=now - timedelta(minutes=1))
+    assert latest_push(change_request) == third  # the same moment: the last one written

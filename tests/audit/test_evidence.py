@@ -250,6 +250,8 @@ def test_attack_c_truncate_is_refused_and_the_heads_kept(company, history):
 
 def test_attack_c_heads_deleted_is_a_failure_not_zero_chains_intact(company, history, capsys):
     tamper("DELETE FROM audit_auditchain", [])
+    report = verify(company)
+    assert (report.ok, report.checked, report.broken_seq) == (False, 0, 1)
     with pytest.raises(CommandError, match="audit chains are broken"):
         call_command("verify_audit")
     assert f"company {company.pk}: BROKEN at entry #1: the head of the chain is missing" in capsys.readouterr().err
@@ -258,6 +260,9 @@ def test_attack_c_heads_deleted_is_a_failure_not_zero_chains_intact(company, his
 def test_attack_c_entries_and_heads_emptied_is_a_failure(company, history, capsys):
     tamper("DELETE FROM audit_auditentry", [])
     tamper("DELETE FROM audit_auditchain", [])
+    report = verify(company)
+    assert (report.ok, report.checked, report.broken_seq, report.problem) == (
+        False, 0, 1, "the company has history but its audit chain is empty")
     with pytest.raises(CommandError, match="audit chains are broken"):
         call_command("verify_audit")
     assert "the company has history but its audit chain is empty" in capsys.readouterr().err
@@ -316,6 +321,7 @@ def test_an_anchor_not_signed_with_the_key_is_reported(company, history):
         handle.write(json.dumps(record) + "\n")
     report = verify(company)
     assert not report.ok and "is not signed with this key" in report.problem
+    assert (report.checked, report.broken_seq) == (0, None)
 
 
 def test_an_entry_at_the_anchored_number_with_another_hash_is_found(company, history):
@@ -327,6 +333,7 @@ def test_an_entry_at_the_anchored_number_with_another_hash_is_found(company, his
     tamper("UPDATE audit_auditchain SET last_hash = %s WHERE key = %s", [forged, company.pk])
     report = verify(company)
     assert report.problem.startswith(f"entry #{last.seq} is not the one anchored at")
+    assert (report.ok, report.checked, report.broken_seq) == (False, last.seq - 1, last.seq)
 
 
 # --- entries written before the key --------------------------------------------------------

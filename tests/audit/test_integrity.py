@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 
 import pytest
 from django.contrib import admin
@@ -50,9 +51,12 @@ def test_entries_are_numbered_without_gaps_and_each_names_the_previous_hash(comp
     assert history[0].prev_hash == GENESIS_HASH
     for previous, entry in zip(history, history[1:]):
         assert entry.prev_hash == previous.hash
+    started = time.perf_counter()
     report = services.chain_verify(company_id=company.pk)
-    assert report.ok and report.checked == len(history) and report.broken_seq is None
-    assert AuditVerification.objects.get(chain=company.pk).ok
+    assert report.ok and report.checked == len(history) and report.broken_seq is None and report.problem == ""
+    assert 0 < report.seconds <= time.perf_counter() - started  # the time the verification took
+    recorded = AuditVerification.objects.get(chain=company.pk)
+    assert (recorded.ok, recorded.checked, recorded.seconds) == (True, len(history), report.seconds)
 
 
 @pytest.mark.parametrize("column, value", [("why", "otra razón"), ("what", '{"total": "1"}'),
@@ -64,6 +68,8 @@ def test_a_row_altered_in_the_database_is_the_first_broken_link(company, history
     assert not report.ok
     assert (report.broken_seq, report.checked, report.problem) == (victim.seq, victim.seq - 1,
                                                                    f"entry #{victim.seq} was altered")
+    recorded = AuditVerification.objects.get(chain=company.pk)
+    assert (recorded.ok, recorded.broken_seq, recorded.problem) == (False, victim.seq, report.problem)
 
 
 def test_a_row_altered_with_its_own_hash_recomputed_breaks_the_next_link(company, history):
@@ -73,14 +79,14 @@ def test_a_row_altered_with_its_own_hash_recomputed_breaks_the_next_link(company
     forged = chain.entry_hash(**fields, prev_hash=victim.prev_hash)
     tamper("UPDATE audit_auditentry SET why = %s, hash = %s WHERE id = %s", ["reescrita", forged, victim.pk])
     report = services.chain_verify(company_id=company.pk)
-    assert (report.ok, report.broken_seq) == (False, following.seq)
+    assert (report.ok, report.checked, report.broken_seq) == (False, victim.seq, following.seq)
     assert report.problem == f"entry #{following.seq} does not follow entry #{victim.seq}"
 
 
 def test_a_row_deleted_in_the_middle_or_at_the_end_is_found(company, history):
     tamper("DELETE FROM audit_auditentry WHERE id = %s", [history[1].pk])
     report = services.chain_verify(company_id=company.pk)
-    assert (report.ok, report.broken_seq, report.problem) == (False, 2, "entry #2 is missing")
+    assert (report.ok, report.checked, report.broken_seq, report.problem) == (False, 1, 2, "entry #2 is missing")
 
 
 def test_the_last_row_deleted_is_found(company, history):

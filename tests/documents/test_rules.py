@@ -72,9 +72,10 @@ def test_nothing_to_submit():
     ("changes", "expected", "text"),
     [
         ({"line0__quantity": "0"}, [("items[0].quantity", "quantity_not_positive")],
-         "Line 1: the quantity must be greater than zero"),
+         "Line 1: the quantity must be greater than zero. To take goods back, lower the quantity or issue a credit note."),
         ({"line1__quantity": "-1"}, [("items[1].quantity", "quantity_not_positive")],
-         "credit note"),
+         ("Line 2: the quantity must be greater than zero. To take goods back, lower the quantity or issue a "
+          "credit note.")),
         ({"line0__quantity": "dos"}, [("items[0].quantity", "invalid_quantity")],
          "Line 1: the quantity “dos” is not a number."),
         ({"line0__price": "-1"}, [("items[0].price", "price_negative")],
@@ -82,12 +83,13 @@ def test_nothing_to_submit():
         ({"line0__price": "abc"}, [("items[0].price", "invalid_price")],
          "Line 1: the unit price “abc” is not a number."),
         ({"line0__price": "1.0000001"}, [("items[0].price", "price_too_precise")],
-         "at most 6 decimals"),
+         "Line 1: the unit price can have at most 6 decimals."),
         ({"line0__discount": "100.01"}, [("items[0].discount", "discount_out_of_range")],
-         "between 0 % and 100 %"),
-        ({"line0__discount": "-5"}, [("items[0].discount", "discount_out_of_range")], ""),
+         "Line 1: the discount must be between 0 % and 100 %."),
+        ({"line0__discount": "-5"}, [("items[0].discount", "discount_out_of_range")],
+         "Line 1: the discount must be between 0 % and 100 %."),
         ({"line0__discount": "x"}, [("items[0].discount", "invalid_discount")],
-         "the discount “x” is not a number"),
+         "Line 1: the discount “x” is not a number."),
         ({"line0__tax": [{"id": "99"}]}, [("items[0].tax", "unknown_tax")],
          "Line 1: the tax “99” is not one of the company's taxes."),
         ({"line0__id": None}, [("items[0].id", "item_required")], "Line 1 has no item."),
@@ -96,13 +98,14 @@ def test_nothing_to_submit():
          "The due date (2016-10-11) cannot be before the invoice date (2016-10-12)."),
         ({"dueDate": "2024-13-45"}, [("dueDate", "invalid_date")],
          "The due date “2024-13-45” is not a valid date (yyyy-mm-dd)."),
-        ({"date": "12/10/2016"}, [("date", "invalid_date")], "not a valid date"),
-        ({"date": ""}, [("date", "invalid_date")], "missing"),
+        ({"date": "12/10/2016"}, [("date", "invalid_date")],
+         "The date “12/10/2016” is missing or not a valid date (yyyy-mm-dd)."),
+        ({"date": ""}, [("date", "invalid_date")], "The date “” is missing or not a valid date (yyyy-mm-dd)."),
         ({"observations": "x" * 501}, [("observations", "text_too_long")],
          "Observations can have at most 500 characters (it has 501)."),
-        ({"anotation": "x" * 600}, [("anotation", "text_too_long")], "Notes can have"),
+        ({"anotation": "x" * 600}, [("anotation", "text_too_long")], "Notes can have at most 500 characters (it has 600)."),
         ({"termsConditions": "x" * 501}, [("termsConditions", "text_too_long")],
-         "Terms and conditions"),
+         "Terms and conditions can have at most 500 characters (it has 501)."),
         ({"line1__description": "é" * 501}, [("items[1].description", "text_too_long")],
          "Line 2: the description can have at most 500 characters (it has 501)."),
         ({"status": "closed"}, [("status", "not_editable")],
@@ -112,7 +115,7 @@ def test_nothing_to_submit():
 def test_each_rule_refuses_with_its_message(changes, expected, text):
     violations = check(_edit(fixtures.simple_invoice(), **changes))
     assert _codes(violations) == expected
-    assert text in violations[0].message
+    assert violations[0].message == text
 
 
 def test_limits_themselves_pass():
@@ -143,8 +146,8 @@ def test_closed_period():
     moved_in = _edit(base, date="2016-09-30", dueDate="2016-09-30")
     assert _codes(check(moved_in, closed_until=date(2016, 9, 30))) == [
         ("date", "date_in_closed_period")]
-    assert "The date 2016-09-30 falls in a closed period (closed until 2016-09-30)." in (
-        check(moved_in, closed_until=date(2016, 9, 30))[0].message)
+    assert check(moved_in, closed_until=date(2016, 9, 30))[0].message == (
+        "The date 2016-09-30 falls in a closed period (closed until 2016-09-30).")
     moved_out = _edit(base, date="2016-11-02", dueDate="2016-11-02")
     assert _codes(check(moved_out, closed_until=closed)) == [("date", "date_in_closed_period")]
     assert check(moved_out, closed_until=date(2016, 10, 11)) == []
@@ -158,8 +161,8 @@ def test_total_below_what_was_paid():
     violations = check(proposed, base=base)
     assert _codes(violations) == [("total", "total_below_paid")]
     # Amounts as the company writes them (the formatter's), never raw numbers.
-    assert "The new total ($ 93) cannot be lower than what has already been paid ($ 100)." in (
-        violations[0].message)
+    assert violations[0].message == ("The new total ($ 93) cannot be lower than what has already been paid "
+                                     "($ 100). The payments must be undone first.")
     assert check(_edit(base, line1__price="50"), base=base) == []  # 46 + 58 = 104
 
 
@@ -168,7 +171,8 @@ def test_stamped_invoice_needs_a_credit_note():
                                                   "cufe": "abc123"}}
     violations = check(_edit(base, observations="x"), base=base)
     assert _codes(violations) == [("stamp", "stamped_use_credit_note")]
-    assert "credit note" in violations[0].message
+    assert violations[0].message == ("This invoice has been stamped electronically and cannot be changed in "
+                                     "place; issue a credit note instead.")
     mexican = fixtures.simple_invoice() | {"stamp": {"uuid": "6F0B..."}}
     assert editing_refusal(mexican).code == "stamped_use_credit_note"
     assert editing_refusal(fixtures.simple_invoice() | {"stamp": None}) is None
@@ -236,26 +240,30 @@ def test_a_sound_credit_note_passes():
     ("changes", "expected", "text"),
     [
         ({"type": "RETURN"}, [("type", "invalid_note_type")],
-         "The credit note type “RETURN” is not valid; choose one of: PARTIALL_DEVOLUTION"),
-        ({"type": None}, [("type", "invalid_note_type")], ""),
+         ("The credit note type “RETURN” is not valid; choose one of: PARTIALL_DEVOLUTION, VOID_ELECTRONIC_INVOICE, "
+          "REDUCTION_DISCOUNT_PARTIAL_TOTAL, PRICE_ADJUSTMENT, OTHER.")),
+        ({"type": None}, [("type", "invalid_note_type")],
+         ("The credit note type “” is not valid; choose one of: PARTIALL_DEVOLUTION, VOID_ELECTRONIC_INVOICE, "
+          "REDUCTION_DISCOUNT_PARTIAL_TOTAL, PRICE_ADJUSTMENT, OTHER.")),
         ({"cause": "  "}, [("cause", "cause_required")],
          "The cause printed on the credit note is required."),
         ({"items": []}, [("items", "no_lines")], "The credit note must have at least one line."),
         ({"date": "2016-10-01"}, [("date", "note_before_invoice")],
          "The credit note date (2016-10-01) cannot be before the invoice date (2016-10-12)."),
-        ({"date": "2016-02-30"}, [("date", "invalid_date")], "not a valid date"),
+        ({"date": "2016-02-30"}, [("date", "invalid_date")],
+         "The date “2016-02-30” is missing or not a valid date (yyyy-mm-dd)."),
         ({"invoices": [{"id": "1", "amount": "90"}]}, [("invoices", "amount_mismatch")],
          "The amounts applied to invoices ($ 90) cannot add up to more than the credit note total ($ 84)."),
         ({"invoices": [{"id": "1", "amount": "-5"}]}, [("invoices", "invalid_amount")],
-         "cannot be negative"),
+         "The amount applied to the invoice cannot be negative."),
         ({"invoices": [{"id": "1", "amount": "ochenta"}]}, [("invoices", "invalid_amount")],
-         "not a number"),
+         "The amount applied to the invoice is not a number."),
     ],
 )
 def test_each_credit_note_rule(changes, expected, text):
     violations = validate_credit_note(_stamped(), _note(**changes))
     assert _codes(violations) == expected
-    assert text in violations[0].message
+    assert violations[0].message == text
 
 
 def test_credit_more_than_invoiced():
@@ -344,3 +352,66 @@ def test_malformed_values_are_violations_never_exceptions(base, data):
 def test_malformed_credit_notes_never_raise(items):
     violations = validate_credit_note(_stamped(), _note(items=items))
     assert violations and all(v.message for v in violations)
+
+
+# --- edges of the rules, and each message in full -------------------------------------------------
+
+
+def test_more_limits_that_pass():
+    base = fixtures.simple_invoice()
+    assert check(_edit(base, dueDate="", observations="x")) == []  # no due date at all
+    assert check(_edit(base, line0__description="x" * 500)) == []
+
+
+def test_a_single_tax_given_as_one_entry_is_checked_too():
+    violations = check(_edit(fixtures.simple_invoice(), line0__tax={"id": "99"}))
+    assert _codes(violations) == [("items[0].tax", "unknown_tax")]
+    assert violations[0].message == "Line 1: the tax “99” is not one of the company's taxes."
+
+
+def test_an_invoice_in_a_closed_period_is_refused_once():
+    base = fixtures.simple_invoice()
+    assert _codes(check(_edit(base, observations="x"), closed_until=date(2016, 10, 31))) == [
+        ("date", "date_in_closed_period")]
+    undated = base | {"date": None}
+    assert _codes(check(_edit(undated, observations="x"), base=undated, closed_until=date(2016, 9, 30))) == [
+        ("date", "invalid_date")]
+
+
+def test_the_new_total_is_computed_with_the_companys_taxes():
+    base = fixtures.simple_invoice()
+    paid = base | {"totalPaid": str(base["total"]), "status": "open"}
+    cheaper = _edit(paid, line0__tax=[{"id": "2"}])  # 5 % instead of 16 %, named by its id only
+    assert _codes(check(cheaper, base=paid)) == [("total", "total_below_paid")]
+
+
+def test_a_credit_note_on_a_void_invoice_says_so():
+    (violation,) = validate_credit_note(_stamped() | {"status": "void"}, _note())
+    assert violation.message == "A void invoice cannot be corrected with a credit note."
+
+
+def test_a_credit_note_edges():
+    assert validate_credit_note(_stamped(), _note(date="2016-10-12")) == []  # the invoice's own day
+    assert _codes(validate_credit_note(_stamped(), _note(cause=None))) == [("cause", "cause_required")]
+    (undated,) = validate_credit_note(_stamped(), _note(date=None))
+    assert undated.message == "The date “” is missing or not a valid date (yyyy-mm-dd)."
+    note = _note()
+    note["items"] = [{"id": 7, "price": "10", "quantity": "1", "tax": []}]
+    (violation, *_) = validate_credit_note(_stamped(), note)
+    assert violation == RuleViolation("items[0].id", "item_not_on_invoice",
+                                      "Line 1: the item 7 is not on the invoice.")
+
+
+def test_what_was_invoiced_adds_up_each_items_lines():
+    twice = _stamped()
+    twice["items"] = [dict(twice["items"][0], quantity="1"), dict(twice["items"][0], quantity="1")]
+    twice["balance"] = 1000
+    note = credit_note_body(twice, [ReturnedLine(0, "1"), ReturnedLine(1, "1")], "PARTIALL_DEVOLUTION", "x",
+                            "2016-10-20")
+    assert validate_credit_note(twice, note) == []  # 2 of the item invoiced, 2 credited
+    none = _stamped()
+    none["items"][0]["quantity"] = "0"
+    note = _note()
+    note["items"] = [dict(none["items"][0], quantity="1")]
+    violations = validate_credit_note(none, note)
+    assert ("items", "quantity_above_invoiced") in _codes(violations)
