@@ -128,6 +128,12 @@ def _number(value: Any) -> Any:
         return str(value).strip()
 
 
+def _percentage(value: Any) -> str:
+    # As text, so entries sort whatever they hold; 2.5 and 2.50 are one rate.
+    number = _number(value)
+    return format(number.normalize(), "f") if isinstance(number, Decimal) else f"?{number}"
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -161,7 +167,7 @@ def normalise_header(name: str, value: Any) -> Any:
     if name == "retentions":
         # Which retentions apply; their amounts follow the lines and show in the totals.
         entries = value if isinstance(value, (list, tuple)) else []
-        return tuple(sorted((references.tax_id(r), repr(_number(r.get("percentage"))))
+        return tuple(sorted((references.tax_id(r), _percentage(r.get("percentage")))
                             for r in entries if isinstance(r, Mapping)))
     if name in REFERENCE_FIELDS:
         ident = references.reference_id(value)

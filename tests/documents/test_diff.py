@@ -296,6 +296,10 @@ def test_each_kind_of_header_field_compares_by_what_it_says():
     assert not _same("retentions", retentions, retentions[:1])
     assert not _same("retentions", [{"id": "1", "percentage": "2.5"}], [{"id": "2", "percentage": "2.5"}])
     assert _same("retentions", None, []) and _same("retentions", "odd", ["odd"])
+    # One rate however it is written; a malformed one stays a change.
+    assert _same("retentions", retentions, [{"id": "1", "percentage": "2.50"}, {"id": "2", "percentage": 11}])
+    assert not _same("retentions", retentions, [{"id": "1", "percentage": "2,5"}, {"id": "2", "percentage": "11"}])
+    assert not _same("retentions", [{"id": "1", "percentage": "x25"}], [{"id": "1", "percentage": "25"}])
     # A reference named without an id is known by its name.
     assert _same("client", {"name": "Ana"}, {"name": "Ana"}) and not _same("client", {"name": "Ana"}, {"name": "Eva"})
     assert not _same("client", {"name": "Ana"}, None) and _same("client", {"id": "1"}, 1)
