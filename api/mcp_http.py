@@ -26,7 +26,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from . import services
-from .mcp_server import build_server, current_secret
+from .mcp_server import bearer, build_server, current_secret
 from .rest.core import problem
 
 MAX_BODY_BYTES = 1_000_000
@@ -38,11 +38,6 @@ def _server() -> MCPServer:
     return build_server()
 
 
-def bearer_of(request: HttpRequest) -> str:
-    value = request.headers.get("Authorization", "")
-    return value[7:].strip() if value[:7].lower() == "bearer " else ""
-
-
 @csrf_exempt
 def endpoint(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -50,7 +45,7 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         response = problem(405, "method_not_allowed", _("Send MCP messages with POST."))
         response["Allow"] = "POST"
         return response
-    secret = bearer_of(request)
+    secret = bearer(request.headers.get("Authorization", ""))
     token = services.token_for_secret(secret)
     if token is None:
         return problem(401, "invalid_token", _("Send a token: Authorization: Bearer enm_…"),

@@ -159,6 +159,11 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
     return server
 
 
+def bearer(authorization: str) -> str:
+    """The token of an `Authorization: Bearer …` header's value; "" for any other."""
+    return authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
+
+
 def http_app(*, host: str = "127.0.0.1"):
     """(server, ASGI app) for streamable HTTP: each request acts with its own bearer token."""
     server = build_server()
@@ -167,8 +172,7 @@ def http_app(*, host: str = "127.0.0.1"):
     async def authenticated(scope, receive, send):
         # The tools check the token exactly as the REST API does (scopes, role, rate limit).
         headers = dict(scope.get("headers") or [])
-        value = headers.get(b"authorization", b"").decode("latin-1")
-        token = current_secret.set(value[7:].strip() if value.lower().startswith("bearer ") else "")
+        token = current_secret.set(bearer(headers.get(b"authorization", b"").decode("latin-1")))
         try:
             await app(scope, receive, send)
         finally:
