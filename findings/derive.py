@@ -86,7 +86,3 @@ def invoice_relations(invoices: Iterable[InvoiceRow], *, numbers: Iterable[Invoi
     for group in by_number.values():
         group.sort(key=lambda invoice: invoice.rank)
         windows.same_numbers(group)
-
-
-def derived(row, names: list[str]) -> tuple:
-    return tuple(getattr(row, name) for name in names)

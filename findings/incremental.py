@@ -11,6 +11,7 @@ judged again, and their findings reconciled.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -52,19 +53,20 @@ class Pool:
     derived fields as stored (to write back only the rows that moved)."""
 
     def __init__(self, names: list[str]):
-        self.names, self.rows, self.before = names, {}, {}
+        self.derived = operator.attrgetter(*names)  # one C call per row, not a generator
+        self.rows, self.before = {}, {}
 
     def add(self, found: Iterable[tuple[object, object]]) -> list:
         kept = []
         for key, row in found:
             if key not in self.rows:
-                self.rows[key], self.before[key] = row, derive.derived(row, self.names)
+                self.rows[key], self.before[key] = row, self.derived(row)
             kept.append(self.rows[key])
         return kept
 
     def moved(self) -> list[tuple[object, object]]:
         return [(key, row) for key, row in self.rows.items()
-                if derive.derived(row, self.names) != self.before[key]]
+                if self.derived(row) != self.before[key]]
 
 
 def _any(queries: list[Q]) -> Q | None:

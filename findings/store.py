@@ -54,8 +54,11 @@ def mirror_lines(company_id: int) -> dict[int, list[dict]]:
 
 
 def catalogue(company_id: int) -> dict[str, CatalogueItem]:
-    rows = Item.objects.filter(company_id=company_id, is_deleted=False).values_list("alegra_id", "document")
-    return {ident: facts.catalogue_item(document) for ident, document in rows}
+    # Only the parts of each body the facts read, in no particular order.
+    rows = (Item.objects.filter(company_id=company_id, is_deleted=False).order_by()
+            .values_list("alegra_id", "document__price", "document__tax", "document__name"))
+    return {ident: facts.catalogue_item({"price": price, "tax": tax, "name": name})
+            for ident, price, tax, name in rows}
 
 
 def contacts(company_id: int) -> dict[str, dict]:
@@ -149,7 +152,7 @@ def insert_invoices(company_id: int, rows: list[InvoiceRow]) -> None:
 def _insert(model, company_id: int, names: list[str], rows: list) -> None:
     if not rows:
         return
-    if connection.vendor == "postgresql" and len(rows) > 500:
+    if connection.vendor == "postgresql":  # even for a few rows: no model instances to build
         _copy(model, company_id, names, rows)
         return
     for part in _chunks(rows):
@@ -157,7 +160,8 @@ def _insert(model, company_id: int, names: list[str], rows: list) -> None:
 
 
 def _copy(model, company_id: int, names: list[str], rows: list) -> None:
-    """PostgreSQL's COPY: a full scan writes 300,000 line facts in seconds, not minutes."""
+    """PostgreSQL's COPY: a full scan writes 300,000 line facts in seconds, not minutes; a change's
+    hundred in a fraction of what bulk_create spends building instances."""
     columns = ["company_id"] + [model._meta.get_field(n).column for n in names]
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -181,10 +185,29 @@ def _update_many(model, key: str, names: list[str], rows: list[tuple]) -> None:
     times (pipelined by psycopg), not the CASE expressions bulk_update builds (slow in Python)."""
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        _update_from_values(model, key, names, rows)
+        return
     columns = ", ".join(f"{model._meta.get_field(n).column} = %s" for n in names)
     sql = f"UPDATE {model._meta.db_table} SET {columns} WHERE {model._meta.get_field(key).column} = %s"
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[_adapted(getattr(row, n)) for n in names] + [pk] for pk, row in rows])
+
+
+def _update_from_values(model, key: str, names: list[str], rows: list[tuple]) -> None:
+    """PostgreSQL: one UPDATE … FROM (VALUES …) per chunk. Each statement run alone costs a parse,
+    a bind and an execution on the server; a change's few hundred moved rows cost one of each."""
+    fields = [model._meta.get_field(n) for n in [key, *names]]
+    casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+    columns = [f.column for f in fields]
+    assign = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+    table = model._meta.db_table
+    for part in _chunks(rows, 500):
+        values = ", ".join([f"({casts})"] * len(part))
+        params = [value for pk, row in part for value in (pk, *(getattr(row, n) for n in names))]
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} AS t SET {assign} FROM (VALUES {values}) AS v({', '.join(columns)}) "
+                           f"WHERE t.{columns[0]} = v.{columns[0]}", params)
 
 
 def update_lines(rows: list[tuple[int, LineRow]]) -> None:
@@ -227,6 +250,8 @@ def _reader(model, names: list[str]):
 def _slices(model, company_id: int, names: list[str], group_columns: list[str], anchors: Iterable[tuple],
             k: int) -> list[list]:
     """Rows of `model` within k ranks either side of each anchor (group values…, rank)."""
+    if connection.vendor == "postgresql":
+        return _slices_lateral(model, company_id, names, group_columns, anchors, k)
     table = model._meta.db_table
     columns = ", ".join(model._meta.get_field(n).column for n in names)
     where = " AND ".join(f"{c} = %s" for c in ["company_id", *group_columns])
@@ -242,6 +267,29 @@ def _slices(model, company_id: int, names: list[str], group_columns: list[str], 
         with connection.cursor() as cursor:
             cursor.execute(" UNION ALL ".join(parts), params)
             found += [read(row) for row in cursor.fetchall()]
+    return found
+
+
+def _slices_lateral(model, company_id: int, names: list[str], group_columns: list[str], anchors: Iterable[tuple],
+                    k: int) -> list[list]:
+    """PostgreSQL: the anchors as a VALUES list joined LATERAL to the two index scans of each. A
+    UNION of a sub-select per anchor makes the planner's work grow with the anchors (150 ms for a
+    sync page of 30 invoices); this plan is one nested loop whatever their number."""
+    table = model._meta.db_table
+    columns = ", ".join(f"t.{model._meta.get_field(n).column}" for n in names)
+    keys = [f"a{n}" for n in range(len(group_columns))]
+    match = " AND ".join(f"t.{c} = a.{a}" for c, a in zip(group_columns, keys))
+    found = []
+    for chunk in _chunks(sorted(set(anchors)), CHUNK):
+        values = ", ".join(["(" + ", ".join(["%s::text"] * (len(keys) + 1)) + ")"] * len(chunk))
+        side = (f"(SELECT {columns} FROM {table} AS t WHERE t.company_id = %s AND {match} AND t.rank {{op}} a.r "
+                f"ORDER BY t.rank {{order}} LIMIT {int(k)})")
+        sql = (f"SELECT s.* FROM (VALUES {values}) AS a({', '.join(keys)}, r) CROSS JOIN LATERAL ("
+               f"{side.format(op='<', order='DESC')} UNION ALL {side.format(op='>=', order='ASC')}) AS s")
+        params = [value for anchor in chunk for value in anchor] + [company_id, company_id]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found += [list(row) for row in cursor.fetchall()]
     return found
 
 
