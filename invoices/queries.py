@@ -98,36 +98,41 @@ def _after(column: str, descending: bool, value, pk: int) -> Q:
     return Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk})
 
 
-def _previous_cursor(qs: QuerySet[Invoice], column: str, descending: bool, first: Invoice,
-                     page_size: int) -> str | None:
-    """The cursor of the page before the one starting at `first`; None when that is the first page.
+def _previous(qs: QuerySet[Invoice], column: str, descending: bool, first: Invoice,
+              page_size: int) -> tuple[bool, str | None]:
+    """Whether any row comes before `first`, and the cursor of the page before the one starting
+    at it (None when that page is the first).
 
     Read backwards from `first`: the row just before the previous page's rows is its cursor."""
     value = getattr(first, column)
     op = "gt" if descending else "lt"
     before = qs.filter(Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": first.pk}))
     order = [column, "id"] if descending else [f"-{column}", "-id"]
-    found = list(before.order_by(*order).values_list(column, "id")[page_size:page_size + 1])
-    return encode_cursor(*found[0]) if found else None
+    found = list(before.order_by(*order).values_list(column, "id")[:page_size + 1])
+    return bool(found), encode_cursor(*found[page_size]) if len(found) > page_size else None
 
 
-def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, locate: bool = False) -> InvoicePage:
-    """A page of the list; `locate` also says where it stands and how to go back (the list page does)."""
-    qs = filtered(company, data)
+def _order(data: dict) -> tuple[str, str, bool]:
     sort = data.get("sort") or "-date"
-    descending = sort.startswith("-")
     key = sort.lstrip("-") if sort.lstrip("-") in SORT_FIELDS else "date"
-    column = SORT_FIELDS[key]
+    return key, SORT_FIELDS[key], sort.startswith("-")
+
+
+def _cursor(data: dict, key: str, column: str, descending: bool) -> Q | None:
     decoded = decode_cursor(data["after"], key) if data.get("after") else None
-    after = _after(column, descending, *decoded) if decoded else None
-    # COUNT(*) and the amounts only: on PostgreSQL the partial covering index `invoice_summary`
-    # answers them alone (an index-only scan), without reading the rows and their documents.
-    # Past the first page the same query counts the rows after the cursor: where the page stands.
-    # (Named apart from the columns: the cursor's filter names them.)
-    figures = {"n": Count("*"), "sum_total": Sum("total"), "sum_balance": Sum("balance", filter=OWING)}
-    if after is not None and locate:
-        figures["n_after"] = Count("id", filter=after)
-    summary = qs.aggregate(**figures)
+    return _after(column, descending, *decoded) if decoded else None
+
+
+def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, counted: bool = True,
+                 locate: bool = False) -> InvoicePage:
+    """A page of the list. `counted`: with the count and amounts of the whole filtered set (the
+    API's answer carries the count); the list page loads them in a request of their own
+    (`invoice_summary`), so its rows never wait for an aggregate over the company. `locate`:
+    also how to go back (the list page does)."""
+    qs = filtered(company, data)
+    key, column, descending = _order(data)
+    after = _cursor(data, key, column, descending)
+    summary = invoice_summary(company, data, page_size) if counted else None
     rows_qs = qs.filter(after) if after is not None else qs
     order = [f"-{column}", "-id"] if descending else [column, "id"]
     rows = list(
@@ -142,14 +147,47 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, lo
         rows = rows[:page_size]
         last = rows[-1]
         next_cursor = encode_cursor(getattr(last, column), last.pk)
-    count = summary["n"] or 0
-    first = count - (summary["n_after"] or 0) + 1 if "n_after" in summary else 1
-    has_previous = first > 1 and bool(rows)
-    return InvoicePage(rows, next_cursor, count, summary["sum_total"] or Decimal(0), summary["sum_balance"] or Decimal(0),
-                       first=first, has_previous=has_previous,
-                       previous_cursor=_previous_cursor(qs, column, descending, rows[0], page_size)
-                       if has_previous else None,
-                       filtered=any(data.get(name) for name in FILTERS))
+    has_previous, previous_cursor = False, None
+    if locate and after is not None and rows:
+        has_previous, previous_cursor = _previous(qs, column, descending, rows[0], page_size)
+    page = InvoicePage(rows, next_cursor, 0, Decimal(0), Decimal(0), has_previous=has_previous,
+                       previous_cursor=previous_cursor, filtered=any(data.get(name) for name in FILTERS))
+    if summary is not None:
+        page.count, page.sum_total, page.sum_balance = summary.count, summary.sum_total, summary.sum_balance
+        page.first = summary.first
+    return page
+
+
+@dataclass
+class InvoiceSummary:
+    """How many invoices match the filters, what they add up to, and where a page stands among them."""
+
+    count: int
+    sum_total: Decimal
+    sum_balance: Decimal
+    first: int  # the page's first row, from 1
+    last: int  # its last row; 0 when it has none
+    filtered: bool
+
+
+def invoice_summary(company: Company, data: dict, page_size: int = PAGE_SIZE) -> InvoiceSummary:
+    """One aggregate: COUNT(*) and the amounts and, past the first page, the rows from the
+    cursor on. On PostgreSQL the partial covering index `invoice_summary` answers it alone (an
+    index-only scan), without reading the rows and their documents."""
+    qs = filtered(company, data)
+    key, column, descending = _order(data)
+    after = _cursor(data, key, column, descending)
+    # (Named apart from the columns: the cursor's filter names them.)
+    figures = {"n": Count("*"), "sum_total": Sum("total"), "sum_balance": Sum("balance", filter=OWING)}
+    if after is not None:
+        figures["n_after"] = Count("id", filter=after)
+    found = qs.aggregate(**figures)
+    count = found["n"] or 0
+    remaining = found["n_after"] or 0 if after is not None else count
+    first = count - remaining + 1
+    return InvoiceSummary(count, found["sum_total"] or Decimal(0), found["sum_balance"] or Decimal(0), first,
+                          first + min(page_size, remaining) - 1 if remaining else 0,
+                          any(data.get(name) for name in FILTERS))
 
 
 def last_sync(company: Company) -> SyncRun | None:

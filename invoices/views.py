@@ -22,7 +22,7 @@ def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
     remember_company(request, company_id)
     form = InvoiceFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    page = queries.invoice_page(company, data, locate=True)
+    page = queries.invoice_page(company, data, counted=False, locate=True)
     # What the layers above say of these invoices (open findings…): one query each, whatever the page.
     badges = hooks.list_badges(company_id=company.pk, invoice_ids=[row.pk for row in page.rows])
     for row in page.rows:
@@ -32,10 +32,23 @@ def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
     context = {
         "company": company, "membership": membership, "form": form, "page": page,
         "base_query": params.urlencode(), "last_sync": queries.last_sync(company),
-        "is_first_page": not data.get("after"),
+        "is_first_page": not data.get("after"), "query": request.GET.urlencode(),
+        # An invoice's page is the list's address and its id: one reverse(), not one per row.
+        "list_url": reverse("invoices:invoice_list", args=[company.pk]),
     }
     template = "invoices/list.html#table" if request.htmx and not request.htmx.boosted else "invoices/list.html"
     return render(request, template, context)
+
+
+@login_required
+def invoice_list_summary(request: HttpRequest, company_id: int) -> HttpResponse:
+    """The list's count, totals and position, asked for by the list once its rows are shown: an
+    aggregate over every matching invoice never holds the rows back."""
+    membership = get_membership(request, company_id)
+    form = InvoiceFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    context = {"company": membership.company, "summary": queries.invoice_summary(membership.company, data)}
+    return render(request, "invoices/list.html#summary", context)
 
 
 def get_invoice_for_user(request: HttpRequest, company_id: int, pk: int) -> tuple[Invoice, object]:

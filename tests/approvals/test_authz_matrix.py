@@ -70,6 +70,7 @@ MATRIX: dict[str, Row] = {
     "set_language": row("none", "POST", 302, 302, 302, 302, 302, data={"language": "en"}),
     # the mirror
     "invoices:invoice_list": row("company", "GET", *MEMBERS_READ),
+    "invoices:invoice_list_summary": row("company", "GET", *MEMBERS_READ),
     "invoices:invoice_detail": row("invoice", "GET", *MEMBERS_READ),
     "invoices:sync_page": row("company", "GET", *MEMBERS_READ),
     "invoices:sync_start": row("company", "POST", "login", 302, 403, 302, 404),

@@ -45,9 +45,10 @@ def _invoice_scans(sql: str) -> list[dict]:
 
 
 def _list_queries(client, company, query: str) -> list[str]:
-    url = reverse("invoices:invoice_list", args=[company.pk]) + query
+    """The invoice table's queries of the list page and of the summary it asks for."""
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
+        for name in ("invoices:invoice_list", "invoices:invoice_list_summary"):
+            assert client.get(reverse(name, args=[company.pk]) + query).status_code == 200
     return [q["sql"] for q in ctx.captured_queries if f'FROM "{TABLE}"' in q["sql"]]
 
 

@@ -28,6 +28,14 @@ def many(company, count: int, **columns) -> None:
         status="closed", total=Decimal("100.00"), **columns) for n in range(1, count + 1)])
 
 
+def summary(client, url: str, **headers) -> str:
+    """What the list's summary request answers for the list at `url` (its count, totals and position)."""
+    path, _, query = url.partition("?")
+    company_id = path.strip("/").split("/")[1]
+    return client.get(reverse("invoices:invoice_list_summary", args=[company_id]) + (f"?{query}" if query else ""),
+                      **headers).content.decode()
+
+
 def link(html: str, rel: str) -> str | None:
     found = re.search(rf'rel="{rel}" data-testid="\w+" href="([^"]*)"', html)
     return found.group(1).replace("&amp;", "&") if found else None
@@ -37,13 +45,16 @@ def test_the_pages_say_where_they_stand_and_previous_walks_back_over_the_same_ro
     many(company, 120)
     client.force_login(accountant)
     url = reverse("invoices:invoice_list", args=[company.pk])
-    pages, html = [], client.get(url + "?sort=number").content.decode()
+    address = url + "?sort=number"
+    pages, html = [], client.get(address).content.decode()
     while True:
-        pages.append((POSITION.findall(html), ROW.findall(html), html))
+        assert POSITION.findall(html) == [""]  # filled in by the summary's answer
+        pages.append((POSITION.findall(summary(client, address)), ROW.findall(html), html))
         following = link(html, "next")
         if following is None:
             break
-        html = client.get(url + following).content.decode()
+        address = url + following
+        html = client.get(address).content.decode()
     assert [position for position, _rows, _html in pages] == [["1–50 of 120"], ["51–100 of 120"], ["101–120 of 120"]]
     assert link(pages[0][2], "prev") is None
     for (_position, rows, _html), (_later, _rows, later_html) in itertools.pairwise(pages):
@@ -57,15 +68,17 @@ def test_the_count_is_written_the_companys_way_and_the_totals_say_what_they_add_
     client.force_login(accountant)
     url = reverse("invoices:invoice_list", args=[company.pk])
     with translation.override("es"):
-        html = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
-        second = client.get(url + link(html, "next"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
-        filtered = client.get(url + "?q=FE1", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+        html = summary(client, url, HTTP_ACCEPT_LANGUAGE="es")
+        second = summary(client, url + link(page, "next"), HTTP_ACCEPT_LANGUAGE="es")
+        filtered = summary(client, url + "?q=FE1", HTTP_ACCEPT_LANGUAGE="es")
+        assert "Sumando las facturas…" in page
     assert POSITION.findall(html) == ["1–50 de 1.234"] and POSITION.findall(second) == ["51–100 de 1.234"]
     assert "Total de las 1.234 facturas" in html and "$ 123.400,00" in html
     assert "Saldo por cobrar de las abiertas entre ellas" in html
     matching = Invoice.objects.filter(company=company, number__icontains="FE1").count()
     assert f"Total de las {matching} facturas que cumplen estos filtros" in filtered
-    english = client.get(url + "?q=FE1").content.decode()
+    english = summary(client, url + "?q=FE1")
     assert f"Total of the {matching} invoices matching these filters" in english
 
 
@@ -105,6 +118,14 @@ def test_the_list_costs_the_same_queries_on_any_page(client, company, accountant
     large_first, html = queries(url + "?sort=number")
     second, html = queries(url + link(html, "next"))
     third, _html = queries(url + link(html, "next"))
-    # The first page: session, user, memberships, company, the counts and sums, the rows, the last sync,
-    # the badges. A later page reads also where the page before it starts.
-    assert small_first == large_first == second - 1 == third - 1 == 7
+    # The first page: session, user, memberships, company, the rows, the last sync, the badges; no
+    # aggregate over the company. A later page reads also where the page before it starts.
+    assert small_first == large_first == second - 1 == third - 1 == 6
+    # The summary: session, user, the membership with its company, one aggregate — on any page.
+    counts = []
+    for path in (url + "?sort=number", url + link(html, "prev"), url + "?q=FM1"):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("invoices:invoice_list_summary", args=[company.pk]) + path[len(url):]
+                              ).status_code == 200
+        counts.append(len(captured))
+    assert counts == [4, 4, 4]
