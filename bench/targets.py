@@ -157,7 +157,9 @@ def list_pages(companies: list, rounds: int) -> list[tuple[str, tuple, tuple | N
 
             portal_url = base + "?after=" + invoice_page(company, {}).next_cursor
         figures = []
-        for url in (portal_url, admin_url):
+        # The list's count, totals and position come in a request of their own, after the rows.
+        summary_url = portal_url.replace(base, base + "summary/", 1)
+        for url in (portal_url, admin_url, summary_url):
             if url is None:
                 figures.append(None)
                 continue
@@ -167,7 +169,7 @@ def list_pages(companies: list, rounds: int) -> list[tuple[str, tuple, tuple | N
                 assert response.status_code == 200, (url, response.status_code)
 
             figures.append(_timed(get, rounds))
-        results.append((label, figures[0], figures[1]))
+        results.append((label, figures[0], figures[1], figures[2]))
     return results
 
 
@@ -181,12 +183,14 @@ def run_list(args) -> None:
         size = cursor.fetchone()[0]
     print(f"{args.invoices:,} invoices across {args.companies} companies ({size} with indexes), "
           f"seeded in {time.perf_counter() - started:.0f} s; {args.rounds} requests each, ms median (p95):")
-    print(f"    {'page':<44} {'portal':>16} {'admin':>18} {'admin/portal':>12}")
-    for label, portal, admin in list_pages(companies, args.rounds):
+    print(f"    {'page':<44} {'portal':>16} {'admin':>18} {'admin/portal':>12} {'its count and totals':>22}")
+    for label, portal, admin, summary in list_pages(companies, args.rounds):
         cell = f"{portal[0]:7.1f} ({portal[1]:6.1f})" if portal else f"{'—':>16}"
         other = f"{admin[0]:7.1f} ({admin[1]:6.1f})" if admin else f"{'—':>18}"
         ratio = f"{admin[0] / portal[0]:11.1f}×" if admin and portal else f"{'':>12}"
-        print(f"    {label:<44} {cell:>16} {other:>18} {ratio}")
+        totals = f"{summary[0]:7.1f} ({summary[1]:6.1f})" if summary else f"{'—':>16}"
+        print(f"    {label:<44} {cell:>16} {other:>18} {ratio} {totals:>22}")
+    print(f"    (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 # --- the mirror ----------------------------------------------------------------------------
