@@ -74,8 +74,10 @@ def _unstorable(request) -> bool:
     for data in (request.GET, request.POST, request.FILES):
         for key, values in data.lists():
             texts.append(key)
-            texts.extend(getattr(value, "name", value) or "" for value in values)
-    return any(isinstance(text, str) and UNSTORABLE.search(text) for text in texts)
+            texts.extend(text for text in (getattr(value, "name", value) for value in values) if isinstance(text, str))
+    # One search over everything (a line break is neither a NUL nor a surrogate): a 500-line edit
+    # posts 4,500 fields, and a search per field cost twice as much.
+    return UNSTORABLE.search("\n".join(texts)) is not None
 
 
 class RefuseUnstorableInputMiddleware:
