@@ -180,6 +180,8 @@ _OFFSET = "EXTRACT(EPOCH FROM (audit_auditentry.at AT TIME ZONE %s) - (audit_aud
 _AT_LOCAL = (f"to_char(audit_auditentry.at AT TIME ZONE %s, '{_ISO}') || CASE WHEN {_OFFSET} < 0 THEN '-' ELSE '+' END"
              f" || lpad((abs({_OFFSET}) / 3600)::text, 2, '0') || ':' || lpad((abs({_OFFSET}) %% 3600 / 60)::text, 2, '0')")
 
+_AT_LOCAL_OF_SESSION = f"to_char(audit_auditentry.at, '{_ISO}TZH:TZM')"
+
 
 def utc_text(at: datetime.datetime) -> str:
     # The same text the chain hashes (see audit.chain.time_text), produced faster.
@@ -199,11 +201,15 @@ def export_rows(company: Company, filters: Filters, chunk_size: int = 2000):
     return export_rows_python(company, filters, chunk_size)
 
 
-def export_values(company: Company, filters: Filters) -> QuerySet:
-    """PostgreSQL only: the EXPORT_COLUMNS in chain order, the times written by the database."""
-    zone = company_zone(company)
+def export_values(company: Company, filters: Filters, *, zone_of_session: bool = False) -> QuerySet:
+    """PostgreSQL only: the EXPORT_COLUMNS in chain order, the times written by the database.
+
+    `zone_of_session`: the local time in the session's time zone, which the caller has set to the
+    company's (one conversion a row instead of nine).
+    """
+    local = RawSQL(_AT_LOCAL_OF_SESSION, ()) if zone_of_session else RawSQL(_AT_LOCAL, (company_zone(company).key,) * 4)
     return (filtered(company, filters).annotate(what_text=Cast("what", TextField()), at_utc=RawSQL(_AT_UTC, ()),
-                                                at_local=RawSQL(_AT_LOCAL, (zone.key,) * 4))
+                                                at_local=local)
             .order_by("seq").values_list(*EXPORT_COLUMNS))
 
 

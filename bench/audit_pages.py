@@ -256,6 +256,16 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _backend_cpu(pid: int) -> float | None:
+    """CPU seconds a PostgreSQL backend has used, where the server runs on this machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def export_child(company_id: int, fmt: str) -> None:
     import django
 
@@ -263,6 +273,16 @@ def export_child(company_id: int, fmt: str) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from django.db.backends.signals import connection_created
+
+    backends: list[int] = []
+
+    def remember_backend(sender, connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.append(cursor.fetchone()[0])
+
+    connection_created.connect(remember_backend)
     client = Client()
     client.force_login(get_user_model().objects.get(username="maria"))
     baseline = _peak_rss_kb()
@@ -275,6 +295,7 @@ def export_child(company_id: int, fmt: str) -> None:
     for chunk in response.streaming_content:
         size += len(chunk)
         lines += chunk.count(b"\n")
+    database_cpu = _backend_cpu(backends[-1]) if backends else None  # the request's own connection
     response.close()
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -282,8 +303,12 @@ def export_child(company_id: int, fmt: str) -> None:
     peak = _peak_rss_kb()
     rusage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rows = lines - 1 if fmt == "csv" else lines - 2
-    print(json.dumps({"rows": rows, "bytes": size, "seconds": seconds, "cpu_seconds": cpu, "baseline_kb": baseline, "peak_kb": peak,
+    print(json.dumps({"rows": rows, "bytes": size, "seconds": seconds, "cpu_seconds": cpu, "database_cpu_seconds": database_cpu, "baseline_kb": baseline, "peak_kb": peak,
                       "ru_maxrss_kb": rusage}))
+
+
+def _seconds(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f} s"
 
 
 def export(url: str, company_id: int, fmt: str) -> dict:
@@ -334,7 +359,7 @@ def main() -> None:
             assert figures["rows"] == args.entries + world["before"], figures
             print(f"    {fmt.upper():<5} {figures['rows']:,} rows in {figures['seconds']:.1f} s = "
                   f"{figures['rows'] / figures['seconds']:,.0f} rows/s, {figures['bytes'] / 2**20:,.0f} MiB, "
-                  f"CPU {figures['cpu_seconds']:.1f} s; "
+                  f"CPU {figures['cpu_seconds']:.1f} s here + {_seconds(figures['database_cpu_seconds'])} in the database; "
                   f"peak RSS {figures['peak_kb'] / 1024:.0f} MiB (after start-up and login: "
                   f"{figures['baseline_kb'] / 1024:.0f} MiB; getrusage ru_maxrss {figures['ru_maxrss_kb'] / 1024:.0f} MiB)")
         from audit import services
