@@ -127,20 +127,37 @@ class Versions:
 def versions(invoice: Invoice, wanted: set[int] = frozenset(), latest: int | None = PICKER_VERSIONS) -> Versions:
     """The `latest` versions (all of them when None) and those in `wanted`, in one query.
 
-    The numbering reads the (invoice, version) index only; the rows themselves are read for the
-    versions returned, so a page costs the same with twenty versions or twenty thousand.
+    The numbering reads the (invoice, version) index only, and only from the oldest version
+    asked for (the one before it gives its `previous`): a count of the versions, then each
+    number counted down from the newest. The rows themselves are read for the versions
+    returned, so a page costs the same with twenty versions or twenty thousand.
     """
     model = Invoice.history.model
-    wanted_ids = sorted(int(ident) for ident in wanted)[:MAX_WANTED]
-    keep = "TRUE" if latest is None else "n.number > n.version_count - %s" + (
-        f" OR n.history_id IN ({', '.join(['%s'] * len(wanted_ids))})" if wanted_ids else "")
-    params: list = [invoice.pk] + ([] if latest is None else [latest, *wanted_ids])
     table = model._meta.db_table
+    wanted_ids = sorted(int(ident) for ident in wanted)[:MAX_WANTED]
+    if latest is None:
+        bounds, keep, params = "0, CAST(NULL AS integer)", "TRUE", [invoice.pk, invoice.pk]
+    else:
+        # From the version before the `latest` newest and the one before the oldest wanted
+        # (none of either: from the first).
+        before_wanted = (f"COALESCE((SELECT max(history_id) FROM {table} WHERE id = %s AND history_id < %s), 0)"
+                         if wanted_ids else "CAST(NULL AS integer)")
+        bounds = (f"COALESCE((SELECT history_id FROM {table} WHERE id = %s ORDER BY history_id DESC "
+                  f"LIMIT 1 OFFSET %s), 0), {before_wanted}")
+        keep = "n.number > n.version_count - %s" + (
+            f" OR n.history_id IN ({', '.join(['%s'] * len(wanted_ids))})" if wanted_ids else "")
+        params = [invoice.pk, latest, *([invoice.pk, wanted_ids[0]] if wanted_ids else []), invoice.pk, invoice.pk,
+                  latest, *wanted_ids]
     sql = f"""
-        WITH n AS (
-            SELECT history_id, ROW_NUMBER() OVER w AS number, LAG(history_id) OVER w AS previous,
-                   COUNT(*) OVER () AS version_count
-            FROM {table} WHERE id = %s WINDOW w AS (ORDER BY history_id))
+        WITH c AS (SELECT {bounds}, count(*) FROM {table} WHERE id = %s),
+        b (low_latest, low_wanted, version_count) AS (SELECT * FROM c),
+        n AS (
+            SELECT history_id, b.version_count + 1 - ROW_NUMBER() OVER w AS number,
+                   LEAD(history_id) OVER w AS previous, b.version_count
+            FROM {table} CROSS JOIN b
+            WHERE id = %s AND history_id >= CASE WHEN b.low_wanted < b.low_latest THEN b.low_wanted
+                                                 ELSE b.low_latest END
+            WINDOW w AS (ORDER BY history_id DESC))
         SELECT n.history_id, n.number, n.previous, n.version_count, h.history_date, h.history_type,
                h.history_change_reason, h.content_hash, h.status, h.total, h.is_deleted
         FROM n JOIN {table} h ON h.history_id = n.history_id
