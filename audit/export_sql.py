@@ -66,19 +66,23 @@ def _always_quoted(cell: str) -> str:
 
 
 _CSV_SPECIAL = "E'[\",\\r\\n]'"
+# ... or a cell the formula guard would change: each word below follows a \x1f (see _all_words).
+_CSV_CAREFUL = "E'[\",\\r\\n]|\\x1f[-=+@\\t\\r]'"
 # What json.dumps escapes (ensure_ascii off): quotes, backslashes and control characters.
 _JSON_SPECIAL = "E'[\\x01-\\x1f\"\\\\\\\\]'"
-# The words of the row (not the reason's words, not `what`): a row is checked for characters a
-# writer must take care of once, all its cells together, and most rows have none.
+# The words of the row (not the reason's words, not `what`): a row is checked once, all these
+# cells together, for characters a writer must take care of; most rows have none, and are
+# written as they are.
 _WORDS = ("who", "who_name", "on_behalf_of", "action", "action_label", "invoice_number", "invoice_alegra_id",
           "source", "why")
-
-
 _COMMA = " || ',' || "
+_UNIT = "E'\\x1f' || "
 
 
-def _all_words() -> str:
-    return " || ".join(f"v.{_CELL.get(name, name)}" for name in _WORDS)
+def _all_words(mark: str = "") -> str:
+    """The row's words, each after `mark` (CSV: \x1f, a character a cell seldom holds; one that
+    does is only written the careful way, which is right for any row)."""
+    return " || ".join(f"{mark}v.{_CELL.get(name, name)}" for name in _WORDS)
 
 
 def _csv_line() -> str:
@@ -88,19 +92,17 @@ def _csv_line() -> str:
         cell = f"v.{_CELL.get(name, name)}"
         if name in _NUMBERS:
             cell = f"COALESCE({cell}::text, '')"
-        elif name in FREE_TEXT:
-            cell = _guarded(cell)
-        if name == "what":
+        elif name == "what":
             # JSON text: its line ends are escaped, its quotes and commas are not.
             cell = f"CASE WHEN strpos({cell}, '\"') > 0 OR strpos({cell}, ',') > 0 THEN {_always_quoted(cell)} ELSE {cell} END"
         plain.append(cell)
-        careful.append(_quoted(cell) if name in _WORDS else cell)
+        careful.append(_quoted(_guarded(cell) if name in FREE_TEXT else cell) if name in _WORDS else cell)
     at = COLUMNS.index("why_text")
-    before = (f"CASE WHEN {_all_words()} ~ {_CSV_SPECIAL} THEN {_COMMA.join(careful[:at])} "
+    before = (f"CASE WHEN {_all_words(mark=_UNIT)} ~ {_CSV_CAREFUL} THEN {_COMMA.join(careful[:at])} "
               f"ELSE {_COMMA.join(plain[:at])} END || ','")
     after = "',' || " + _COMMA.join(plain[at + 1:]) + " || E'\\r\\n'"
     # Hashes are hexadecimal (the chain writes them): nothing to quote, as export.json_stream assumes.
-    return f"{before}, {_quoted(plain[at])}, {after}"
+    return f"{before}, {_quoted(_guarded(plain[at]))}, {after}"
 
 
 def _json_line() -> str:

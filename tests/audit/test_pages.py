@@ -511,14 +511,14 @@ def test_a_timeline_entry_says_what_it_always_said(client, company, people, vers
     client.force_login(people.accountant)
     client.cookies["django_language"] = language
     html = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk])).content.decode()
-    entries = re.findall(r'<li class="version tone-remote" data-action="remote_change".*?</li>', html, re.S)
+    entries = re.findall(r'<li class="version tone-remote" data-action="remote_change".*?</li>', html, re.DOTALL)
     newest, older = (re.sub(r"\s+", " ", entry) for entry in entries[:2])
     at = AuditEntry.objects.filter(invoice_id=versioned.pk).order_by("-seq").first().at
     assert f'<span class="when">{at.astimezone(ZoneInfo(company.time_zone)):%d/%m/%Y %H:%M:%S}</span>' in newest
     position = 0
     for word in words:  # in this order
         position = newest.index(word, position)
-    first, second, third = versioned.history.order_by("history_id").values_list("history_id", flat=True)
+    _first, second, third = versioned.history.order_by("history_id").values_list("history_id", flat=True)
     assert f'href="?a={second}&amp;b={third}#compare"' in newest
     assert "restore" not in newest  # the invoice as it is now
     assert f'action="/c/{company.pk}/invoices/{versioned.pk}/history/{second}/restore/"' in older
