@@ -6,6 +6,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.middleware.csrf import get_token
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -157,7 +158,8 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     chosen = compare_form.data if compare_form.is_bound else {}
     entries = timeline.with_lines(
         presenters.with_versions(presenters.entry_views(page.rows, company, zone), versions),
-        company_id=company.pk, invoice_id=invoice.pk, can_restore=membership.role in EDIT_ROLES, zone=zone)
+        company_id=company.pk, invoice_id=invoice.pk, can_restore=membership.role in EDIT_ROLES, zone=zone,
+        csrf_token=get_token(request))
     offered = presenters.labelled_versions(presenters.picker_versions(versions, latest, chosen_ids), zone)
     context = {
         "company": company, "membership": membership, "invoice": invoice, "version_count": found.count,
