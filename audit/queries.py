@@ -127,20 +127,37 @@ class Versions:
 def versions(invoice: Invoice, wanted: set[int] = frozenset(), latest: int | None = PICKER_VERSIONS) -> Versions:
     """The `latest` versions (all of them when None) and those in `wanted`, in one query.
 
-    The numbering reads the (invoice, version) index only; the rows themselves are read for the
-    versions returned, so a page costs the same with twenty versions or twenty thousand.
+    The numbering reads the (invoice, version) index only, and only from the oldest version
+    asked for (the one before it gives its `previous`): a count of the versions, then each
+    number counted down from the newest. The rows themselves are read for the versions
+    returned, so a page costs the same with twenty versions or twenty thousand.
     """
     model = Invoice.history.model
-    wanted_ids = sorted(int(ident) for ident in wanted)[:MAX_WANTED]
-    keep = "TRUE" if latest is None else "n.number > n.version_count - %s" + (
-        f" OR n.history_id IN ({', '.join(['%s'] * len(wanted_ids))})" if wanted_ids else "")
-    params: list = [invoice.pk] + ([] if latest is None else [latest, *wanted_ids])
     table = model._meta.db_table
+    wanted_ids = sorted(int(ident) for ident in wanted)[:MAX_WANTED]
+    if latest is None:
+        bounds, keep, params = "0, CAST(NULL AS integer)", "TRUE", [invoice.pk, invoice.pk]
+    else:
+        # From the version before the `latest` newest and the one before the oldest wanted
+        # (none of either: from the first).
+        before_wanted = (f"COALESCE((SELECT max(history_id) FROM {table} WHERE id = %s AND history_id < %s), 0)"
+                         if wanted_ids else "CAST(NULL AS integer)")
+        bounds = (f"COALESCE((SELECT history_id FROM {table} WHERE id = %s ORDER BY history_id DESC "
+                  f"LIMIT 1 OFFSET %s), 0), {before_wanted}")
+        keep = "n.number > n.version_count - %s" + (
+            f" OR n.history_id IN ({', '.join(['%s'] * len(wanted_ids))})" if wanted_ids else "")
+        params = [invoice.pk, latest, *([invoice.pk, wanted_ids[0]] if wanted_ids else []), invoice.pk, invoice.pk,
+                  latest, *wanted_ids]
     sql = f"""
-        WITH n AS (
-            SELECT history_id, ROW_NUMBER() OVER w AS number, LAG(history_id) OVER w AS previous,
-                   COUNT(*) OVER () AS version_count
-            FROM {table} WHERE id = %s WINDOW w AS (ORDER BY history_id))
+        WITH c AS (SELECT {bounds}, count(*) FROM {table} WHERE id = %s),
+        b (low_latest, low_wanted, version_count) AS (SELECT * FROM c),
+        n AS (
+            SELECT history_id, b.version_count + 1 - ROW_NUMBER() OVER w AS number,
+                   LEAD(history_id) OVER w AS previous, b.version_count
+            FROM {table} CROSS JOIN b
+            WHERE id = %s AND history_id >= CASE WHEN b.low_wanted < b.low_latest THEN b.low_wanted
+                                                 ELSE b.low_latest END
+            WINDOW w AS (ORDER BY history_id DESC))
         SELECT n.history_id, n.number, n.previous, n.version_count, h.history_date, h.history_type,
                h.history_change_reason, h.content_hash, h.status, h.total, h.is_deleted
         FROM n JOIN {table} h ON h.history_id = n.history_id
@@ -180,6 +197,8 @@ _OFFSET = "EXTRACT(EPOCH FROM (audit_auditentry.at AT TIME ZONE %s) - (audit_aud
 _AT_LOCAL = (f"to_char(audit_auditentry.at AT TIME ZONE %s, '{_ISO}') || CASE WHEN {_OFFSET} < 0 THEN '-' ELSE '+' END"
              f" || lpad((abs({_OFFSET}) / 3600)::text, 2, '0') || ':' || lpad((abs({_OFFSET}) %% 3600 / 60)::text, 2, '0')")
 
+_AT_LOCAL_OF_SESSION = f"to_char(audit_auditentry.at, '{_ISO}TZH:TZM')"
+
 
 def utc_text(at: datetime.datetime) -> str:
     # The same text the chain hashes (see audit.chain.time_text), produced faster.
@@ -194,12 +213,27 @@ def export_rows(company: Company, filters: Filters, chunk_size: int = 2000):
     Times come as text in UTC and in the company's zone: on PostgreSQL the database writes them
     (to_char), which costs a fraction of formatting a million datetimes in Python.
     """
+    if connection.vendor == "postgresql":
+        return export_values(company, filters).iterator(chunk_size=chunk_size)
+    return export_rows_python(company, filters, chunk_size)
+
+
+def export_values(company: Company, filters: Filters, *, zone_of_session: bool = False) -> QuerySet:
+    """PostgreSQL only: the EXPORT_COLUMNS in chain order, the times written by the database.
+
+    `zone_of_session`: the local time in the session's time zone, which the caller has set to the
+    company's (one conversion a row instead of nine).
+    """
+    local = RawSQL(_AT_LOCAL_OF_SESSION, ()) if zone_of_session else RawSQL(_AT_LOCAL, (company_zone(company).key,) * 4)
+    return (filtered(company, filters).annotate(what_text=Cast("what", TextField()), at_utc=RawSQL(_AT_UTC, ()),
+                                                at_local=local)
+            .order_by("seq").values_list(*EXPORT_COLUMNS))
+
+
+def export_rows_python(company: Company, filters: Filters, chunk_size: int = 2000):
+    """The rows of export_rows with the times written by Python, on any database."""
     zone = company_zone(company)
     entries = filtered(company, filters).annotate(what_text=Cast("what", TextField()))
-    if connection.vendor == "postgresql":
-        return (entries.annotate(at_utc=RawSQL(_AT_UTC, ()),
-                                 at_local=RawSQL(_AT_LOCAL, (zone.key,) * 4))
-                .order_by("seq").values_list(*EXPORT_COLUMNS).iterator(chunk_size=chunk_size))
     columns = ["at" if name == "at_utc" else name for name in EXPORT_COLUMNS if name != "at_local"]
     rows = entries.order_by("seq").values_list(*columns).iterator(chunk_size=chunk_size)
     return ((seq, utc_text(at), at.astimezone(zone).isoformat(timespec="microseconds"), *rest)

@@ -7,6 +7,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from approvals.services.proposals import catalogue_taxes
 from invoices.views import get_invoice_for_user
 from portal.access import EDIT_ROLES, MANAGE_ROLES, get_membership, remember_company
 
-from . import export, presenters, queries, services, stories
+from . import export, presenters, queries, services, stories, timeline
 from .forms import AuditFilterForm, CompareForm
 from .models import Action
 
@@ -72,13 +73,9 @@ def audit_export(request: HttpRequest, company_id: int, fmt: str) -> HttpRespons
                             status=400, content_type="text/plain; charset=utf-8")
     # Labels are read now: the stream runs after this view has returned.
     labels = {value: str(label) for value, label in Action.choices}
-    rows = queries.export_rows(company, form.filters())
-    if fmt == "csv":
-        response = StreamingHttpResponse(export.csv_stream(rows, labels, export.teller()),
-                                         content_type="text/csv; charset=utf-8")
-    else:
-        response = StreamingHttpResponse(export.json_stream(rows, labels, export.teller()),
-                                         content_type="application/json; charset=utf-8")
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json; charset=utf-8"
+    response = StreamingHttpResponse(export.streamed(fmt, company, form.filters(), labels, export.teller()),
+                                     content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="audit-{company.pk}-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"
@@ -159,7 +156,10 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     versions = found.rows
     compare_form, diff_view = _compare(request, invoice, versions)
     chosen = compare_form.data if compare_form.is_bound else {}
-    entries = presenters.with_versions(presenters.entry_views(page.rows, company, zone), versions)
+    entries = timeline.with_lines(
+        presenters.with_versions(presenters.entry_views(page.rows, company, zone), versions),
+        company_id=company.pk, invoice_id=invoice.pk, can_restore=membership.role in EDIT_ROLES, zone=zone,
+        csrf_token=get_token(request))
     offered = presenters.labelled_versions(presenters.picker_versions(versions, latest, chosen_ids), zone)
     context = {
         "company": company, "membership": membership, "invoice": invoice, "version_count": found.count,

@@ -177,8 +177,10 @@ def seed(entries: int, invoices: int, busy_every: int) -> dict:
         versions_db.commit()
         django_cursor.execute(f"SELECT setval(pg_get_serial_sequence('{history_model._meta.db_table}', "
                               f"'history_id'), {max(history_id, 1)})")
-        django_cursor.execute(f"ANALYZE {history_model._meta.db_table}")
-        django_cursor.execute("ANALYZE audit_auditentry")
+        # What autovacuum does to rows written long ago (this server may run without it): the
+        # visibility map set, so reading an index does not visit every row it names.
+        django_cursor.execute(f"VACUUM ANALYZE {history_model._meta.db_table}")
+        django_cursor.execute("VACUUM ANALYZE audit_auditentry")
     AuditChain.objects.filter(key=company.pk).update(last_seq=first + entries, last_hash=previous)
     return {"company": company, "people": people, "busy": busy, "ordinary": invoice_ids[len(invoice_ids) // 2],
             "versions": history_id, "busy_versions": versions_of.get(busy, 0), "before": first,
@@ -222,15 +224,22 @@ def pages(world: dict, rounds: int) -> list[tuple[str, float, float]]:
     for label, url in cases:
         headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "audit-results"} if "htmx" in label else {}
         assert client.get(url, **headers).status_code == 200, url
-        samples = []
+        samples, cpu = [], []
         for _ in range(rounds):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, **headers)
             samples.append(1000 * (time.perf_counter() - started))
+            cpu.append(1000 * (time.process_time() - started_cpu))
             assert response.status_code == 200, (url, response.status_code)
         samples.sort()
-        results.append((label, statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]))
+        results.append((label, statistics.median(samples), samples[int(0.95 * (len(samples) - 1))],
+                        statistics.median(cpu)))
     return results
+
+
+def _load() -> str:
+    """The machine's load average: the figures are wall-clock times on shared cores."""
+    return "load average " + " ".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
 # --- export (a process of its own, so its peak memory is the export's) -------------------------
@@ -249,6 +258,16 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _backend_cpu(pid: int) -> float | None:
+    """CPU seconds a PostgreSQL backend has used, where the server runs on this machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def export_child(company_id: int, fmt: str) -> None:
     import django
 
@@ -256,9 +275,23 @@ def export_child(company_id: int, fmt: str) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from django.db.backends.signals import connection_created
+
+    backends: list[int] = []
+
+    def remember_backend(sender, connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.append(cursor.fetchone()[0])
+
+    connection_created.connect(remember_backend)
     client = Client()
     client.force_login(get_user_model().objects.get(username="maria"))
+    # A worker that serves exports has imported what they use: an export of nothing first.
+    assert client.get(f"/c/{company_id}/audit/export.{fmt}?date_from=1990-01-01&date_to=1990-01-01").status_code == 200
     baseline = _peak_rss_kb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     response = client.get(f"/c/{company_id}/audit/export.{fmt}")
     assert response.status_code == 200 and response.streaming
@@ -266,13 +299,20 @@ def export_child(company_id: int, fmt: str) -> None:
     for chunk in response.streaming_content:
         size += len(chunk)
         lines += chunk.count(b"\n")
+    database_cpu = _backend_cpu(backends[-1]) if backends else None  # the request's own connection
     response.close()
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
     peak = _peak_rss_kb()
     rusage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rows = lines - 1 if fmt == "csv" else lines - 2
-    print(json.dumps({"rows": rows, "bytes": size, "seconds": seconds, "baseline_kb": baseline, "peak_kb": peak,
+    print(json.dumps({"rows": rows, "bytes": size, "seconds": seconds, "cpu_seconds": cpu, "database_cpu_seconds": database_cpu, "baseline_kb": baseline, "peak_kb": peak,
                       "ru_maxrss_kb": rusage}))
+
+
+def _seconds(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f} s"
 
 
 def export(url: str, company_id: int, fmt: str) -> dict:
@@ -313,16 +353,17 @@ def main() -> None:
         world = seed(args.entries, args.invoices, args.busy_every)
         print(f"seeded {args.entries:,} audit entries and {world['versions']:,} invoice versions "
               f"({args.invoices:,} invoices) in {world['seconds']:.0f} s")
-        print(f"(a) server time over {args.rounds} requests each (ms):")
-        print(f"    {'page':<46} {'median':>8} {'p95':>8}")
-        for label, median, p95 in pages(world, args.rounds):
-            print(f"    {label:<46} {median:8.1f} {p95:8.1f}")
-        print(f"(b) export of all {args.entries:,} entries, each in a fresh process:")
+        print(f"(a) server time over {args.rounds} requests each (ms; cpu: this process's CPU time, median; {_load()}):")
+        print(f"    {'page':<46} {'median':>8} {'p95':>8} {'cpu':>8}")
+        for label, median, p95, cpu in pages(world, args.rounds):
+            print(f"    {label:<46} {median:8.1f} {p95:8.1f} {cpu:8.1f}")
+        print(f"(b) export of all {args.entries:,} entries, each in a fresh process ({_load()}):")
         for fmt in ("csv", "json"):
             figures = export(url, world["company"].pk, fmt)
             assert figures["rows"] == args.entries + world["before"], figures
             print(f"    {fmt.upper():<5} {figures['rows']:,} rows in {figures['seconds']:.1f} s = "
-                  f"{figures['rows'] / figures['seconds']:,.0f} rows/s, {figures['bytes'] / 2**20:,.0f} MiB; "
+                  f"{figures['rows'] / figures['seconds']:,.0f} rows/s, {figures['bytes'] / 2**20:,.0f} MiB, "
+                  f"CPU {figures['cpu_seconds']:.1f} s here + {_seconds(figures['database_cpu_seconds'])} in the database; "
                   f"peak RSS {figures['peak_kb'] / 1024:.0f} MiB (after start-up and login: "
                   f"{figures['baseline_kb'] / 1024:.0f} MiB; getrusage ru_maxrss {figures['ru_maxrss_kb'] / 1024:.0f} MiB)")
         from audit import services

@@ -5,7 +5,8 @@
     … bench/targets.py mirror      # the portal's own cost per new invoice (COPY on a first mirror)
     … bench/targets.py latency     # a full mirror against an Alegra answering in 300 ms
     … bench/targets.py edit        # edit recompute + diff at 50 and 500 lines
-    … bench/targets.py audit       # timeline of an invoice with 2,000 versions, audit export rows/s
+    … bench/targets.py audit       # timeline of an invoice with 2,000 versions, audit export rows/s (with CPU
+                                   # time here and in the database, and the load average: the cores are shared)
 
 Each command works in a throw-away PostgreSQL database (the one DATABASE_URL names, created
 and dropped here), in a production-like configuration (DEBUG off, no query log). The list is

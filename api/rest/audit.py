@@ -71,9 +71,7 @@ def audit_export(request, fmt: str):
         raise Problem(404, "not_found", _("Export as csv or json."))
     form = _form(request, who)
     labels = {value: str(label) for value, label in Action.choices}
-    rows = queries.export_rows(who.company, form.filters())
-    stream = export.csv_stream(rows, labels, export.teller()) if fmt == "csv" else export.json_stream(
-        rows, labels, export.teller())
+    stream = export.streamed(fmt, who.company, form.filters(), labels, export.teller())
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8" if fmt == "csv"
                                      else "application/json; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

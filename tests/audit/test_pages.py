@@ -477,3 +477,49 @@ def test_the_version_pickers_offer_the_latest_versions_and_all_of_them_on_demand
                             HTTP_HX_REQUEST="true", HTTP_HX_TARGET="compare")
     assert offered(everything) == ids[::-1]
     assert 'data-testid="all-versions"' not in everything.content.decode()
+
+
+def test_versions_are_numbered_from_the_first_whichever_are_asked_for(company, invoice):
+    """The numbering reads only from the oldest version asked for: the numbers are still the full count's."""
+    from audit import queries
+
+    other = make_invoice(company, number=2)
+    for n in range(12):  # two invoices' versions interleaved: their ids have gaps
+        change_in_alegra(invoice if n % 3 else other, observations=f"v{n}")
+    ids = list(invoice.history.order_by("history_id").values_list("history_id", flat=True))
+    others = list(other.history.values_list("history_id", flat=True))
+    expected = {ident: (number, ids[number - 2] if number > 1 else None) for number, ident in enumerate(ids, 1)}
+    for wanted, latest in [(set(), 3), (set(), None), (set(), 100), ({ids[0]}, 2), ({ids[3], ids[-1]}, 1),
+                           ({min(others)}, 2), ({ids[4], max(others) + 1000}, 0), (set(ids), 2)]:
+        found = queries.versions(invoice, wanted, latest)
+        shown = ids if latest is None else [i for i in ids if i in wanted or expected[i][0] > len(ids) - latest]
+        assert found.count == len(ids), (wanted, latest)
+        assert [row["history_id"] for row in found.rows] == shown[::-1], (wanted, latest)
+        assert {row["history_id"]: (row["number"], row["previous"]) for row in found.rows} == {
+            ident: expected[ident] for ident in shown}, (wanted, latest)
+
+
+@pytest.mark.parametrize("language, words, restore", [
+    ("en", ["Version 3", "Changed directly in Alegra", "bypassed approval", "System", "(via the sync)",
+            '<div class="why">read from Alegra</div>', '<div class="facts-line">changed: lines: quantity</div>',
+            "Compare with the previous version"], "Restore this version"),
+    ("es", ["Versión 3", "Cambiada directamente en Alegra", "sin aprobación", "Sistema", "(vía la sincronización)",
+            '<div class="why">leída de Alegra</div>', '<div class="facts-line">cambió: líneas: cantidad</div>',
+            "Comparar con la versión anterior"], "Restaurar esta versión"),
+])
+def test_a_timeline_entry_says_what_it_always_said(client, company, people, versioned, language, words, restore):
+    client.force_login(people.accountant)
+    client.cookies["django_language"] = language
+    html = client.get(reverse("audit:invoice_timeline", args=[company.pk, versioned.pk])).content.decode()
+    entries = re.findall(r'<li class="version tone-remote" data-action="remote_change".*?</li>', html, re.DOTALL)
+    newest, older = (re.sub(r"\s+", " ", entry) for entry in entries[:2])
+    at = AuditEntry.objects.filter(invoice_id=versioned.pk).order_by("-seq").first().at
+    assert f'<span class="when">{at.astimezone(ZoneInfo(company.time_zone)):%d/%m/%Y %H:%M:%S}</span>' in newest
+    position = 0
+    for word in words:  # in this order
+        position = newest.index(word, position)
+    _first, second, third = versioned.history.order_by("history_id").values_list("history_id", flat=True)
+    assert f'href="?a={second}&amp;b={third}#compare"' in newest
+    assert "restore" not in newest  # the invoice as it is now
+    assert f'action="/c/{company.pk}/invoices/{versioned.pk}/history/{second}/restore/"' in older
+    assert f'<button type="submit" data-testid="restore">{restore}</button>' in older

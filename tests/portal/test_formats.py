@@ -82,3 +82,20 @@ def test_how_long_ago_in_the_readers_language():
         assert formats.ago(now, now=now) == "ahora mismo"
     with translation.override("en"):
         assert formats.ago(now - datetime.timedelta(hours=2), now=now) == "2 hours ago"
+
+
+@pytest.mark.parametrize("country", sorted(formats.LOCALES))
+def test_moments_are_written_as_babel_writes_them_for_every_country(country):
+    """Spanish-speaking countries' moments are written without Babel: the same characters it writes."""
+    from babel.dates import format_datetime
+
+    name = formats.LOCALES[country]
+    moments = [datetime.datetime(year, month, day, hour, minute, second)
+               for year, month, day, hour, minute, second in [
+                   (2026, 3, 5, 0, 0, 0), (2026, 12, 31, 23, 59, 59), (1999, 1, 9, 9, 5, 7), (5, 2, 3, 4, 5, 6),
+                   (2028, 2, 29, 12, 30, 1), (9999, 12, 31, 13, 0, 59)]]
+    for moment in moments:
+        for seconds in (False, True):
+            pattern = ("dd/MM/yyyy HH:mm" + (":ss" if seconds else "")) if name.startswith("es") else "medium"
+            expected = format_datetime(moment, format=pattern, locale=name)
+            assert formats.datetime(moment, country, seconds=seconds) == expected, (moment, seconds)
