@@ -163,7 +163,7 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     offered = presenters.labelled_versions(presenters.picker_versions(versions, latest, chosen_ids), zone)
     context = {
         "company": company, "membership": membership, "invoice": invoice, "version_count": found.count,
-        "entries": entries, "stories": stories.stories(entries), "page": page,
+        "entries": entries, "stories": stories.stories(entries), "page": page, "labels": timeline.labels(),
         "compare_form": compare_form, "diff": diff_view,
         # The left-hand version can be restored unless it is the invoice as it is now.
         "restore_target": compare_form.cleaned_data["a"] if diff_view is not None
