@@ -62,7 +62,6 @@ class EntryView:
     is_current_version: bool = False
     # What the invoice timeline prints of it (audit.timeline).
     line: dict | None = None
-    html: str = ""
 
 
 def person_name(username: str | None, first: str | None, last: str | None, active: bool | None = True) -> str:

@@ -158,8 +158,7 @@ def invoice_timeline(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     chosen = compare_form.data if compare_form.is_bound else {}
     entries = timeline.with_lines(
         presenters.with_versions(presenters.entry_views(page.rows, company, zone), versions),
-        company_id=company.pk, invoice_id=invoice.pk, can_restore=membership.role in EDIT_ROLES, zone=zone,
-        csrf_token=get_token(request))
+        company_id=company.pk, invoice_id=invoice.pk, can_restore=membership.role in EDIT_ROLES, zone=zone)
     offered = presenters.labelled_versions(presenters.picker_versions(versions, latest, chosen_ids), zone)
     context = {
         "company": company, "membership": membership, "invoice": invoice, "version_count": found.count,
