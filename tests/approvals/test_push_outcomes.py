@@ -575,3 +575,24 @@ def test_the_mirror_s_version_is_the_push_s_only_when_this_push_wrote(world, app
     assert latest.history_user is None
     assert events.parse(latest.history_change_reason) == events.Reason(
         "push.read", {"request": already.pk, "found": "already"})
+
+
+def test_a_conflict_names_at_most_fifty_fields(world, approve):
+    """However much Alegra's version moved, the row, the history and the notice keep fifty names."""
+    change_request = submit(world.invoice, world.accountant, observations="Nuestra nota")
+    push = approve(change_request, world.approver)
+    added = [f"campo{n:02}" for n in range(60)]
+
+    def grown(response):
+        body = response.json()
+        body.update({name: "nuevo" for name in added})
+        return httpx.Response(200, json=body, request=response.request)
+
+    client = client_through(world, AfterTransport("GET", f"/invoices/{world.invoice.alegra_id}", grown))
+    assert push_module.push_run(push_id=push.pk, client=client).state == Push.State.CONFLICT
+
+    push.refresh_from_db()
+    change_request.refresh_from_db()
+    assert push.conflict_fields == added[:50]
+    assert reasons(push.history)[-1] == events.Reason("push.conflict", {"fields": added[:50]})
+    assert reasons(change_request.history)[-1] == events.Reason("request.conflict", {"fields": added[:50]})
