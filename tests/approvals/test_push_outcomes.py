@@ -24,6 +24,7 @@ from tests.approvals.pushkit import (  # noqa: F401 (fixtures)
     alegra_client,
     invoice_puts,
     mirrored_invoice,
+    sandbox_pushes,
     submit,
     world,
 )
@@ -596,3 +597,101 @@ def test_a_conflict_names_at_most_fifty_fields(world, approve):
     assert push.conflict_fields == added[:50]
     assert reasons(push.history)[-1] == events.Reason("push.conflict", {"fields": added[:50]})
     assert reasons(change_request.history)[-1] == events.Reason("request.conflict", {"fields": added[:50]})
+
+
+def test_a_slow_worker_does_not_write_once_another_worker_holds_its_row(world, approve):
+    change_request = submit(world.invoice, world.accountant, observations="Una sola vez")
+    push = approve(change_request, world.approver)
+
+    def taken_over(response):
+        # The first worker stalls; the sweeper hands the row on and a second worker claims it
+        # (and is still at work when the first one wakes up).
+        handed_on_meanwhile(response)
+        attempt_and_die(world, push)
+
+    slow = client_through(world, AfterTransport("GET", f"/invoices/{world.invoice.alegra_id}", taken_over))
+    assert push_module.push_run(push_id=push.pk, client=slow).state == "superseded"
+
+    push.refresh_from_db()
+    assert (push.state, push.attempts, push.writes) == (Push.State.PUSHING, 2, 0)
+    assert invoice_puts(world.account, world.invoice.alegra_id) == 0
+
+
+def test_a_push_s_own_client_asks_alegra_once_per_attempt(world, approve, sandbox_pushes):
+    """The push retries, reading again each time; its client does not retry a call by itself."""
+    from alegra_sandbox.models import SandboxRequestLog
+
+    push = approve(submit(world.invoice, world.accountant, observations="Con su cliente"), world.approver)
+    sandbox.faults_set(world.account, error_rate="1", seed=7)
+    before = SandboxRequestLog.objects.filter(account=world.account).count()
+
+    outcome = push_module.push_run(push_id=push.pk)  # no client given: the worker's own
+
+    assert (outcome.state, outcome.attempt) == (Push.State.RETRYING, 1)
+    assert SandboxRequestLog.objects.filter(account=world.account).count() == before + 1
+    sandbox.faults_clear(world.account)
+    assert push_module.push_run(push_id=push.pk, after_attempt=1).state == Push.State.APPLIED
+
+
+def test_an_answer_that_cannot_be_mirrored_on_the_last_attempt_fails_the_push_and_says_why(
+        world, approve, settings):
+    settings.PUSH_MAX_ATTEMPTS = 1
+    change_request = submit(world.invoice, world.accountant, observations="Respuesta rota")
+    push = approve(change_request, world.approver)
+
+    def garbled(response):
+        body = response.json()
+        body.pop("date")
+        return httpx.Response(200, json=body, request=response.request)
+
+    client = client_through(world, AfterTransport("PUT", f"/invoices/{world.invoice.alegra_id}", garbled))
+    assert push_module.push_run(push_id=push.pk, client=client).state == Push.State.FAILED
+
+    push.refresh_from_db()
+    change_request.refresh_from_db()
+    why = "respuesta de Alegra inválida: the invoice has no date"
+    assert (push.state, push.last_status, push.last_message) == (Push.State.FAILED, 200, why)
+    assert change_request.state == CRState.FAILED
+    assert reasons(change_request.history)[-1] == events.Reason("request.failed", {"status": 200, "message": why})
+    assert set(told(world, change_request, "request.failed")) == {"ana", "pedro"}
+
+
+# --- who the pushed version names -----------------------------------------------------------------
+
+
+def wrote_reason(invoice) -> events.Reason:
+    invoice.refresh_from_db()
+    return events.parse(invoice.history.order_by("-history_id").first().history_change_reason)
+
+
+def test_the_pushed_version_names_the_people_or_the_policy_that_approved_this_revision(world, approve):
+    from approvals.services.decisions import conflict_rebase
+    from approvals.services.policies import auto_rule_save
+
+    # Two people, for a credit note.
+    from tests.approvals.test_push_guarantees import credit_note_request
+
+    note = credit_note_request(world)
+    note_push = approve(note, world.approver, world.approver2)
+    assert push_module.push_run(push_id=note_push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    assert wrote_reason(world.invoice).params["approvers"] == "Pedro, Lucia"
+
+    # Only those who approved the revision pushed: not the approval of the version before a re-base.
+    other = mirrored_invoice(world.company, world.account)
+    change_request = submit(other, world.accountant, observations="Entregar en bodega 2")
+    first = approve(change_request, world.approver)
+    sandbox.invoice_update(world.account, other.alegra_id, {"dueDate": "2025-05-30"})
+    assert push_module.push_run(push_id=first.pk, client=alegra_client(world.company)).state == Push.State.CONFLICT
+    rebased = conflict_rebase(change_request=change_request, user=world.accountant)
+    second = approve(rebased, world.approver2)
+    assert push_module.push_run(push_id=second.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    assert wrote_reason(other).params["approvers"] == "Lucia"
+
+    # A policy.
+    auto_rule_save(company=world.company, user=world.manager, name="Solo notas", kind="notes_only", is_active=True)
+    third = mirrored_invoice(world.company, world.account)
+    by_policy = submit(third, world.accountant, observations="Nota aprobada sola")
+    assert by_policy.state == CRState.APPROVED
+    push = by_policy.pushes.get()
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    assert wrote_reason(third).params["approvers"] == "policy Solo notas"
