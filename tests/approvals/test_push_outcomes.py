@@ -540,7 +540,9 @@ def test_the_mirror_s_version_is_the_push_s_only_when_this_push_wrote(world, app
     )
 
     # One push writes; another, on another invoice, finds its change already made in Alegra.
-    wrote = submit(world.invoice, world.accountant, observations="Escrita", reason="Lo pidió el cliente")
+    # A long reason, as typed (a reason may have 2000 characters): the history keeps 500, on one line.
+    typed = "Lo pidió  el cliente,\npor correo. " + "Detalle " * 100
+    wrote = submit(world.invoice, world.accountant, observations="Escrita", reason=typed)
     assert push_module.push_run(push_id=approve(wrote, world.approver).pk,
                                 client=alegra_client(world.company)).state == Push.State.APPLIED
     other = mirrored_invoice(world.company, world.account)
@@ -554,7 +556,8 @@ def test_the_mirror_s_version_is_the_push_s_only_when_this_push_wrote(world, app
     ours = world.invoice.history.order_by("-history_id").first()
     assert ours.history_user == world.accountant
     assert events.parse(ours.history_change_reason) == events.Reason("push.wrote", {
-        "request": wrote.pk, "approvers": world.approver.get_full_name(), "reason": "Lo pidió el cliente"})
+        "request": wrote.pk, "approvers": world.approver.get_full_name(),
+        "reason": ("Lo pidió el cliente, por correo. " + "Detalle " * 100)[:500]})
     theirs = other.history.order_by("-history_id").first()
     assert theirs.history_user is None
     assert events.parse(theirs.history_change_reason) == events.Reason(
