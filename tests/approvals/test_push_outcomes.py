@@ -690,6 +690,22 @@ def test_the_pushed_version_names_the_people_or_the_policy_that_approved_this_re
     assert push_module.push_run(push_id=second.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
     assert wrote_reason(other).params["approvers"] == "Lucia"
 
+    # Nor the approval of another request that proposed the very same (a failed one, withdrawn).
+    from approvals.services.requests import request_cancel
+
+    fourth = mirrored_invoice(world.company, world.account)
+    withdrawn = submit(fourth, world.accountant, observations="La misma nota")
+    refused = ScriptedTransport()
+    refused.answer("PUT", f"/invoices/{fourth.alegra_id}", 400, {"code": 3061, "message": "No se puede modificar."})
+    assert push_module.push_run(push_id=approve(withdrawn, world.approver).pk, client=alegra_client(
+        world.company, http=httpx.Client(transport=refused))).state == Push.State.FAILED
+    request_cancel(change_request=withdrawn, user=world.accountant)
+    again = submit(fourth, world.accountant, observations="La misma nota")
+    again_push = approve(again, world.approver2)
+    assert again_push.revision == withdrawn.pushes.get().revision
+    assert push_module.push_run(push_id=again_push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+    assert wrote_reason(fourth).params["approvers"] == "Lucia"
+
     # A policy.
     auto_rule_save(company=world.company, user=world.manager, name="Solo notas", kind="notes_only", is_active=True)
     third = mirrored_invoice(world.company, world.account)
