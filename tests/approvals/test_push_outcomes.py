@@ -714,3 +714,19 @@ def test_the_pushed_version_names_the_people_or_the_policy_that_approved_this_re
     push = by_policy.pushes.get()
     assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
     assert wrote_reason(third).params["approvers"] == "policy Solo notas"
+
+
+def test_the_sweeper_leaves_alone_a_row_whose_worker_is_reading_alegra(world, approve):
+    push = approve(submit(world.invoice, world.accountant, observations="En curso"), world.approver)
+    swept = []
+
+    def sweep_meanwhile(response):
+        swept.append(push_module.push_sweep())
+
+    reading = client_through(world, AfterTransport("GET", f"/invoices/{world.invoice.alegra_id}", sweep_meanwhile))
+    assert push_module.push_run(push_id=push.pk, client=reading).state == Push.State.APPLIED
+
+    assert swept == [0]
+    push.refresh_from_db()
+    assert (push.attempts, push.writes) == (1, 1)
+    assert invoice_puts(world.account, world.invoice.alegra_id) == 1
