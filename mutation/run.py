@@ -42,7 +42,7 @@ CORE: dict[str, list[str]] = {
     "invoices/diff.py": ["tests/documents/test_diff.py"],
     "invoices/rules.py": ["tests/documents/test_rules.py"],
     "approvals/services/push.py": ["tests/approvals/test_push.py", "tests/approvals/test_push_guarantees.py",
-                                   "tests/approvals/test_push_backoff.py"],
+                                   "tests/approvals/test_push_backoff.py", "tests/approvals/test_push_outcomes.py"],
     "approvals/services/push_writes.py": ["tests/approvals/test_push.py",
                                           "tests/approvals/test_push_guarantees.py"],
     "approvals/routing.py": ["tests/approvals/test_routing.py"],

@@ -179,6 +179,28 @@ def test_a_contact_push_whose_answer_was_lost_is_found_applied_and_not_written_a
     assert contacts.text_at(contact.document, "mobile") == "3001234567"
 
 
+def test_a_contact_request_writes_its_contact_even_after_the_invoice_changed_client(world, approve):
+    from invoices.sync import invoice_store
+    from tests.approvals.pushkit import _as_read
+
+    contact, change_request = contact_request(world, mobile="3007778899")
+    push = approve(change_request, world.approver)
+    # Meanwhile the invoice is given to another client in Alegra, and the mirror learns it.
+    other = next(c for c in Contact.objects.filter(company=world.company) if c.alegra_id != contact.alegra_id)
+    sandbox.invoice_update(world.account, world.invoice.alegra_id, {"client": other.alegra_id})
+    invoice_store(company=world.company, source="sync", document=_as_read(
+        sandbox.invoice_get(world.account, world.invoice.alegra_id)))
+    other_before = sandbox.catalogue_document(world.account, "contact", other.alegra_id)
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
+
+    assert contacts.text_at(sandbox.catalogue_document(world.account, "contact", contact.alegra_id),
+                            "mobile") == "3007778899"
+    assert sandbox.catalogue_document(world.account, "contact", other.alegra_id) == other_before
+    push.refresh_from_db()
+    assert push.result_alegra_id == str(contact.alegra_id)
+
+
 def test_a_contact_already_as_approved_in_alegra_is_recorded_without_a_write(world, approve):
     contact, change_request = contact_request(world, mobile="3009876543")
     push = approve(change_request, world.approver)
@@ -260,6 +282,8 @@ def test_the_note_carries_its_observations_then_the_request_s_marker(world, appr
     push.refresh_from_db()
     note = sandbox.credit_note_get(world.account, push.result_alegra_id)
     assert note["observations"] == expected.format(pk=change_request.pk)
+    # The row keeps Alegra's answer: the note it created.
+    assert push.response["id"] == note["id"] and push.response["observations"] == note["observations"]
     # The note's own total, as the approvers saw it; Alegra's answer agrees.
     assert push.expected_total == change_request.old_total - change_request.new_total
     assert push.received_total == push.expected_total and push.totals_mismatch is False
