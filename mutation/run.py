@@ -260,11 +260,16 @@ def save(module: str, keep: bool = False, only: set[str] | None = None) -> None:
 def explained() -> set[tuple[str, str, str, str]]:
     """(module, function, before, after) of each survivor survivors.md accounts for."""
     keys = set()
-    row = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*`([^`]+)`\s*\|\s*`(.*)`\s*\|\s*`(.*)`\s*\|")
+    # Cells split on the unescaped bars (code writes its own as "\|"), so a reason may hold
+    # backticks of its own without swallowing the columns before it.
+    quoted = re.compile(r"^`(.*)`$")
     for line in SURVIVORS.read_text().splitlines() if SURVIVORS.exists() else ():
-        match = row.match(line)
-        if match:
-            keys.add(tuple(part.replace("\\|", "|") for part in match.groups()))
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)]
+        if len(cells) < 6 or cells[0]:
+            continue
+        found = [quoted.match(cell) for cell in cells[1:5]]
+        if all(found):
+            keys.add(tuple(match.group(1).replace("\\|", "|") for match in found))
     return keys
 
 
