@@ -26,19 +26,11 @@ FILTERS = ("q", "status", "client", "date_from", "date_to", "due", "stamped", "b
 class InvoicePage:
     rows: list[Invoice]
     next_cursor: str | None
-    count: int
-    sum_total: Decimal
-    sum_balance: Decimal
-    # Where the page stands: rows `first` to `last` (from 1) of `count`; the page before it starts
-    # after `previous_cursor`, or at the first page when there is one and that cursor is None.
-    first: int = 1
+    count: int | None = None  # of the whole filtered set, when asked for (the API's answer)
+    # Whether rows come before this page, and where the page before it starts: after
+    # `previous_cursor`, or at the first page when that cursor is None.
     has_previous: bool = False
     previous_cursor: str | None = None
-    filtered: bool = False
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
 
 
 def filtered(company: Company, data: dict) -> QuerySet[Invoice]:
@@ -125,14 +117,13 @@ def _cursor(data: dict, key: str, column: str, descending: bool) -> Q | None:
 
 def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, counted: bool = True,
                  locate: bool = False) -> InvoicePage:
-    """A page of the list. `counted`: with the count and amounts of the whole filtered set (the
-    API's answer carries the count); the list page loads them in a request of their own
+    """A page of the list. `counted`: with the count of the whole filtered set (the API's answer
+    carries it); the list page loads its count and totals in a request of their own
     (`invoice_summary`), so its rows never wait for an aggregate over the company. `locate`:
     also how to go back (the list page does)."""
     qs = filtered(company, data)
     key, column, descending = _order(data)
     after = _cursor(data, key, column, descending)
-    summary = invoice_summary(company, data, page_size) if counted else None
     rows_qs = qs.filter(after) if after is not None else qs
     order = [f"-{column}", "-id"] if descending else [column, "id"]
     rows = list(
@@ -150,12 +141,7 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, co
     has_previous, previous_cursor = False, None
     if locate and after is not None and rows:
         has_previous, previous_cursor = _previous(qs, column, descending, rows[0], page_size)
-    page = InvoicePage(rows, next_cursor, 0, Decimal(0), Decimal(0), has_previous=has_previous,
-                       previous_cursor=previous_cursor, filtered=any(data.get(name) for name in FILTERS))
-    if summary is not None:
-        page.count, page.sum_total, page.sum_balance = summary.count, summary.sum_total, summary.sum_balance
-        page.first = summary.first
-    return page
+    return InvoicePage(rows, next_cursor, qs.count() if counted else None, has_previous, previous_cursor)
 
 
 @dataclass
