@@ -10,6 +10,8 @@ import pytest
 from alegra_sandbox import services as sandbox
 from alegra_sandbox.models import SandboxRequestLog
 from alegra_sandbox.testing import SandboxTransport, make_account
+from approvals.services import push as push_module
+from approvals.services.decisions import request_decide
 from approvals.services.submission import request_submitted
 from approvals.services.requests import request_save_and_submit
 from invoices.alegra import AlegraClient
@@ -164,3 +166,36 @@ class ScriptedTransport(httpx.BaseTransport):
 
     def sent(self, method: str, path_suffix: str) -> list[bytes]:
         return [body for m, path, body in self.requests if m == method and path.rstrip("/").endswith(path_suffix)]
+
+
+@pytest.fixture
+def approve(django_capture_on_commit_callbacks):
+    """Approve without running the queued task: the test runs the push itself."""
+
+    def run(change_request, *users):
+        for user in users:
+            with django_capture_on_commit_callbacks(execute=False):
+                request_decide(change_request=change_request, user=user, outcome="approve")
+        change_request.refresh_from_db()
+        return change_request.pushes.order_by("-id").first()
+
+    return run
+
+
+@pytest.fixture
+def run_push(django_capture_on_commit_callbacks):
+    """What a worker does with one push: attempts until it stops asking for a retry."""
+
+    def run(push, client, *, rounds: int = 30):
+        outcomes, after = [], None
+        for _ in range(rounds):
+            with django_capture_on_commit_callbacks(execute=True):
+                outcome = push_module.push_run(push_id=push.pk, after_attempt=after, client=client)
+            outcomes.append(outcome)
+            if outcome.retry_in is None:
+                break
+            after = outcome.attempt
+        push.refresh_from_db()
+        return outcomes
+
+    return run

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from alegra_sandbox import services as sandbox
@@ -20,43 +19,10 @@ from invoices.sync import invoice_store
 from portal import events
 from tests.approvals.pushkit import (  # noqa: F401 (fixtures)
     _as_read,
-    ScriptedTransport, alegra_client, invoice_puts, sandbox_pushes, submit, world, writes_to,
+    ScriptedTransport, alegra_client, approve, invoice_puts, run_push, sandbox_pushes, submit, world, writes_to,
 )
 
 CRState = ChangeRequest.State
-
-
-@pytest.fixture
-def approve(django_capture_on_commit_callbacks):
-    """Approve without running the queued task: the test runs the push itself."""
-
-    def run(change_request, *users):
-        for user in users:
-            with django_capture_on_commit_callbacks(execute=False):
-                request_decide(change_request=change_request, user=user, outcome="approve")
-        change_request.refresh_from_db()
-        return change_request.pushes.order_by("-id").first()
-
-    return run
-
-
-@pytest.fixture
-def run_push(django_capture_on_commit_callbacks):
-    """What a worker does with one push: attempts until it stops asking for a retry."""
-
-    def run(push, client, *, rounds: int = 30):
-        outcomes, after = [], None
-        for _ in range(rounds):
-            with django_capture_on_commit_callbacks(execute=True):
-                outcome = push_module.push_run(push_id=push.pk, after_attempt=after, client=client)
-            outcomes.append(outcome)
-            if outcome.retry_in is None:
-                break
-            after = outcome.attempt
-        push.refresh_from_db()
-        return outcomes
-
-    return run
 
 
 def sandbox_doc(world, invoice=None):

@@ -19,11 +19,17 @@ from alegra_sandbox import services as sandbox
 from alegra_sandbox.testing import SandboxTransport
 from approvals.models import ChangeRequest, Push
 from approvals.services import push as push_module
-from approvals.services.decisions import request_decide
 from approvals.services.requests import request_save_and_submit
 from invoices.documents import contacts
 from invoices.models import Contact
-from tests.approvals.pushkit import alegra_client, invoice_puts, submit, world, writes_to  # noqa: F401 (fixtures)
+from tests.approvals.pushkit import (  # noqa: F401 (fixtures)
+    alegra_client,
+    approve,
+    invoice_puts,
+    submit,
+    world,
+    writes_to,
+)
 
 CRState = ChangeRequest.State
 
@@ -50,17 +56,6 @@ def client_through(world, transport: httpx.BaseTransport):
     return alegra_client(world.company, http=httpx.Client(transport=transport))
 
 
-@pytest.fixture
-def approve(django_capture_on_commit_callbacks):
-    """Approve without running the queued task: the test runs the push itself."""
-
-    def run(change_request, *users):
-        for user in users:
-            with django_capture_on_commit_callbacks(execute=False):
-                request_decide(change_request=change_request, user=user, outcome="approve")
-        return change_request.pushes.order_by("-id").first()
-
-    return run
 
 
 # --- the fence: a worker the sweeper gave up on writes nothing --------------------------------

@@ -16,14 +16,16 @@ from django.utils import timezone
 from alegra_sandbox import services as sandbox
 from approvals.models import ChangeRequest, Push
 from approvals.services import push as push_module
-from approvals.services.decisions import push_retry, request_decide
+from approvals.services.decisions import push_retry
 from portal import events
 from portal.models import Notification
 from tests.approvals.pushkit import (  # noqa: F401 (fixtures)
     ScriptedTransport,
     alegra_client,
+    approve,
     invoice_puts,
     mirrored_invoice,
+    run_push,
     sandbox_pushes,
     submit,
     world,
@@ -52,6 +54,13 @@ def attempt_and_die(world, push, *, after_attempt=None, invoice=None):
         push_module.push_run(push_id=push.pk, after_attempt=after_attempt, client=dying_client(world, invoice))
 
 
+def without_date(response: httpx.Response) -> httpx.Response:
+    """Alegra's answer with its date dropped: a version the mirror cannot keep."""
+    body = response.json()
+    body.pop("date")
+    return httpx.Response(200, json=body, request=response.request)
+
+
 def unavailable_client(world, invoice=None, status: int = 503, body: dict | None = None, *, verb: str = "GET",
                        headers: dict | None = None):
     """A client to which Alegra answers one request on the invoice with an error (then the sandbox answers)."""
@@ -61,36 +70,6 @@ def unavailable_client(world, invoice=None, status: int = 503, body: dict | None
     return alegra_client(world.company, http=httpx.Client(transport=transport))
 
 
-@pytest.fixture
-def approve(django_capture_on_commit_callbacks):
-    """Approve without running the queued task: the test runs the push itself."""
-
-    def run(change_request, *users):
-        for user in users:
-            with django_capture_on_commit_callbacks(execute=False):
-                request_decide(change_request=change_request, user=user, outcome="approve")
-        change_request.refresh_from_db()
-        return change_request.pushes.order_by("-id").first()
-
-    return run
-
-
-@pytest.fixture
-def run_push_to_end(django_capture_on_commit_callbacks):
-    """What a worker does with one push: attempts until it stops asking for a retry."""
-
-    def run(push, client, *, rounds: int = 10):
-        outcomes, after = [], None
-        for _ in range(rounds):
-            with django_capture_on_commit_callbacks(execute=True):
-                outcome = push_module.push_run(push_id=push.pk, after_attempt=after, client=client)
-            outcomes.append(outcome)
-            if outcome.retry_in is None:
-                break
-            after = outcome.attempt
-        return outcomes
-
-    return run
 
 
 def last_reason(rows) -> events.Reason:
@@ -312,7 +291,7 @@ def test_a_429_without_a_reset_waits_a_second_and_other_errors_only_the_backoff(
     assert (push.attempts, push.last_status) == (2, 429)
 
 
-def test_alegra_s_long_answers_are_cut_to_what_the_push_keeps(world, approve, run_push_to_end):
+def test_alegra_s_long_answers_are_cut_to_what_the_push_keeps(world, approve, run_push):
     change_request = submit(world.invoice, world.accountant, observations="Respuestas largas")
     push = approve(change_request, world.approver)
     long_message, long_code = "m" * 2500, "c" * 80
@@ -320,7 +299,7 @@ def test_alegra_s_long_answers_are_cut_to_what_the_push_keeps(world, approve, ru
     transport.answer("GET", f"/invoices/{world.invoice.alegra_id}", 503, {"message": "n" * 2500})
     transport.answer("PUT", f"/invoices/{world.invoice.alegra_id}", 400, {"code": long_code, "message": long_message})
 
-    outcomes = run_push_to_end(push, alegra_client(world.company, http=httpx.Client(transport=transport)))
+    outcomes = run_push(push, alegra_client(world.company, http=httpx.Client(transport=transport)))
 
     assert [o.state for o in outcomes] == [Push.State.RETRYING, Push.State.FAILED]
     push.refresh_from_db()
@@ -464,12 +443,7 @@ def test_an_answer_that_cannot_be_mirrored_leaves_the_push_to_retry_and_the_retr
     change_request = submit(world.invoice, world.accountant, observations="Respuesta rota")
     push = approve(change_request, world.approver)
 
-    def garbled(response):
-        body = response.json()
-        body.pop("date")
-        return httpx.Response(200, json=body, request=response.request)
-
-    client = client_through(world, AfterTransport("PUT", f"/invoices/{world.invoice.alegra_id}", garbled))
+    client = client_through(world, AfterTransport("PUT", f"/invoices/{world.invoice.alegra_id}", without_date))
     first = push_module.push_run(push_id=push.pk, client=client)
 
     assert first.state == Push.State.RETRYING
@@ -518,12 +492,7 @@ def test_a_conflict_with_a_version_the_mirror_cannot_keep_is_still_recorded(worl
     change_request = submit(world.invoice, world.accountant, observations="Nuestra nota")
     push = approve(change_request, world.approver)
 
-    def undated(response):
-        body = response.json()
-        body.pop("date")
-        return httpx.Response(200, json=body, request=response.request)
-
-    client = client_through(world, AfterTransport("GET", f"/invoices/{world.invoice.alegra_id}", undated))
+    client = client_through(world, AfterTransport("GET", f"/invoices/{world.invoice.alegra_id}", without_date))
     assert push_module.push_run(push_id=push.pk, client=client).state == Push.State.CONFLICT
 
     push.refresh_from_db()
@@ -642,12 +611,7 @@ def test_an_answer_that_cannot_be_mirrored_on_the_last_attempt_fails_the_push_an
     change_request = submit(world.invoice, world.accountant, observations="Respuesta rota")
     push = approve(change_request, world.approver)
 
-    def garbled(response):
-        body = response.json()
-        body.pop("date")
-        return httpx.Response(200, json=body, request=response.request)
-
-    client = client_through(world, AfterTransport("PUT", f"/invoices/{world.invoice.alegra_id}", garbled))
+    client = client_through(world, AfterTransport("PUT", f"/invoices/{world.invoice.alegra_id}", without_date))
     assert push_module.push_run(push_id=push.pk, client=client).state == Push.State.FAILED
 
     push.refresh_from_db()
