@@ -52,4 +52,5 @@ class AuditConfig(AppConfig):
         post_create_historical_record.connect(recorder.history_row_recorded, dispatch_uid="audit-entries")
         # Bulk creates (the first mirror of many invoices) send no signal: the mirror says so here.
         hooks.on_bulk_history(recorder.record_bulk_history)
+        hooks.on_versions_written(recorder.record_versions)
         post_migrate.connect(record_versions_without_entries, sender=self, dispatch_uid="audit-backfill")

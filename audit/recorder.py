@@ -58,9 +58,17 @@ def record_bulk_history(model, instances: Iterable) -> list[AuditEntry]:
     if not pks:
         return []
     history = _history_of(model)
-    builder = _BUILDERS[history._meta.label]
-    rows = history.objects.filter(id__in=pks, history_type="+").order_by("history_id")
-    return chain.append([builder(row, None) for row in rows])
+    return record_versions(history.objects.filter(id__in=pks, history_type="+").order_by("history_id"))
+
+
+def record_versions(rows: Iterable) -> list[AuditEntry]:
+    """Entries for version rows written in bulk and in hand (created or changed), in their order."""
+    built = []
+    for row in rows:
+        builder = _BUILDERS.get(type(row)._meta.label)
+        if builder is not None:
+            built.append(builder(row, None))
+    return chain.append(built) if built else []
 
 
 def _cached(instance, name: str):

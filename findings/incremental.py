@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 
 from . import derive, store, windows
 from .facts import INVOICE_DERIVED, LINE_DERIVED, InvoiceRow, LineRow
@@ -67,13 +66,6 @@ class Pool:
     def moved(self) -> list[tuple[object, object]]:
         return [(key, row) for key, row in self.rows.items()
                 if self.derived(row) != self.before[key]]
-
-
-def _any(queries: list[Q]) -> Q | None:
-    query = None
-    for other in queries:
-        query = other if query is None else query | other
-    return query
 
 
 @transaction.atomic
@@ -170,10 +162,10 @@ def _months_again(company_id: int, delta: dict, in_memory: list[LineRow], pool: 
         PriceMonth.objects.filter(pk__in=emptied).delete()
     derive.company_refs(in_memory, counts)
     moved = [c for c in centers if derive.month_median(counts, *c) != medians_before[c]]
-    query = _any([Q(item=item, price_list=price_list, date__gte=month, date__lt=windows.month_window(month)[2])
-                  for item, price_list, month in moved])
-    if query is not None:
-        derive.company_refs(pool.add(store.line_rows(query, company_id=company_id, near_n__lt=2)), counts)
+    if moved:
+        derive.company_refs(pool.add(store.line_rows(
+            [{"item": item, "price_list": price_list, "date__gte": month, "date__lt": windows.month_window(month)[2]}
+             for item, price_list, month in moved], company_id=company_id, near_n__lt=2)), counts)
 
 
 def _habits_again(company_id: int, delta: dict, in_memory: list[LineRow], pool: Pool) -> None:
@@ -200,17 +192,16 @@ def _habits_again(company_id: int, delta: dict, in_memory: list[LineRow], pool: 
         for name in {key.split(">")[0] for key in set(before) | set(after)}:
             value = Decimal(name)
             if windows.tax_habit(before, value) != windows.tax_habit(after, value):
-                queries.append(Q(client=client, catalogue_tax=value))
+                queries.append({"client": client, "catalogue_tax": value})
         if windows.exempt_everywhere(before) != windows.exempt_everywhere(after):
-            queries.append(Q(client=client, tax=0))
+            queries.append({"client": client, "tax": 0})
     ClientTaxHabit.objects.bulk_create(created)
     ClientTaxHabit.objects.bulk_update(changed, ["counts"])
     if emptied:
         ClientTaxHabit.objects.filter(pk__in=emptied).delete()
     derive.habits(in_memory, counts)
-    query = _any(queries)
-    if query is not None:
-        derive.habits(pool.add(store.line_rows(query, company_id=company_id)), counts)
+    if queries:
+        derive.habits(pool.add(store.line_rows(queries, company_id=company_id)), counts)
 
 
 # --- invoices -------------------------------------------------------------------------------
@@ -228,10 +219,9 @@ def _invoices_again(company_id: int, change: Change) -> tuple[set[int], set[int]
         company_id, [(row.client, row.rank) for row in both], 2 * k))
     signatures = {(row.client, row.signature) for row in both if row.signature}
     numbers = {row.number for row in both if row.number}
-    queries = [Q(client=c, signature=s) for c, s in signatures] + ([Q(number__in=numbers)] if numbers else [])
-    query = _any(queries)
-    if query is not None:
-        pool.add((row.invoice_id, row) for row in store.invoice_rows(query, company_id=company_id))
+    queries = [{"client": c, "signature": s} for c, s in signatures] + ([{"number__in": numbers}] if numbers else [])
+    if queries:
+        pool.add((row.invoice_id, row) for row in store.invoice_rows(queries, company_id=company_id))
     everyone = list(pool.rows.values()) + change.new_invoices
     inserted, removed = defaultdict(list), defaultdict(list)
     for row in change.new_invoices:

@@ -3,13 +3,13 @@ history row that says why, so the trail and the audit log can tell what happened
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from invoices import hooks
 
@@ -23,6 +23,7 @@ RANKS = {"high": 3, "medium": 2, "low": 1}
 CONFIDENCE = Decimal("0.001")
 COMPARED = ("cause", "severity", "rank", "confidence", "impact", "evidence", "suggestion", "item_alegra_id",
             "client_alegra_id", "client_name", "invoice_date", "line")
+WRITTEN = [*COMPARED, "state", "silenced_by", "resolved_at", "updated_at"]
 # Why a finding's version was written (portal.events); the audit recorder reads the code.
 CREATED, UPDATED, REOPENED = (events.reason("finding.created"), events.reason("finding.updated"),
                               events.reason("finding.reopened"))
@@ -69,9 +70,33 @@ def _differs(finding: Finding, values: Mapping) -> bool:
     return any(getattr(finding, name) != values[name] for name in COMPARED)
 
 
-def _save(finding: Finding, reason: str) -> None:
+def _save(finding: Finding, reason: str, changed: list[Finding]) -> None:
+    """Mark the finding to be written with its history row (all of them at once, at the end)."""
     finding._change_reason = reason
-    finding.save()
+    changed.append(finding)
+
+
+@functools.cache
+def _history():
+    # Each `Finding.history` access builds a new manager class: ask once.
+    return Finding.history
+
+
+def _write(changed: list[Finding], new: list[Finding], now) -> list[Finding]:
+    """Store the changed and the new findings and their history rows, then tell the audit of
+    every row at once (one chain append per scan, not one per finding). Returns the new ones."""
+    rows = []
+    if changed:
+        for finding in changed:
+            finding.updated_at = now
+        Finding.objects.bulk_update(changed, WRITTEN, batch_size=500)
+        rows += _history().bulk_history_create(changed, update=True, batch_size=500, default_date=now)
+    created = Finding.objects.bulk_create(new, batch_size=1000) if new else []
+    if created:
+        rows += _history().bulk_history_create(created, batch_size=1000, default_date=now)
+    if rows:
+        hooks.versions_written(rows)  # bulk writes send no signal of their own
+    return created
 
 
 def reconcile(company_id: int, drafts: Iterable[tuple[InvoiceRow, Draft]], *, invoice_ids: set[int] | None,
@@ -84,12 +109,15 @@ def reconcile(company_id: int, drafts: Iterable[tuple[InvoiceRow, Draft]], *, in
     pointing at the exception; when no exception explains it any more it comes back.
     Findings being corrected are never silenced: a person confirmed them.
     """
-    learned = exceptions.index_of(company_id) if learned is None else learned
+    drafts = list(drafts)
+    if learned is None:  # a scan that found nothing has no exception to consult
+        clients = None if invoice_ids is None else {invoice.client for invoice, _draft in drafts}
+        learned = exceptions.index_of(company_id, clients) if drafts else exceptions.Index(())
     existing = Finding.objects.filter(company_id=company_id)
     if invoice_ids is not None:
         existing = existing.filter(invoice_id__in=list(invoice_ids))
     by_print = {finding.fingerprint: finding for finding in existing}
-    outcome, new, seen = Outcome(), [], set()
+    outcome, new, changed, seen = Outcome(), [], [], set()
     now = timezone.now()
     for invoice, draft in drafts:
         values = _values(company_id, invoice, draft)
@@ -106,50 +134,45 @@ def reconcile(company_id: int, drafts: Iterable[tuple[InvoiceRow, Draft]], *, in
             finding.resolved_at = None
             if rule is not None:
                 finding.state, finding.silenced_by_id = Finding.State.SILENCED, rule.pk
-                _save(finding, silenced(rule.pk))
+                _save(finding, silenced(rule.pk), changed)
             else:
                 finding.state = Finding.State.OPEN
-                _save(finding, REOPENED)
+                _save(finding, REOPENED, changed)
             outcome.reopened += 1
         elif finding.state == Finding.State.OPEN and rule is not None:
             for name in COMPARED:
                 setattr(finding, name, values[name])
             finding.state, finding.silenced_by_id = Finding.State.SILENCED, rule.pk
-            _save(finding, silenced(rule.pk))
+            _save(finding, silenced(rule.pk), changed)
             outcome.silenced += 1
         elif finding.state == Finding.State.SILENCED and rule is None:
             for name in COMPARED:
                 setattr(finding, name, values[name])
             before = finding.silenced_by_id
             finding.state, finding.silenced_by_id = Finding.State.OPEN, None
-            _save(finding, returned(before))
+            _save(finding, returned(before), changed)
             outcome.returned += 1
         elif finding.state == Finding.State.SILENCED and (finding.silenced_by_id != rule.pk or _differs(finding, values)):
             for name in COMPARED:
                 setattr(finding, name, values[name])
             moved = finding.silenced_by_id != rule.pk
             finding.silenced_by_id = rule.pk
-            _save(finding, silenced(rule.pk) if moved else UPDATED)
+            _save(finding, silenced(rule.pk) if moved else UPDATED, changed)
             outcome.updated += 1
         elif finding.state in OPEN_STATES and _differs(finding, values):
             for name in COMPARED:
                 setattr(finding, name, values[name])
-            _save(finding, UPDATED)
+            _save(finding, UPDATED, changed)
             outcome.updated += 1
     for finding in by_print.values():
         if finding.fingerprint in seen or finding.state not in (*OPEN_STATES, Finding.State.SILENCED):
             continue
         finding.state, finding.resolved_at = Finding.State.RESOLVED, now
-        _save(finding, RESOLVED[gone.get(finding.invoice_id, "fixed")])
+        _save(finding, RESOLVED[gone.get(finding.invoice_id, "fixed")], changed)
         outcome.resolved += 1
-    if new:
-        created = []
-        for reason, group in ((CREATED, [f for f in new if f.state == Finding.State.OPEN]),
-                              (BORN_SILENCED, [f for f in new if f.state == Finding.State.SILENCED])):
-            if group:
-                created += bulk_create_with_history(group, Finding, batch_size=1000, default_change_reason=reason)
-        # Bulk writes send no history signal: the audit hears of them through the mirror's hook.
-        hooks.bulk_history_written(Finding, created)
-        outcome.created = len(created)
-        outcome.silenced += sum(1 for f in created if f.state == Finding.State.SILENCED)
+    for finding in new:
+        finding._change_reason = CREATED if finding.state == Finding.State.OPEN else BORN_SILENCED
+    created = _write(changed, new, now)
+    outcome.created = len(created)
+    outcome.silenced += sum(1 for f in created if f.state == Finding.State.SILENCED)
     return outcome

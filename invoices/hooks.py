@@ -15,6 +15,9 @@ from django.db import transaction
 # (model, instances) for rows written by a bulk create that simple-history's signal does not see;
 # called inside the transaction that wrote them.
 _bulk_history: list[Callable] = []
+# (history rows) written in bulk (any audited model's versions, created or changed); called inside
+# the transaction that wrote them.
+_versions_written: list[Callable] = []
 # (company_id, invoice ids, source) once the transaction that changed those invoices has committed.
 _invoices_changed: list[Callable] = []
 # (company_id, kind, alegra ids) once a transaction that changed catalogue entries ("contact",
@@ -28,6 +31,11 @@ _list_badges: list[Callable] = []
 def on_bulk_history(function: Callable) -> None:
     if function not in _bulk_history:
         _bulk_history.append(function)
+
+
+def on_versions_written(function: Callable) -> None:
+    if function not in _versions_written:
+        _versions_written.append(function)
 
 
 def on_invoices_changed(function: Callable) -> None:
@@ -49,6 +57,12 @@ def bulk_history_written(model, instances: Iterable) -> None:
     instances = list(instances)
     for function in _bulk_history:
         function(model, instances)
+
+
+def versions_written(rows: Iterable) -> None:
+    rows = list(rows)
+    for function in _versions_written:
+        function(rows)
 
 
 def invoices_changed(*, company_id: int, invoice_ids: Iterable[int], source: str) -> None:

@@ -111,9 +111,13 @@ class Index:
         return [rule for rule in self._by_scope.get((kind, client), ()) if not rule.item or rule.item == item]
 
 
-def index_of(company_id: int) -> Index:
+def index_of(company_id: int, clients: Iterable[str] | None = None) -> Index:
+    """The company's active exceptions (only those of `clients`, when named: every exception
+    names its client, so a scan of a few invoices reads no one else's)."""
     from ..models import LearnedException
 
-    rows = (LearnedException.objects.filter(company_id=company_id, revoked_at__isnull=True)
-            .values_list("pk", "kind", "client_alegra_id", "item_alegra_id", "scope", "taught_at"))
+    rows = LearnedException.objects.filter(company_id=company_id, revoked_at__isnull=True)
+    if clients is not None:
+        rows = rows.filter(client_alegra_id__in=set(clients))
+    rows = rows.values_list("pk", "kind", "client_alegra_id", "item_alegra_id", "scope", "taught_at")
     return Index(Rule(pk, kind, client, item, scope or {}, at) for pk, kind, client, item, scope, at in rows)

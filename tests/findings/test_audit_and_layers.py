@@ -42,6 +42,44 @@ def test_the_audit_trail_records_every_step_of_a_finding(company, accountant):
     assert audit_services.chain_verify(company_id=company.pk).ok
 
 
+@pytest.mark.django_db
+def test_a_scan_records_every_finding_it_changes_in_one_append_to_the_chain(company):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from findings import incremental
+
+    mirror_catalogue(company)
+    history(company, count=6)
+    first = store(company, body(1, [line("1", "10", price="276470")], day=50))
+    second = store(company, body(2, [line("1", "10", price="276470")], day=51))
+    scan.scan_full(company_id=company.pk)
+    versions = {f.pk: f.history.count() for f in Finding.objects.filter(invoice__in=[first, second])}
+    last_seq = AuditEntry.objects.filter(company=company).order_by("-seq").values_list("seq", flat=True).first()
+    store(company, body(1, [line("1", "10")], day=50))  # fixed in Alegra
+    store(company, body(2, [line("1", "30", price="276470")], day=51))  # another quantity: updated
+    third = store(company, body(3, [line("1", "10", price="276470")], day=52))  # a new one
+    with CaptureQueriesContext(connection) as captured:
+        outcome = incremental.scan_changed(company_id=company.pk, invoice_ids=[first.pk, second.pk, third.pk]).outcome
+    assert outcome.created >= 1 and outcome.updated >= 1 and outcome.resolved >= 1
+    heads = [q for q in captured.captured_queries if q["sql"].startswith('UPDATE "audit_auditchain"')]
+    assert len(heads) == 1  # one append for every version the scan wrote, not one per finding
+    assert set(Finding.objects.filter(invoice=first).values_list("state", flat=True)) == {"resolved"}
+    price = Finding.objects.get(invoice=second, kind="price")
+    assert price.state == "open" and price.history.count() == versions[price.pk] + 1
+    assert events.parse(price.history.first().history_change_reason).code == "finding.updated"
+    for finding in Finding.objects.filter(invoice=first):
+        assert finding.history.count() == versions[finding.pk] + 1
+        assert events.parse(finding.history.first().history_change_reason).code == "finding.resolved"
+    entries = list(AuditEntry.objects.filter(company=company, seq__gt=last_seq, source="finding").order_by("seq"))
+    # In the scan's order: the changes as the drafts meet them, then what resolved, then the new.
+    assert [e.action for e in entries] == ([Action.FINDING_UPDATED] * outcome.updated
+                                           + [Action.FINDING_RESOLVED] * outcome.resolved
+                                           + [Action.FINDING_CREATED] * outcome.created)
+    assert all(e.version_hash for e in entries)
+    assert audit_services.chain_verify(company_id=company.pk).ok
+
+
 def imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = set()
