@@ -254,9 +254,11 @@ def _backend_cpu() -> callable:
     return used
 
 
-def incremental(company, samples: int, seed: int, batch: int = 1) -> tuple[list[float], list[float]]:
+def incremental(company, samples: int, seed: int, batch: int = 1) -> tuple[list[float], list[float], list[bool]]:
     """Seconds per changed invoice of incremental scans of `batch` edited invoices at a time
-    (1: a webhook; 30: a page of a sync): wall clock, and CPU time of the portal and the database."""
+    (1: a webhook; 30: a page of a sync): wall clock, CPU time of the portal and the database,
+    and whether the scan wrote a finding (created, updated or resolved one, with its history and
+    its audit entry) or only facts."""
     from findings import incremental as scan
     from invoices.models import Invoice
 
@@ -265,17 +267,18 @@ def incremental(company, samples: int, seed: int, batch: int = 1) -> tuple[list[
                .values_list("id", flat=True))
     chosen = rng.sample(ids, min(samples * batch, len(ids)))
     cpu = _backend_cpu()
-    timings, cpu_timings = [], []
+    timings, cpu_timings, wrote = [], [], []
     for start in range(0, len(chosen) - batch + 1, batch):
         group = chosen[start:start + batch]
         for pk in group:
             _edit(rng, company, pk)
         started, cpu_started = time.perf_counter(), cpu()
-        scan.scan_changed(company_id=company.pk, invoice_ids=group)
+        outcome = scan.scan_changed(company_id=company.pk, invoice_ids=group).outcome
         timings.append((time.perf_counter() - started) / batch)
         if cpu_started is not None:
             cpu_timings.append((cpu() - cpu_started) / batch)
-    return timings, cpu_timings
+        wrote.append(any(vars(outcome).values()))
+    return timings, cpu_timings, wrote
 
 
 def main() -> None:
@@ -299,14 +302,20 @@ def main() -> None:
             for batch, what in ((1, "one changed invoice (a webhook)"), (30, "a sync page of 30, per invoice")):
                 if not args.samples:
                     break
-                timings, cpu_timings = incremental(company, max(10, args.samples // batch), args.seed + batch, batch)
-                timings.sort()
+                timings, cpu_timings, wrote = incremental(company, max(10, args.samples // batch), args.seed + batch,
+                                                          batch)
                 if timings:
-                    p95 = timings[min(len(timings) - 1, int(0.95 * len(timings)))]
+                    ordered = sorted(timings)
+                    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
                     cpu_text = (f"; CPU time (portal + database) median {1000 * statistics.median(cpu_timings):.1f} ms"
                                 if cpu_timings else "")
                     print(f"  incremental scan of {what} ({len(timings)} samples): wall clock median "
                           f"{1000 * statistics.median(timings):.1f} ms, p95 {1000 * p95:.1f} ms{cpu_text}")
+                    if batch == 1:
+                        for label, flag in (("facts only", False), ("a finding written too", True)):
+                            part = [t for t, w in zip(timings, wrote) if w == flag]
+                            if part:
+                                print(f"    of which {label} ({len(part)}): median {1000 * statistics.median(part):.1f} ms")
             print(f"  (load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     finally:
         if not args.keep:

@@ -47,6 +47,9 @@ class Change:
         return {key: counts for key, counts in delta.items() if any(counts.values())}
 
 
+MONTH_KEY = ("item", "price_list", "month")
+
+
 class Pool:
     """Stored facts being recomputed, one object per row whichever query brought it, with the
     derived fields as stored (to write back only the rows that moved)."""
@@ -134,32 +137,17 @@ def _months_again(company_id: int, delta: dict, in_memory: list[LineRow], pool: 
     centers = {(i, p, c) for i, p, m in delta for c in windows.month_window(m)}
     looked_at = centers | {derive.month_key(line) for line in in_memory if line.near_n < 2}
     needed = {(i, p, m) for i, p, c in looked_at for m in windows.month_window(c)}
-    rows = {}
+    stored = {}
     if needed:
-        rows = {(r.item, r.price_list, r.month): r for r in PriceMonth.objects.filter(
-            company_id=company_id, item__in={k[0] for k in needed}, price_list__in={k[1] for k in needed},
-            month__in={k[2] for k in needed})}
-    counts = {key: Counter(row.counts) for key, row in rows.items()}
+        stored = store.counts_read(PriceMonth, company_id, MONTH_KEY, item__in={k[0] for k in needed},
+                                   price_list__in={k[1] for k in needed}, month__in={k[2] for k in needed})
+    counts = {key: counts for key, (_pk, counts) in stored.items()}
     medians_before = {c: derive.month_median(counts, *c) for c in centers}
-    changed, created, emptied = [], [], []
     for key, change in delta.items():
         after = Counter(counts.get(key, {}))
         after.update(change)
-        counts[key] = after = Counter({price: n for price, n in after.items() if n > 0})
-        row = rows.get(key)
-        if row is None:
-            if after:
-                created.append(PriceMonth(company_id=company_id, item=key[0], price_list=key[1], month=key[2],
-                                          counts=dict(after)))
-        elif after:
-            row.counts = dict(after)
-            changed.append(row)
-        else:
-            emptied.append(row.pk)
-    PriceMonth.objects.bulk_create(created)
-    PriceMonth.objects.bulk_update(changed, ["counts"])
-    if emptied:
-        PriceMonth.objects.filter(pk__in=emptied).delete()
+        counts[key] = Counter({price: n for price, n in after.items() if n > 0})
+    store.counts_write(PriceMonth, company_id, MONTH_KEY, stored, {key: counts[key] for key in delta})
     derive.company_refs(in_memory, counts)
     moved = [c for c in centers if derive.month_median(counts, *c) != medians_before[c]]
     if moved:
@@ -172,33 +160,21 @@ def _habits_again(company_id: int, delta: dict, in_memory: list[LineRow], pool: 
     """Apply the change to the clients' tax habit counts; then the habit of the lines in memory,
     and of every line of a client whose habit for a catalogue tax moved."""
     clients = {line.client for line in in_memory} | set(delta)
-    rows = {row.client: row for row in ClientTaxHabit.objects.filter(company_id=company_id, client__in=clients)}
-    counts = {client: Counter(row.counts) for client, row in rows.items()}
-    queries, changed, created, emptied = [], [], [], []
+    stored = store.counts_read(ClientTaxHabit, company_id, ("client",), client__in=clients)
+    counts = {client: counts for (client,), (_pk, counts) in stored.items()}
+    queries = []
     for client, change in delta.items():
         before = counts.get(client, Counter())
         after = Counter(before)
         after.update(change)
         counts[client] = after = Counter({key: n for key, n in after.items() if n > 0})
-        row = rows.get(client)
-        if row is None:
-            if after:
-                created.append(ClientTaxHabit(company_id=company_id, client=client, counts=dict(after)))
-        elif after:
-            row.counts = dict(after)
-            changed.append(row)
-        else:
-            emptied.append(row.pk)
         for name in {key.split(">")[0] for key in set(before) | set(after)}:
             value = Decimal(name)
             if windows.tax_habit(before, value) != windows.tax_habit(after, value):
                 queries.append({"client": client, "catalogue_tax": value})
         if windows.exempt_everywhere(before) != windows.exempt_everywhere(after):
             queries.append({"client": client, "tax": 0})
-    ClientTaxHabit.objects.bulk_create(created)
-    ClientTaxHabit.objects.bulk_update(changed, ["counts"])
-    if emptied:
-        ClientTaxHabit.objects.filter(pk__in=emptied).delete()
+    store.counts_write(ClientTaxHabit, company_id, ("client",), stored, {(client,): counts[client] for client in delta})
     derive.habits(in_memory, counts)
     if queries:
         derive.habits(pool.add(store.line_rows(queries, company_id=company_id)), counts)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models.fields.json import KT
@@ -185,6 +186,32 @@ def _select(model, names: list[str], any_of: list[dict] | None, common: dict) ->
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {model._meta.db_table} WHERE {where}", params)
         return [read(row) for row in cursor.fetchall()]
+
+
+def counts_read(model, company_id: int, key: tuple[str, ...], **conditions) -> dict[tuple, tuple[int, Counter]]:
+    """The company's rows of a count table (PriceMonth, ClientTaxHabit) matching `conditions`:
+    {key values: (pk, counts)}."""
+    rows = _select(model, ["id", *key, "counts"], None, {"company_id": company_id, **conditions})
+    return {tuple(row[1:-1]): (row[0], Counter(_json_value(row[-1]) or {})) for row in rows}
+
+
+def counts_write(model, company_id: int, key: tuple[str, ...], stored: dict[tuple, tuple[int, Counter]],
+                 wanted: dict[tuple, Counter]) -> None:
+    """Make the rows of `wanted` hold those counts: created, rewritten, or deleted once empty."""
+    created, changed, emptied = [], [], []
+    for values, counts in wanted.items():
+        pk = stored[values][0] if values in stored else None
+        if pk is None:
+            if counts:
+                created.append(model(company_id=company_id, counts=dict(counts), **dict(zip(key, values))))
+        elif counts:
+            changed.append((pk, SimpleNamespace(counts=json.dumps(dict(counts)))))
+        else:
+            emptied.append(pk)
+    model.objects.bulk_create(created)
+    _update_many(model, "id", ["counts"], changed)
+    if emptied:
+        model.objects.filter(pk__in=emptied).delete()
 
 
 def replace_all(company_id: int, invoice_rows: list[InvoiceRow], line_rows: list[LineRow]) -> int:
