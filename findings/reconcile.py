@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from invoices import hooks
 
+from . import store
 from .detectors.base import Draft
 from .facts import InvoiceRow
 from .learning import exceptions
@@ -89,7 +90,7 @@ def _write(changed: list[Finding], new: list[Finding], now) -> list[Finding]:
     if changed:
         for finding in changed:
             finding.updated_at = now
-        Finding.objects.bulk_update(changed, WRITTEN, batch_size=500)
+        store.update_objects(Finding, WRITTEN, changed)
         rows += _history().bulk_history_create(changed, update=True, batch_size=500, default_date=now)
     created = Finding.objects.bulk_create(new, batch_size=1000) if new else []
     if created:

@@ -311,6 +311,15 @@ def _update_from_values(model, key: str, names: list[str], rows: list[tuple]) ->
                            f"WHERE t.{columns[0]} = v.{columns[0]}", params)
 
 
+def update_objects(model, names: list[str], objects: list) -> None:
+    """Write these fields of these model instances (values prepared as `save()` would): one
+    statement, where bulk_update's CASE expressions cost a scan of a sync page 40 % of its time."""
+    fields = [model._meta.get_field(n) for n in names]
+    _update_many(model, "id", names, [
+        (obj.pk, SimpleNamespace(**{f.name: f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields}))
+        for obj in objects])
+
+
 def update_lines(rows: list[tuple[int, LineRow]]) -> None:
     _update_many(LineFact, "id", facts.LINE_DERIVED, rows)
 

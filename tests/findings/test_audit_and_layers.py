@@ -68,6 +68,10 @@ def test_a_scan_records_every_finding_it_changes_in_one_append_to_the_chain(comp
     price = Finding.objects.get(invoice=second, kind="price")
     assert price.state == "open" and price.history.count() == versions[price.pk] + 1
     assert events.parse(price.history.first().history_change_reason).code == "finding.updated"
+    # Stored as a JSON object (searchable by key), the amounts as the detector computed them.
+    assert Finding.objects.filter(pk=price.pk, evidence__price=price.evidence["price"],
+                                  suggestion__type=price.suggestion["type"]).exists()
+    assert price.impact == price.history.first().impact and price.impact != 0
     for finding in Finding.objects.filter(invoice=first):
         assert finding.history.count() == versions[finding.pk] + 1
         assert events.parse(finding.history.first().history_change_reason).code == "finding.resolved"
