@@ -219,6 +219,18 @@ class ScanState(models.Model):
     invoices_scanned = models.PositiveIntegerField(default=0)
 
 
+class PendingScan(models.Model):
+    """An invoice changed and not scanned yet. A burst of webhooks queues its invoices here and
+    one scan takes them all (in that scan's transaction: a scan that fails leaves them queued)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    invoice_id = models.BigIntegerField()
+    queued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "invoice_id"], name="pending_scan_unique")]
+
+
 # --- learning: the memory it reads, every decision explainable from these rows -----------------
 
 

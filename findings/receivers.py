@@ -15,12 +15,15 @@ BATCH = 500
 
 
 def invoices_changed(*, company_id: int, invoice_ids: list[int], source: str) -> None:
-    """Called once the change has committed: scan those invoices in the worker."""
+    """Called once the change has committed: queue those invoices, and a task to scan the queue.
+    Webhooks arriving faster than the worker scans are judged together by the first task free."""
     if not settings.FINDINGS_SCAN_ON_CHANGE:
         return
-    from .tasks import scan_changed
+    from . import services
+    from .tasks import scan_pending
 
-    scan_changed.delay(company_id, list(invoice_ids))
+    services.scan_queue(company_id=company_id, invoice_ids=list(invoice_ids))
+    scan_pending.delay(company_id)
 
 
 def catalogue_changed(*, company_id: int, kind: str, alegra_ids: list[str]) -> None:

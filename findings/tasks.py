@@ -17,6 +17,14 @@ def scan_changed(company_id: int, invoice_ids: list[int]) -> str:
 
 
 @shared_task(**RETRY)
+def scan_pending(company_id: int) -> str:
+    summary, more = services.scan_pending(company_id=company_id)
+    if more:  # a burst larger than one batch: the rest in the next task
+        scan_pending.delay(company_id)
+    return summary
+
+
+@shared_task(**RETRY)
 def scan_company(company_id: int) -> str:
     return services.scan_company(company_id=company_id)
 

@@ -131,3 +131,41 @@ def test_the_company_s_accountants_hear_of_new_findings_in_their_language(world,
     with django_capture_on_commit_callbacks(execute=True):
         services.scan_invoices(company_id=world.pk, invoice_ids=[slipped.pk])  # nothing new: nothing told
     assert Notification.objects.count() == 1 and not Notification.objects.filter(user=pedro).exists()
+
+
+def test_queued_invoices_are_judged_together_by_one_scan(world):
+    from findings.models import PendingScan
+
+    scan.scan_full(company_id=world.pk)  # the history judged
+    first = store(world, body(1, [line("1", "10", price="276470")], day=50))
+    second = store(world, body(2, [line("1", "11", price="276470")], day=51))
+    third = store(world, body(3, [line("1", "12")], day=52))
+    services.scan_queue(company_id=world.pk, invoice_ids=[first.pk, second.pk])
+    services.scan_queue(company_id=world.pk, invoice_ids=[second.pk, third.pk])  # queued once
+    assert PendingScan.objects.filter(company=world).count() == 3
+    summary, more = services.scan_pending(company_id=world.pk, batch=2)
+    assert " judged, " in summary and more
+    [left] = PendingScan.objects.values_list("invoice_id", flat=True)
+    assert set(Finding.objects.values_list("invoice_id", flat=True)) == {first.pk, second.pk} - {left}
+    summary, more = services.scan_pending(company_id=world.pk)
+    assert " judged, " in summary and not more and not PendingScan.objects.exists()
+    assert set(Finding.objects.filter(state="open").values_list("invoice_id", flat=True)) == {first.pk, second.pk}
+    assert services.scan_pending(company_id=world.pk) == ("nothing queued", False)
+
+
+def test_a_webhook_queues_its_invoice_and_the_task_scans_the_queue(world, django_capture_on_commit_callbacks):
+    from findings.models import PendingScan
+
+    with django_capture_on_commit_callbacks(execute=True):
+        slipped = store(world, body(1, [line("1", "10", price="276470")], day=50))
+    assert Finding.objects.filter(invoice=slipped, kind="price", state="open").exists()
+    assert not PendingScan.objects.exists()
+
+
+def test_a_full_scan_takes_what_was_queued_before_it(world):
+    from findings.models import PendingScan
+
+    slipped = store(world, body(1, [line("1", "10", price="276470")], day=50))
+    services.scan_queue(company_id=world.pk, invoice_ids=[slipped.pk])
+    services.scan_company(company_id=world.pk)
+    assert Finding.objects.filter(invoice=slipped, kind="price").exists() and not PendingScan.objects.exists()
