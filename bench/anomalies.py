@@ -281,6 +281,29 @@ def incremental(company, samples: int, seed: int, batch: int = 1) -> tuple[list[
     return timings, cpu_timings, wrote
 
 
+def burst(company, samples: int, seed: int, size: int = 30) -> list[float]:
+    """Seconds per invoice of a burst of `size` webhooks drained by one task, as the worker runs
+    it: the invoices queued (findings.services.scan_queue), then one scan_pending (the scan, the
+    manager's fix rules and the notices)."""
+    from findings import services
+    from invoices.models import Invoice
+
+    rng = random.Random(seed)
+    ids = list(Invoice.objects.filter(company=company, line_count__gt=0).exclude(status="void")
+               .values_list("id", flat=True))
+    timings = []
+    for _ in range(samples):
+        group = rng.sample(ids, size)
+        for pk in group:
+            _edit(rng, company, pk)
+        started = time.perf_counter()
+        for pk in group:  # one webhook each
+            services.scan_queue(company_id=company.pk, invoice_ids=[pk])
+        services.scan_pending(company_id=company.pk)
+        timings.append((time.perf_counter() - started) / size)
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="2000", help="comma-separated invoice counts (default 2000)")
@@ -316,6 +339,10 @@ def main() -> None:
                             part = [t for t, w in zip(timings, wrote) if w == flag]
                             if part:
                                 print(f"    of which {label} ({len(part)}): median {1000 * statistics.median(part):.1f} ms")
+            if args.samples:
+                timings = burst(company, max(10, args.samples // 30), args.seed + 7)
+                print(f"  a burst of 30 webhooks drained by one task (queue, scan, fix rules, notices), per invoice "
+                      f"({len(timings)} samples): wall clock median {1000 * statistics.median(timings):.1f} ms")
             print(f"  (load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     finally:
         if not args.keep:
