@@ -33,15 +33,27 @@ class ScanResult:
     seconds: float
 
 
+# company id → (catalogue version, items): this process's last read of each company's catalogue.
+_CATALOGUES: dict[int, tuple[tuple, dict[str, CatalogueItem]]] = {}
+
+
 class LazyCatalogue(Mapping):
-    """The whole catalogue, read only if a detector asks (to name the item a price belongs to)."""
+    """The whole catalogue, read only if a detector asks (to name the item a price belongs to),
+    and read again only when it changed: a company's thousands of items cost a webhook's scan
+    more than everything else it does."""
 
     def __init__(self, company_id: int):
         self.company_id, self._items = company_id, None
 
     def _load(self) -> dict[str, CatalogueItem]:
         if self._items is None:
-            self._items = store.catalogue(self.company_id)
+            version = store.catalogue_version(self.company_id)
+            cached = _CATALOGUES.get(self.company_id)
+            if cached is not None and cached[0] == version:
+                self._items = cached[1]
+            else:
+                self._items = store.catalogue(self.company_id)
+                _CATALOGUES[self.company_id] = (version, self._items)
         return self._items
 
     def __getitem__(self, key):

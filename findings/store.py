@@ -62,6 +62,21 @@ def catalogue(company_id: int) -> dict[str, CatalogueItem]:
             for ident, price, tax, name in rows}
 
 
+def catalogue_version(company_id: int) -> tuple:
+    """A digest of every item's id, content hash and deletion mark: equal only if the catalogue
+    is (reading the short hashes, not the documents they stand for)."""
+    entry = "alegra_id || ':' || content_hash || ':' || CAST(is_deleted AS TEXT)"
+    table = Item._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = f"SELECT COUNT(*), md5(string_agg({entry}, ',' ORDER BY alegra_id)) FROM {table} WHERE company_id = %s"
+    else:
+        sql = (f"SELECT COUNT(*), group_concat(entry, ',') FROM (SELECT {entry} AS entry FROM {table} "
+               f"WHERE company_id = %s ORDER BY alegra_id)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [company_id])
+        return tuple(cursor.fetchone())
+
+
 def contacts(company_id: int) -> dict[str, dict]:
     # Only the contact's terms are read from its body: a JSON path, not 1,500 whole documents.
     rows = (Contact.objects.filter(company_id=company_id, is_deleted=False)
