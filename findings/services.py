@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,8 +37,16 @@ def scan_invoices(*, company_id: int, invoice_ids: list[int]) -> str:
 
 def scan_queue(*, company_id: int, invoice_ids: list[int]) -> None:
     """Queue changed invoices for `scan_pending` (an invoice already queued stays queued once)."""
-    PendingScan.objects.bulk_create([PendingScan(company_id=company_id, invoice_id=pk) for pk in set(invoice_ids)],
-                                    ignore_conflicts=True)
+    # Plain SQL: every page of a mirror queues its 30 invoices, and bulk_create's instances cost
+    # it 3 ms a page where the statement takes a few tenths.
+    ids = sorted(set(invoice_ids))
+    queued_at = PendingScan._meta.get_field("queued_at").get_db_prep_value(timezone.now(), connection)
+    for start in range(0, len(ids), 300):
+        part = ids[start:start + 300]
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {PendingScan._meta.db_table} (company_id, invoice_id, queued_at) VALUES "
+                           f"{', '.join(['(%s, %s, %s)'] * len(part))} ON CONFLICT DO NOTHING",
+                           [value for pk in part for value in (company_id, pk, queued_at)])
 
 
 def scan_pending(*, company_id: int, batch: int = PENDING_BATCH) -> tuple[str, bool]:
