@@ -62,8 +62,14 @@ def habit_counts(lines: Iterable[LineRow], sign: int = 1, into: dict | None = No
 
 
 def habits(lines: Iterable[LineRow], counts: Mapping[str, Mapping[str, int]]) -> None:
+    # A client's lines share a few catalogue taxes: each habit is worked out once (the charged
+    # tax matters only as zero or not).
+    known: dict[tuple, Decimal | None] = {}
     for line in lines:
-        line.habit_tax = windows.tax_habit(counts.get(line.client, {}), line.catalogue_tax, line.tax)
+        key = (line.client, line.catalogue_tax, line.tax == 0)
+        if key not in known:
+            known[key] = windows.tax_habit(counts.get(line.client, {}), line.catalogue_tax, line.tax)
+        line.habit_tax = known[key]
 
 
 def invoice_relations(invoices: Iterable[InvoiceRow], *, numbers: Iterable[InvoiceRow] | None = None) -> None:
