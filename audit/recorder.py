@@ -63,11 +63,7 @@ def record_bulk_history(model, instances: Iterable) -> list[AuditEntry]:
 
 def record_versions(rows: Iterable) -> list[AuditEntry]:
     """Entries for version rows written in bulk and in hand (created or changed), in their order."""
-    built = []
-    for row in rows:
-        builder = _BUILDERS.get(type(row)._meta.label)
-        if builder is not None:
-            built.append(builder(row, None))
+    built = [_BUILDERS[type(row)._meta.label](row, None) for row in rows]
     return chain.append(built) if built else []
 
 

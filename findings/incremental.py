@@ -47,7 +47,8 @@ class Change:
         return {key: counts for key, counts in delta.items() if any(counts.values())}
 
 
-MONTH_KEY = ("item", "price_list", "month")
+MONTH_KEY = ("item", "price_list", "month")  # a PriceMonth row's key
+HABIT_KEY = ("client",)  # a ClientTaxHabit row's key
 
 
 class Pool:
@@ -160,7 +161,7 @@ def _habits_again(company_id: int, delta: dict, in_memory: list[LineRow], pool: 
     """Apply the change to the clients' tax habit counts; then the habit of the lines in memory,
     and of every line of a client whose habit for a catalogue tax moved."""
     clients = {line.client for line in in_memory} | set(delta)
-    stored = store.counts_read(ClientTaxHabit, company_id, ("client",), client__in=clients)
+    stored = store.counts_read(ClientTaxHabit, company_id, HABIT_KEY, client__in=clients)
     counts = {client: counts for (client,), (_pk, counts) in stored.items()}
     queries = []
     for client, change in delta.items():
@@ -174,7 +175,7 @@ def _habits_again(company_id: int, delta: dict, in_memory: list[LineRow], pool: 
                 queries.append({"client": client, "catalogue_tax": value})
         if windows.exempt_everywhere(before) != windows.exempt_everywhere(after):
             queries.append({"client": client, "tax": 0})
-    store.counts_write(ClientTaxHabit, company_id, ("client",), stored, {(client,): counts[client] for client in delta})
+    store.counts_write(ClientTaxHabit, company_id, HABIT_KEY, stored, {(client,): counts[client] for client in delta})
     derive.habits(in_memory, counts)
     if queries:
         derive.habits(pool.add(store.line_rows(queries, company_id=company_id)), counts)

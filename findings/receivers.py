@@ -11,7 +11,6 @@ from django.utils.translation import ngettext
 from .models import OPEN_STATES, Finding
 
 SEVERITY_BY_RANK = {3: "high", 2: "medium", 1: "low"}
-BATCH = 500
 
 
 def invoices_changed(*, company_id: int, invoice_ids: list[int], source: str) -> None:
@@ -28,12 +27,13 @@ def invoices_changed(*, company_id: int, invoice_ids: list[int], source: str) ->
 
 def catalogue_changed(*, company_id: int, kind: str, alegra_ids: list[str]) -> None:
     """A contact's terms or identification, an item's prices or taxes: the facts of the invoices
-    built from them are stale. Scan those invoices again, a batch at a time."""
+    built from them are stale. Queue those invoices for a scan (taken a batch at a time)."""
     if not settings.FINDINGS_SCAN_ON_CHANGE:
         return
     from invoices.models import Invoice, InvoiceLine
 
-    from .tasks import scan_changed
+    from . import services
+    from .tasks import scan_pending
 
     if kind == "contact":
         ids = Invoice.objects.filter(company_id=company_id, client_alegra_id__in=alegra_ids).values_list("id", flat=True)
@@ -43,8 +43,9 @@ def catalogue_changed(*, company_id: int, kind: str, alegra_ids: list[str]) -> N
     else:
         return
     ids = sorted(set(ids))
-    for start in range(0, len(ids), BATCH):
-        scan_changed.delay(company_id, ids[start:start + BATCH])
+    if ids:
+        services.scan_queue(company_id=company_id, invoice_ids=ids)
+        scan_pending.delay(company_id)
 
 
 def list_badges(*, company_id: int, invoice_ids: list[int]) -> dict[int, list[dict]]:

@@ -58,8 +58,17 @@ def catalogue(company_id: int) -> dict[str, CatalogueItem]:
     # Only the parts of each body the facts read, in no particular order.
     rows = (Item.objects.filter(company_id=company_id, is_deleted=False).order_by()
             .values_list("alegra_id", "document__price", "document__tax", "document__name"))
-    return {ident: facts.catalogue_item({"price": price, "tax": tax, "name": name})
-            for ident, price, tax, name in rows}
+    return {ident: _item(price, tax, name) for ident, price, tax, name in rows}
+
+
+def _item(price, tax, name) -> CatalogueItem:
+    """A catalogue item from the parts of its body the facts read."""
+    return facts.catalogue_item({"price": price, "tax": tax, "name": name})
+
+
+def _contact(identification: str, days) -> dict:
+    """A contact as facts.build reads it: its identification and its terms."""
+    return {"identification": identification, "document": {"term": {"days": days}}}
 
 
 def catalogue_version(company_id: int) -> tuple:
@@ -81,8 +90,7 @@ def contacts(company_id: int) -> dict[str, dict]:
     # Only the contact's terms are read from its body: a JSON path, not 1,500 whole documents.
     rows = (Contact.objects.filter(company_id=company_id, is_deleted=False)
             .annotate(term_days=KT("document__term__days")).values("alegra_id", "identification", "term_days"))
-    return {row["alegra_id"]: {"identification": row["identification"], "document": {"term": {"days": row["term_days"]}}}
-            for row in rows}
+    return {row["alegra_id"]: _contact(row["identification"], row["term_days"]) for row in rows}
 
 
 def changed_invoices(company_id: int, invoice_ids: list[int]) -> tuple[list[InvoiceRow], list[LineRow]]:
@@ -100,8 +108,7 @@ def changed_invoices(company_id: int, invoice_ids: list[int]) -> tuple[list[Invo
         invoice = dict(zip(INVOICE_COLUMNS, read_invoice(row[:width])))
         invoice.update(zip(BODY_PATHS, row[width:width + len(BODY_PATHS)]))
         contact_id, identification, days = row[-3:]
-        invoice["contact"] = None if contact_id is None else {
-            "identification": identification, "document": {"term": {"days": days}}}
+        invoice["contact"] = None if contact_id is None else _contact(identification, days)
         invoices.append(invoice)
     items: dict[str, CatalogueItem] = {}
     read_line = _reader(InvoiceLine, list(LINE_COLUMNS))
@@ -115,7 +122,7 @@ def changed_invoices(company_id: int, invoice_ids: list[int]) -> tuple[list[Invo
         lines[line["invoice_id"]].append(line)
         ident, price, tax, name = row[len(LINE_COLUMNS):]
         if ident is not None and ident not in items:
-            items[ident] = facts.catalogue_item({"price": _json_value(price), "tax": _json_value(tax), "name": name})
+            items[ident] = _item(_json_value(price), _json_value(tax), name)
     people = {i["client_alegra_id"]: i.pop("contact") for i in invoices}
     return build_all(invoices, lines, items, {k: v for k, v in people.items() if v is not None})
 

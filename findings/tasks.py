@@ -11,6 +11,8 @@ from . import services
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 5}
 
 
+# No longer sent (changes go through the queue and scan_pending); kept for the messages a broker
+# may still hold from before.
 @shared_task(**RETRY)
 def scan_changed(company_id: int, invoice_ids: list[int]) -> str:
     return services.scan_invoices(company_id=company_id, invoice_ids=invoice_ids)
