@@ -44,3 +44,12 @@ def _task_log_context_clear(task_id=None, **kwargs) -> None:
             log_context.reset(token)
         except ValueError:  # set in another context (a thread pool): nothing of ours to restore
             log_context.set(None)
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+def _settle_memory(**kwargs) -> None:
+    """A worker's loaded code frozen out of the collector's scans, as the web's (portal.wsgi)."""
+    from .memory import settle
+
+    settle()

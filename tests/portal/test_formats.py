@@ -99,3 +99,25 @@ def test_moments_are_written_as_babel_writes_them_for_every_country(country):
             pattern = ("dd/MM/yyyy HH:mm" + (":ss" if seconds else "")) if name.startswith("es") else "medium"
             expected = format_datetime(moment, format=pattern, locale=name)
             assert formats.datetime(moment, country, seconds=seconds) == expected, (moment, seconds)
+
+
+@pytest.mark.parametrize("country", sorted(formats.LOCALES))
+def test_numbers_are_written_as_babel_writes_them_for_every_country(country):
+    """Numbers are written without Babel's pattern engine: the same characters it writes."""
+    import random
+
+    from babel.numbers import parse_pattern
+
+    name = formats.LOCALES[country]
+    draw = random.Random(country)
+    values = ["0", "-0", "0.005", "-0.005", "1", "-1", "999", "1000", "-1000", "999999.995", "1234567.891",
+              "1E+6", "1.5E-3", "123456789012345.678901", "-98765432109876.5"]
+    values += [f"{draw.choice('-+')}{draw.randrange(10 ** draw.randrange(1, 16))}.{draw.randrange(10 ** 6):06d}"
+               for _ in range(300)]
+    for text in values:
+        for decimals in range(7):
+            rounded = Decimal(text).quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_HALF_UP")
+            expected = parse_pattern("#,##0" + ("." + "0" * decimals if decimals else "")).apply(
+                rounded, name, decimal_quantization=False)
+            assert formats.number(text, country, decimals=decimals) == expected, (text, decimals)
+    assert formats.number("1234.5", country) == parse_pattern("#,##0.0").apply(Decimal("1234.5"), name)

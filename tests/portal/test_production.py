@@ -124,3 +124,14 @@ def test_the_demo_profile_reads_static_sources_and_logs_text(tmp_path):
 def test_this_test_run_uses_plain_static_storage():
     """Tests never need collectstatic: hashed names are for production only."""
     assert settings.STORAGES["staticfiles"]["BACKEND"] == "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+def test_the_web_application_settles_the_garbage_collector_once_loaded(tmp_path):
+    """What the WSGI module loaded is frozen out of collections, which start later than Python's 700."""
+    script = ("import gc; import portal.wsgi; import json; "
+              "print(json.dumps({'threshold': gc.get_threshold()[0], 'frozen': gc.get_freeze_count()}))")
+    result = run(["-c", script], production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["threshold"] == 50_000
+    assert values["frozen"] > 10_000  # Django and the apps, not a handful of objects
