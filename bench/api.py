@@ -115,7 +115,6 @@ def latency(events: int) -> dict:
     from api.models import EventDelivery
     from approvals.models import ChangeRequest
     from approvals.services.requests import request_save_and_submit
-    from invoices.models import Invoice
     from portal.services import company_create, membership_set, user_ensure
 
     receiver = Receiver()
