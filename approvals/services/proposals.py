@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import CharField, Value
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
@@ -57,13 +58,18 @@ def catalogue_taxes(company) -> dict[str, dict]:
 
 
 def named_choices(company) -> dict[str, list[tuple[str, str]]]:
-    """The active sellers and price lists an invoice may name, as (id, name)."""
-    return {
-        "sellers": list(Seller.objects.filter(company=company, is_deleted=False, is_active=True)
-                        .order_by("name", "id").values_list("alegra_id", "name")),
-        "price_lists": list(PriceList.objects.filter(company=company, is_deleted=False, is_active=True)
-                            .order_by("name", "id").values_list("alegra_id", "name")),
-    }
+    """The active sellers and price lists an invoice may name, as (id, name), read in one query
+    (the edit screen asks on every keystroke)."""
+    def active(model, kind: str):
+        return (model.objects.filter(company=company, is_deleted=False, is_active=True)
+                .annotate(kind=Value(kind, output_field=CharField())).order_by()
+                .values_list("kind", "alegra_id", "name", "id"))
+
+    found: dict[str, list[tuple[str, str]]] = {"sellers": [], "price_lists": []}
+    for kind, ident, name, _pk in active(Seller, "sellers").union(active(PriceList, "price_lists"), all=True) \
+            .order_by("kind", "name", "id"):
+        found[kind].append((ident, name))
+    return found
 
 
 def client_block(invoice: Invoice) -> dict:

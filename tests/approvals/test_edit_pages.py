@@ -196,6 +196,17 @@ def test_a_bad_value_is_explained_and_totals_wait(client, invoice, accountant):
     assert re.search(r'id="line-err-1"[^>]*hx-swap-oob="true"><div>Line 2', html)
 
 
+def test_what_was_typed_comes_back_escaped_beside_its_box(client, invoice, accountant):
+    client.force_login(accountant)
+    data = opened(client, invoice)
+    data["lines-0-price"] = '<img src=x onerror="alert(1)">'
+    html = client.post(urls(invoice)["recompute"], data, **HX).content.decode()
+    assert "<img" not in html
+    assert re.search(r'id="fe-0-price"[^>]*hx-swap-oob="true">“&lt;img', html)
+    # One total, three boxes' errors and the line's own errors, for every line, out of band.
+    assert html.count('hx-swap-oob="true"') == 5 * len(invoice.document["items"])
+
+
 def test_line_operations_redraw_the_editor(client, invoice, accountant):
     client.force_login(accountant)
     data = opened(client, invoice)
@@ -596,6 +607,16 @@ def test_seller_and_price_list_are_chosen_from_the_mirrored_catalogues(client, i
     saved = ChangeRequest.objects.get(invoice=invoice)
     assert saved.proposed_document["seller"] == {"id": "3"}
     assert saved.proposed_document["priceList"] == {"id": "2"}
+
+
+def test_the_active_sellers_and_price_lists_are_read_in_one_query_by_name(invoice, other_company):
+    mirror_catalogue(other_company)  # the same names in another company: never offered here
+    company = invoice.company
+    with CaptureQueriesContext(connection) as queries:
+        choices = proposals.named_choices(company)
+    assert len(queries.captured_queries) == 1
+    assert choices == {"sellers": [("1", "Carolina Restrepo"), ("3", "Julián Ortiz")],
+                       "price_lists": [("1", "General"), ("2", "Mayoristas")]}
 
 
 def test_an_unknown_seller_is_refused_on_its_field_and_nothing_is_saved(client, invoice, accountant):
