@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Value
+from django.db import connection
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
@@ -58,16 +58,20 @@ def catalogue_taxes(company) -> dict[str, dict]:
 
 
 def named_choices(company) -> dict[str, list[tuple[str, str]]]:
-    """The active sellers and price lists an invoice may name, as (id, name), read in one query
-    (the edit screen asks on every keystroke)."""
-    def active(model, kind: str):
-        return (model.objects.filter(company=company, is_deleted=False, is_active=True)
-                .annotate(kind=Value(kind, output_field=CharField())).order_by()
-                .values_list("kind", "alegra_id", "name", "id"))
+    """The active sellers and price lists an invoice may name, as (id, name).
 
-    found: dict[str, list[tuple[str, str]]] = {"sellers": [], "price_lists": []}
-    for kind, ident, name, _pk in active(Seller, "sellers").union(active(PriceList, "price_lists"), all=True) \
-            .order_by("kind", "name", "id"):
+    One plain statement: the edit screen asks on every keystroke, and composing a union through
+    the ORM cost more than the two queries it replaced.
+    """
+    parts = [(kind, model._meta.db_table) for kind, model in (("sellers", Seller), ("price_lists", PriceList))]
+    sql = " UNION ALL ".join(
+        f"SELECT %s, alegra_id, name, id FROM {connection.ops.quote_name(table)} "
+        "WHERE company_id = %s AND is_active AND NOT is_deleted" for _kind, table in parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " ORDER BY 1, 3, 4", [value for kind, _table in parts for value in (kind, company.pk)])
+        rows = cursor.fetchall()
+    found: dict[str, list[tuple[str, str]]] = {kind: [] for kind, _table in parts}
+    for kind, ident, name, _pk in rows:
         found[kind].append((ident, name))
     return found
 
