@@ -6,13 +6,23 @@ keeping every value it did not touch exactly as Alegra wrote it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from invoices import arithmetic, editable
 from invoices.documents import contacts, numbers, references
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a JSON document (dicts, lists and scalars), as deepcopy would make it: a proposal
+    copies every line of its base, and deepcopy's bookkeeping of shared objects, which a JSON
+    document cannot have, was most of that."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
 
 
 def text_of(value: Any) -> str:
@@ -46,7 +56,7 @@ def _same_number(raw: Any, value: Decimal) -> bool:
 
 def _reference(base_value: Any, ident: str) -> Any:
     if ident == (references.reference_id(base_value) or ""):
-        return copy.deepcopy(base_value)
+        return _copied(base_value)
     return {"id": ident} if ident else None
 
 
@@ -55,13 +65,13 @@ CLIENT_KEYS = ("id", "name", "identification", "email", "phonePrimary", "phoneSe
 
 
 def client_from_contact(contact_document: Mapping) -> dict:
-    return {key: copy.deepcopy(contact_document[key]) for key in CLIENT_KEYS if key in contact_document}
+    return {key: _copied(contact_document[key]) for key in CLIENT_KEYS if key in contact_document}
 
 
 def proposed_header(base: Mapping, data: Mapping, contact_document: Mapping | None) -> dict:
     # The lines are the caller's (proposed_invoice builds each from its own base line): copying
     # them here too was a third of a 500-line recompute's copying.
-    document = {key: [] if key == "items" else copy.deepcopy(value) for key, value in base.items()}
+    document = {key: [] if key == "items" else _copied(value) for key, value in base.items()}
     for name in ("date", "dueDate", "paymentForm", "paymentMethod", "observations",
                  "anotation", "termsConditions"):
         _set_text(document, name, data.get(name) or "")
@@ -82,7 +92,7 @@ def proposed_line(base_items: list, data: Mapping, taxes: Mapping[str, Mapping])
     if isinstance(origin, int) and 0 <= origin < len(base_items) and isinstance(base_items[origin], Mapping):
         if references.item_id(base_items[origin]) == (data.get("item") or ""):
             source = base_items[origin]
-    line = copy.deepcopy(dict(source))
+    line = _copied(dict(source))
     line["id"] = source["id"] if source else (data.get("item") or None)
     if data.get("name") and not _same_text(data["name"], source.get("name")):
         line["name"] = data["name"]
@@ -101,7 +111,7 @@ def proposed_line(base_items: list, data: Mapping, taxes: Mapping[str, Mapping])
     wanted = list(data.get("tax") or [])
     existing = [references.tax_id(tax) for tax in source.get("tax") or ()]
     if wanted != existing or not source:
-        line["tax"] = [copy.deepcopy(dict(taxes[ident])) if ident in taxes else {"id": ident}
+        line["tax"] = [_copied(dict(taxes[ident])) if ident in taxes else {"id": ident}
                        for ident in wanted]
     line.pop("total", None)
     return line
@@ -160,7 +170,7 @@ def contact_initial(document: Mapping) -> dict:
 
 
 def proposed_contact(base: Mapping, data: Mapping) -> dict:
-    document = copy.deepcopy(dict(base))
+    document = _copied(dict(base))
     current = contact_initial(base)
     for name, path in CONTACT_FORM_PATHS.items():
         posted = (data.get(name) or "").strip()

@@ -23,9 +23,10 @@ CHANGED = "approvals-changed"
 
 def invoice_for_editor(request: HttpRequest, company_id: int, pk: int):
     membership = get_membership(request, company_id, EDIT_ROLES)
-    invoice = Invoice.objects.select_related("company").filter(pk=pk, company_id=company_id).first()
+    invoice = Invoice.objects.filter(pk=pk, company_id=company_id).first()
     if invoice is None:
         raise Http404("No such invoice")
+    invoice.company = membership.company  # the same row, already read with the membership
     return invoice, membership
 
 
