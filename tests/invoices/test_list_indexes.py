@@ -115,3 +115,13 @@ def test_the_search_still_finds_any_fragment(listed, company):
                        or fragment.upper() in name.upper() or identification == fragment)
         assert invoice_page(company, {"q": fragment}).count == expected, fragment
     assert invoice_page(company, {"q": "fe40"}).count == 1 + 10 + 100  # FE40, FE400…FE409, FE4000…FE4099
+
+
+def test_the_search_expressions_keep_a_fine_sample_for_the_planner():
+    """A rare fragment estimated from the default sample was sometimes taken for a common one,
+    and the list walked every invoice of the company by date (70-140 ms instead of 2)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.relname, a.attstattarget FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                       "WHERE c.relname IN ('invoice_number_trgm', 'invoice_client_name_trgm') AND a.attnum = 1")
+        targets = dict(cursor.fetchall())
+    assert targets == {"invoice_number_trgm": 1000, "invoice_client_name_trgm": 1000}
