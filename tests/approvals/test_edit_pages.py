@@ -619,6 +619,19 @@ def test_the_active_sellers_and_price_lists_are_read_in_one_query_by_name(invoic
                        "price_lists": [("1", "General"), ("2", "Mayoristas")]}
 
 
+def test_an_invoice_without_an_open_request_reads_no_request_documents(invoice, accountant):
+    """The editor asks on every keystroke whether a request is open; most invoices have none."""
+    with CaptureQueriesContext(connection) as queries:
+        assert proposals.open_request_for(invoice) is None
+    assert len(queries.captured_queries) == 1
+    assert "proposed_document" not in queries.captured_queries[0]["sql"]
+    draft = ChangeRequest.objects.create(company=invoice.company, invoice=invoice, kind=ChangeRequest.Kind.UPDATE,
+                                         base_document=invoice.document, base_hash=invoice.content_hash,
+                                         proposed_document=invoice.document, requester=accountant)
+    found = proposals.open_request_for(invoice)
+    assert found == draft and found.requester == accountant
+
+
 def test_an_unknown_seller_is_refused_on_its_field_and_nothing_is_saved(client, invoice, accountant):
     client.force_login(accountant)
     data = form_of(client.get(urls(invoice)["edit"]).content.decode())
