@@ -9,3 +9,11 @@ if not os.environ.get("REDIS_URL"):
 os.environ.setdefault("METRICS_COUNTER_STORE", tempfile.mkdtemp(prefix="enmienda-counters-"))
 # Processes a test starts (commands, workers) never write anchors into the project's var/.
 os.environ.setdefault("AUDIT_ANCHOR_DIR", tempfile.mkdtemp(prefix="enmienda-anchors-"))
+# Named here, after the variables above, and not in pyproject.toml: pytest-django loads the
+# settings it is given there before this file is read, and the settings read these variables
+# (without test workers, a run then mirrored with reading ahead on and the anchors in var/).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import django  # noqa: E402
+
+django.setup()

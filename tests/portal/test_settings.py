@@ -73,3 +73,24 @@ def test_the_sweepers_thresholds_come_from_the_environment():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
                             capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["120.0", "900.0"], result.stderr
+
+
+def test_this_run_is_configured_as_a_test_run():
+    """The variables the root conftest sets reached the settings (read when they were loaded)."""
+    assert settings.TESTING is True
+    assert settings.SYNC_READ_AHEAD is False  # the sandbox answers on the test's own thread
+    assert not str(settings.AUDIT_ANCHOR_DIR).startswith(str(settings.BASE_DIR))
+
+
+def test_a_run_without_test_workers_is_configured_as_a_test_run_too():
+    """pytest-django sets Django up before the root conftest is read when the settings are named
+    in pyproject.toml; with test workers the variables reached them anyway (inherited), without
+    them the run mirrored with reading ahead on and its syncs failed."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"ENMIENDA_TESTING", "DJANGO_SETTINGS_MODULE", "AUDIT_ANCHOR_DIR", "PYTEST_XDIST_WORKER",
+                        "PYTEST_XDIST_WORKER_COUNT", "PYTEST_CURRENT_TEST"}}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:randomly",
+         "tests/portal/test_settings.py::test_this_run_is_configured_as_a_test_run"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
