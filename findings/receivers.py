@@ -18,11 +18,7 @@ def invoices_changed(*, company_id: int, invoice_ids: list[int], source: str) ->
     Webhooks arriving faster than the worker scans are judged together by the first task free."""
     if not settings.FINDINGS_SCAN_ON_CHANGE:
         return
-    from . import services
-    from .tasks import scan_pending
-
-    services.scan_queue(company_id=company_id, invoice_ids=list(invoice_ids))
-    scan_pending.delay(company_id)
+    _queue_scan(company_id, list(invoice_ids))
 
 
 def catalogue_changed(*, company_id: int, kind: str, alegra_ids: list[str]) -> None:
@@ -31,9 +27,6 @@ def catalogue_changed(*, company_id: int, kind: str, alegra_ids: list[str]) -> N
     if not settings.FINDINGS_SCAN_ON_CHANGE:
         return
     from invoices.models import Invoice, InvoiceLine
-
-    from . import services
-    from .tasks import scan_pending
 
     if kind == "contact":
         ids = Invoice.objects.filter(company_id=company_id, client_alegra_id__in=alegra_ids).values_list("id", flat=True)
@@ -44,8 +37,16 @@ def catalogue_changed(*, company_id: int, kind: str, alegra_ids: list[str]) -> N
         return
     ids = sorted(set(ids))
     if ids:
-        services.scan_queue(company_id=company_id, invoice_ids=ids)
-        scan_pending.delay(company_id)
+        _queue_scan(company_id, ids)
+
+
+def _queue_scan(company_id: int, invoice_ids: list[int]) -> None:
+    """The invoices into the scan queue, and a task to drain it."""
+    from . import services
+    from .tasks import scan_pending
+
+    services.scan_queue(company_id=company_id, invoice_ids=invoice_ids)
+    scan_pending.delay(company_id)
 
 
 def list_badges(*, company_id: int, invoice_ids: list[int]) -> dict[int, list[dict]]:

@@ -227,11 +227,11 @@ def counts_write(model, company_id: int, key: tuple[str, ...], stored: dict[tupl
             if counts:
                 created.append(model(company_id=company_id, counts=dict(counts), **dict(zip(key, values))))
         elif counts:
-            changed.append((pk, SimpleNamespace(counts=json.dumps(dict(counts)))))
+            changed.append(model(pk=pk, counts=dict(counts)))
         else:
             emptied.append(pk)
     model.objects.bulk_create(created)
-    _update_many(model, "id", ["counts"], changed)
+    update_objects(model, ["counts"], changed)
     if emptied:
         model.objects.filter(pk__in=emptied).delete()
 
