@@ -98,6 +98,18 @@ def digests(source: str, history_ids: Iterable[int], names: list[str] | None = N
     return found
 
 
+def stored(source: str, rows) -> list[tuple[object, str]]:
+    """The version rows a query selects, each with the digest of its content as stored.
+
+    One read serves both the audit entry built from a version and the digest it carries, where
+    building from instances and then digesting would read every document twice."""
+    model = history_models()[source]
+    names = layout(model)[1]
+    order = [field.attname for field in model._meta.concrete_fields]
+    return [(model.from_db(rows.db, order, [values[name] for name in order]), content_digest(values))
+            for values in rows.values(*names)]
+
+
 def layouts_store(history_models: Iterable) -> dict:
     """The layout digest of each model, its column names stored once (one statement)."""
     found = {model: layout(model) for model in history_models}

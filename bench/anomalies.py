@@ -243,24 +243,19 @@ def _edit(rng, company, pk: int) -> None:
 
 
 def _backend_cpu() -> callable:
-    """CPU seconds used so far by this process and by its database server process (PostgreSQL on
-    this machine: its /proc entry), or None where that cannot be read. On a shared machine the
-    wall clock counts the waits for a core; CPU time is the work itself."""
+    """CPU seconds used so far by this process and by its database server process (bench.backend),
+    or None where that cannot be read; on SQLite the database works inside this process."""
     from django.db import connection
 
+    from bench.backend import database_cpu
+
     if connection.vendor != "postgresql":
-        return lambda: time.process_time()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    ticks = os.sysconf("SC_CLK_TCK")
+        return time.process_time
+    server = database_cpu()
 
     def used():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return time.process_time() + (int(fields[11]) + int(fields[12])) / ticks
+        seconds = server()
+        return None if seconds is None else time.process_time() + seconds
 
     return used
 

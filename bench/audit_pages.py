@@ -35,6 +35,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/enmienda_bench_audit"
 YEAR_START = datetime.datetime(2025, 12, 1, tzinfo=datetime.UTC)
 
 
+from bench.backend import process_cpu  # noqa: E402
 from bench.throwaway_db import create_postgres as _prepare_database  # noqa: E402
 from bench.throwaway_db import drop_postgres as _drop_database  # noqa: E402
 
@@ -258,16 +259,6 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _backend_cpu(pid: int) -> float | None:
-    """CPU seconds a PostgreSQL backend has used, where the server runs on this machine."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def export_child(company_id: int, fmt: str) -> None:
     import django
 
@@ -299,7 +290,7 @@ def export_child(company_id: int, fmt: str) -> None:
     for chunk in response.streaming_content:
         size += len(chunk)
         lines += chunk.count(b"\n")
-    database_cpu = _backend_cpu(backends[-1]) if backends else None  # the request's own connection
+    database_cpu = process_cpu(backends[-1]) if backends else None  # the request's own connection
     response.close()
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -106,6 +106,28 @@ def test_a_full_sync_writes_one_entry_per_new_invoice_even_when_stored_in_bulk(d
         == list(range(1, AuditEntry.objects.filter(company=connected.company).count() + 1))
 
 
+def test_a_page_stored_in_bulk_reads_its_versions_once_for_their_entries_and_digests(db, clock):
+    """The entries of a bulk-written page and the digests they carry come from one read of the
+    versions: reading them again for the digests read every document twice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit import chain, versions
+
+    connected = connect(clock, invoices=12)
+    table = Invoice.history.model._meta.db_table
+    with CaptureQueriesContext(connection) as captured:
+        run = sync.sync_full(company=connected.company, client=connected.client())
+    assert run.state == "succeeded" and run.invoices_created == 12
+    reads = [q["sql"] for q in captured.captured_queries
+             if q["sql"].lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
+    assert len(reads) == 1, reads
+    entries = AuditEntry.objects.filter(company=connected.company, source="invoice")
+    stored = versions.digests("invoice", entries.values_list("source_id", flat=True))
+    assert {e.source_id: e.version_hash for e in entries} == stored
+    assert chain.verify(connected.company.pk).ok
+
+
 # --- a change request from draft to Alegra ------------------------------------------------
 
 
