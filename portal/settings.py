@@ -232,7 +232,10 @@ def _database_from_env() -> dict:
     if scheme not in {"postgres", "postgresql", "sqlite"}:
         raise ImproperlyConfigured(f"DATABASE_URL must be postgres:// or sqlite://, got {scheme!r}")
     try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+        max_age = env_int("DB_CONN_MAX_AGE", 0)
+        # A kept connection the server dropped meanwhile (a restart, a failover) is replaced
+        # before the request uses it, not found broken by the request.
+        config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=max_age > 0)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
     # One test database per test process: concurrent runs on one server never collide.

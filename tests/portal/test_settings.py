@@ -56,6 +56,21 @@ def test_this_run_uses_the_database_the_environment_names():
     assert settings.CELERY_BROKER_URL == broker
 
 
+def test_kept_database_connections_are_checked_before_each_request_uses_them():
+    code = ("from django.conf import settings as s; d = s.DATABASES['default']; "
+            "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DB_CONN_MAX_AGE"}}
+    shown = {}
+    for max_age in ("60", "0"):
+        env.update(DATABASE_URL="postgres://enmienda@db.example:5432/enmienda", DB_CONN_MAX_AGE=max_age,
+                   DJANGO_SETTINGS_MODULE="portal.settings")
+        result = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT,
+                                env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        shown[max_age] = result.stdout.split()
+    assert shown == {"60": ["60", "True"], "0": ["0", "False"]}
+
+
 def test_celery_delivery_settings_protect_against_lost_tasks():
     from portal.celery import app
 
