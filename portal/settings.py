@@ -370,7 +370,7 @@ ALEGRA_RATE_LIMIT_STORE = env_str(
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", "filesystem://", {"filesystem", "redis", "rediss", "memory", "amqp"}
 )
-_BROKER_DIR = VAR_DIR / "broker"
+_BROKER_DIR = Path(env_str("CELERY_BROKER_DIR", str(VAR_DIR / "broker")))  # the filesystem broker's folder
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -71,6 +71,18 @@ def test_kept_database_connections_are_checked_before_each_request_uses_them():
     assert shown == {"60": ["60", "True"], "0": ["0", "False"]}
 
 
+def test_a_test_run_has_a_filesystem_broker_of_its_own():
+    """Tasks a demo or a bench left in the project's broker folder never reach a test's worker."""
+    from pathlib import Path
+
+    if not settings.CELERY_BROKER_URL.startswith("filesystem"):
+        pytest.skip("this run's broker is a server")
+    folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+    assert folder.is_dir()
+    assert not folder.resolve().is_relative_to(Path(settings.VAR_DIR).resolve())
+    assert folder.parent == Path(os.environ["CELERY_BROKER_DIR"])
+
+
 def test_celery_delivery_settings_protect_against_lost_tasks():
     from portal.celery import app
 
