@@ -25,6 +25,7 @@ def record_versions_without_entries(sender, apps=None, verbosity=1, **kwargs) ->
     from . import versions
     from .recorder import history_backfill
 
+    versions.layouts_forget()  # a flush ends with this signal too, its tables emptied
     if apps is not None and not _schema_is_current(apps):
         return
     versions.layouts_store(versions.history_models().values())

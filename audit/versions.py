@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
+from django.db import connection, transaction
+
 from approvals.models import ApprovalSettings, AutoApprovalRule, ChangeRequest, Decision, Push, RoutingPolicy
 from findings.models import Finding, LearnedException, LearningSettings
 from invoices.models import Contact, Invoice
@@ -110,14 +112,27 @@ def stored(source: str, rows) -> list[tuple[object, str]]:
             for values in rows.values(*names)]
 
 
+# (database, layout digest) of the layouts a committed transaction of this process stored or
+# found stored: an append stores the layout of its versions once per process, not every time.
+_STORED: set[tuple[str, str]] = set()
+
+
+def layouts_forget() -> None:
+    """After a migrate or a flush, whose tables may have lost what was stored."""
+    _STORED.clear()
+
+
 def layouts_store(history_models: Iterable) -> dict:
-    """The layout digest of each model, its column names stored once (one statement)."""
+    """The layout digest of each model, its column names stored (one statement, the first time
+    in this process for each layout; `migrate` stores them all before any append)."""
     found = {model: layout(model) for model in history_models}
-    if found:
-        # Not cached in the process: a transaction that stored a layout may still roll back.
+    database = str(connection.settings_dict["NAME"])
+    missing = [(digest, names) for digest, names in found.values() if (database, digest) not in _STORED]
+    if missing:
         AuditVersionLayout.objects.bulk_create(
-            [AuditVersionLayout(digest=digest, fields=names) for digest, names in found.values()],
-            ignore_conflicts=True)
+            [AuditVersionLayout(digest=digest, fields=names) for digest, names in missing], ignore_conflicts=True)
+        # Known once committed: a transaction that stored a layout may still roll back.
+        transaction.on_commit(lambda: _STORED.update((database, digest) for digest, _names in missing))
     return {model: digest for model, (digest, _names) in found.items()}
 
 

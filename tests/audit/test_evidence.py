@@ -412,3 +412,36 @@ def test_migrate_stores_the_layout_of_every_version_table(db):
     """So an append never has to insert one while another writer holds a chain head."""
     stored = set(AuditVersionLayout.objects.values_list("digest", flat=True))
     assert {versions.layout(model)[0] for model in versions.history_models().values()} <= stored
+
+
+def _layout_inserts(captured) -> list[str]:
+    table = AuditVersionLayout._meta.db_table
+    return [q["sql"] for q in captured.captured_queries
+            if q["sql"].startswith("INSERT") and f'"{table}"' in q["sql"].split("(")[0]]
+
+
+def test_an_append_stores_the_layout_of_its_versions_once_per_process(db, django_capture_on_commit_callbacks):
+    from django.test.utils import CaptureQueriesContext
+
+    model = versions.history_models()["invoice"]
+    versions.layouts_forget()
+    with CaptureQueriesContext(connection) as first, django_capture_on_commit_callbacks(execute=True):
+        versions.layouts_store([model])
+    with CaptureQueriesContext(connection) as again:
+        assert versions.layouts_store([model]) == {model: versions.layout(model)[0]}
+    assert len(_layout_inserts(first)) == 1 and _layout_inserts(again) == []
+    # A store that rolled back is not remembered: the next one writes the layout again.
+    versions.layouts_forget()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        versions.layouts_store([model])
+        raise RuntimeError("rolled back")
+    with CaptureQueriesContext(connection) as after_rollback:
+        versions.layouts_store([model])
+    assert len(_layout_inserts(after_rollback)) == 1
+
+
+def test_a_flush_stores_again_the_layouts_it_emptied(transactional_db):
+    model = versions.history_models()["invoice"]
+    versions.layouts_store([model])  # committed at once: remembered
+    call_command("flush", interactive=False, verbosity=0)
+    assert AuditVersionLayout.objects.filter(digest=versions.layout(model)[0]).exists()
