@@ -71,6 +71,11 @@ def _preparer(field, database) -> Callable:
     return lambda value: value if value is None or type(value) in kinds else prepare(value, database)
 
 
+def _written(model) -> list:
+    """The columns an insert writes: not those the database computes (generated columns)."""
+    return [field for field in model._meta.concrete_fields if not field.generated]
+
+
 def _copy(cursor, model, fields: Sequence, rows) -> None:
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with cursor.cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
@@ -86,7 +91,7 @@ def invoices_create(invoices: list[Invoice], *, change_reason: str) -> list[Invo
     with connection.cursor() as cursor:
         ids = _reserve(cursor, Invoice._meta.db_table, Invoice._meta.pk.column, len(invoices))
         history_ids = _reserve(cursor, history._meta.db_table, history._meta.pk.column, len(invoices))
-        fields = Invoice._meta.concrete_fields
+        fields = _written(Invoice)
         database = _database()
         preparers = [_preparer(field, database) for field in fields]
         rows = []
@@ -108,7 +113,7 @@ def _history_rows(history, invoices: list[Invoice], rows: list[list], history_id
     from django.utils import timezone
 
     tracked = {field.attname for field in history.tracked_fields}
-    position = {field.attname: index for index, field in enumerate(Invoice._meta.concrete_fields)
+    position = {field.attname: index for index, field in enumerate(_written(Invoice))
                 if field.attname in tracked}
     fields = history._meta.concrete_fields
     database = _database()

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -10,6 +11,9 @@ from simple_history.models import HistoricalRecords
 from portal.models import Company
 
 MONEY = {"max_digits": 24, "decimal_places": 6}
+# Between the fields of an invoice's search text: a character nobody types, so no search matches
+# the end of one field and the start of the next.
+SEARCH_SEPARATOR = "\x1f"
 
 
 class MirroredDocument(models.Model):
@@ -50,10 +54,17 @@ class Invoice(MirroredDocument):
     is_stamped = models.BooleanField(_("stamped"), default=False)
     legal_status = models.CharField(max_length=60, blank=True, default="")
     line_count = models.PositiveIntegerField(default=0)
+    # Number, client and identification upper-cased in one text, kept by the database: a search of
+    # one or two characters (too short for the trigram indexes) reads it from a narrow index
+    # instead of upper-casing two columns of every row (queries.filtered).
+    search_text = models.GeneratedField(
+        expression=Upper(Concat("number", Value(SEARCH_SEPARATOR), "client_name", Value(SEARCH_SEPARATOR),
+                                "client_identification", output_field=models.TextField())),
+        output_field=models.TextField(), db_persist=True)
 
     # The change reason carries a request's whole reason (source `push`), not only a source name.
     history = HistoricalRecords(
-        excluded_fields=["first_seen_at"],
+        excluded_fields=["first_seen_at", "search_text"],
         cascade_delete_history=False,
         history_change_reason_field=models.TextField(null=True),
     )

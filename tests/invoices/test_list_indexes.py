@@ -105,6 +105,24 @@ def test_search_by_name_or_number_fragment_uses_the_trigram_indexes(listed, comp
             fragment, used)
 
 
+def test_a_search_too_short_for_the_trigrams_reads_the_narrow_index_alone(listed, company):
+    """One or two characters: the page's ids, and its count and totals, from `invoice_short_search`
+    without a row fetched to be tested (each rare fragment read the whole company, 60-70 ms at
+    100,000 invoices)."""
+    for fragment in ("X", "q7", "E1", "9"):
+        queries = _list_queries(listed, company, f"?q={fragment}")
+        assert len(queries) == 2, queries
+        summary = _summary_sql(queries)
+        [page] = [sql for sql in queries if sql != summary]
+        page_scans = {(node["Node Type"], node.get("Index Name")) for node in _invoice_scans(page)}
+        assert ("Index Only Scan", "invoice_short_search") in page_scans, (fragment, page_scans)
+        # The rows themselves are then read by id, 51 at most.
+        assert page_scans <= {("Index Only Scan", "invoice_short_search"), ("Index Scan", "invoices_invoice_pkey"),
+                              ("Bitmap Heap Scan", None), ("Bitmap Index Scan", "invoices_invoice_pkey")}, page_scans
+        assert {(node["Node Type"], node.get("Index Name")) for node in _invoice_scans(summary)} == {
+            ("Index Only Scan", "invoice_short_search")}, fragment
+
+
 def test_the_search_still_finds_any_fragment(listed, company):
     """The indexes change how rows are found, not which: the middle of a number or a name."""
     from invoices.queries import invoice_page

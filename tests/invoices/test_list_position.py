@@ -129,3 +129,41 @@ def test_the_list_costs_the_same_queries_on_any_page(client, company, accountant
                               ).status_code == 200
         counts.append(len(captured))
     assert counts == [4, 4, 4]
+
+
+def test_a_search_of_one_or_two_characters_finds_them_anywhere_and_pages_like_any_other(client, company, accountant):
+    """Too short for the trigram indexes, it reads the invoices' search text (0009): the same
+    matches, in the number, the client's name or identification, whatever the case, never across
+    the end of one field and the start of the next."""
+    from invoices.queries import invoice_page, invoice_summary
+
+    many(company, 130)
+    Invoice.objects.filter(alegra_id__in=["7", "8"]).update(client_name="Ñandú Xpress", client_identification="900Q7")
+    Invoice.objects.filter(alegra_id="9").update(number="FE9", client_name="Zeta")  # "9Z" only across fields
+    expected = {
+        "x": {"7", "8"}, "Q7": {"7", "8"}, "q7": {"7", "8"}, "ñ": {"7", "8"} if connection.vendor == "postgresql" else None,
+        "12": {str(n) for n in range(1, 131) if "12" in f"FE{n}"}, "9Z": set(), "%": set(), "_": set(),
+    }
+    for fragment, found in expected.items():
+        if found is None:  # SQLite upper-cases ASCII only: "ñ" finds "ñ", as its own LIKE does
+            continue
+        rows = {row.alegra_id for row in invoice_page(company, {"q": fragment}, page_size=200).rows}
+        assert rows == found, fragment
+        assert invoice_summary(company, {"q": fragment}).count == len(found), fragment
+    # Pages forward and back over the same rows, 50 at a time.
+    client.force_login(accountant)
+    url = reverse("invoices:invoice_list", args=[company.pk])
+    first = client.get(url + "?q=1").content.decode()
+    wanted = {alegra_id for alegra_id, *fields in Invoice.objects.values_list(
+        "alegra_id", "number", "client_name", "client_identification") if any("1" in field for field in fields)}
+    second = client.get(url + link(first, "next")).content.decode()
+    seen = ROW.findall(first) + ROW.findall(second)
+    following = link(second, "next")
+    while following:
+        page = client.get(url + following).content.decode()
+        seen += ROW.findall(page)
+        following = link(page, "next")
+    assert len(seen) == len(set(seen)) == len(wanted)
+    assert set(Invoice.objects.filter(pk__in=seen).values_list("alegra_id", flat=True)) == wanted
+    assert ROW.findall(client.get(url + link(second, "prev")).content.decode()) == ROW.findall(first)
+    assert POSITION.findall(summary(client, url + link(first, "next"))) == [f"51–{len(wanted)} of {len(wanted)}"]

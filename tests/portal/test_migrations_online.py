@@ -36,7 +36,9 @@ def problems_of(migration) -> list[str]:
             found.append(f"{type(operation).__name__} {operation.describe()}")
         elif isinstance(operation, ops.AddField):
             field = operation.field
-            if not field.null and not field.many_to_many and field.db_default is NOT_PROVIDED:
+            # A generated column is filled by the database, whatever the version that inserts.
+            if not field.null and not field.many_to_many and field.db_default is NOT_PROVIDED \
+                    and not field.generated:
                 found.append(f"AddField {operation.model_name}.{operation.name} is NOT NULL without a db_default")
     return found
 
