@@ -25,9 +25,30 @@ def parse_json_body(raw: bytes, *, required: bool = True):
             raise bad_request(Code.BAD_JSON, "El cuerpo de la petición está vacío; se esperaba JSON.")
         return {}
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
+        body = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise bad_request(Code.BAD_JSON, "El cuerpo de la petición no es un JSON válido.") from None
+    if _unstorable(body):
+        raise bad_request(Code.INVALID_VALUE,
+                          "El texto no puede contener el carácter nulo (\\u0000) ni sustitutos sueltos.")
+    return body
+
+
+def _unstorable(value) -> bool:
+    """A text no database stores as sent: the NUL character ("\\u0000"), or half of a surrogate pair."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(item) for item in value)
+    return False
 
 
 def require_object(body, what: str = "El cuerpo de la petición") -> dict:

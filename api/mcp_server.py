@@ -31,6 +31,7 @@ from findings.models import Finding
 from invoices import queries as invoice_queries
 from invoices.models import Invoice
 from portal import events
+from portal.middleware import unstorable_in
 
 from .models import Scope
 from .rest.core import Caller, Problem, caller_for_secret
@@ -62,7 +63,11 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
     secret = secret or current_secret.get
     server = MCPServer(name="enmienda", instructions=INSTRUCTIONS, version="1")
 
-    def call(scope: str, work: Callable[[Caller], Any]) -> Any:
+    def call(scope: str, work: Callable[[Caller], Any], *, given: Any = ()) -> Any:
+        """`given`: what the agent sent, refused whole when a text of it cannot be stored."""
+        if unstorable_in(list(given)):
+            raise ToolRefused("unstorable_text: a text contains a NUL character or a lone surrogate; "
+                              "nothing was changed")
         close_old_connections()
         try:
             who = caller_for_secret(secret(), agent=True)
@@ -85,7 +90,7 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
             return {"count": page.count, "next_cursor": page.next_cursor, "invoices": [
                 {"id": i.pk, "number": i.number, "client": i.client_name, "date": i.date, "status": i.status,
                  "total": i.total, "balance": i.balance, "currency": i.currency} for i in page.rows]}
-        return call(Scope.INVOICES_READ, work)
+        return call(Scope.INVOICES_READ, work, given=(query, status, cursor))
 
     @server.tool(description="One invoice with its whole mirrored document (lines, taxes, totals).")
     def get_invoice(invoice_id: int) -> dict:
@@ -103,7 +108,7 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
                 rows = rows.filter(invoice_id=invoice_id)
             found = rows.select_related("invoice").order_by("-rank", "-impact", "-id")[:max(1, min(limit, 100))]
             return {"findings": [finding_body(f, who.company.country) for f in found]}
-        return call(Scope.FINDINGS_READ, work)
+        return call(Scope.FINDINGS_READ, work, given=(state,))
 
     @server.tool(description="Why a finding was raised, in words and numbers, and the fix it suggests.")
     def explain_finding(finding_id: int) -> dict:
@@ -129,7 +134,7 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
             change_request = request_save_and_submit(invoice=invoice, user=who.user, proposed=proposed,
                                                      reason=reason, kind=ChangeRequest.Kind.UPDATE, via=who.via)
             return request_body(ChangeRequest.objects.select_related("requester").get(pk=change_request.pk))
-        return call(Scope.REQUESTS_WRITE, work)
+        return call(Scope.REQUESTS_WRITE, work, given=(reason, fields, lines))
 
     @server.tool(description="The state of a change request: pending, approved, applied, rejected…, "
                              "its approvals and the result of sending it to Alegra.")

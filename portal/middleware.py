@@ -80,6 +80,17 @@ def _unstorable(request) -> bool:
     return UNSTORABLE.search("\n".join(texts)) is not None
 
 
+def unstorable_in(value) -> bool:
+    """Whether a parsed JSON value (an API's body) holds such a text, in a key or a value."""
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(unstorable_in(key) or unstorable_in(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(unstorable_in(item) for item in value)
+    return False
+
+
 class RefuseUnstorableInputMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

@@ -19,11 +19,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from approvals.errors import ApprovalError
 from findings.services import FindingRefused
 from portal.events import Via
+from portal.middleware import unstorable_in
 from portal.models import Company
 
 from .. import services
@@ -108,8 +110,20 @@ class TokenAuth(HttpBearer):
         return caller
 
 
+class StorableJson(Parser):
+    """JSON bodies whose texts the database can store. The portal's middleware refuses a NUL or a
+    lone surrogate in a form; in a JSON body PostgreSQL refused it deep in a write (a 500)."""
+
+    def parse_body(self, request: HttpRequest):
+        body = super().parse_body(request)
+        if unstorable_in(body):
+            raise Problem(400, "unstorable_text", _("A text of the request contains a NUL character or an "
+                                                    "invalid character (a lone surrogate). Nothing was changed."))
+        return body
+
+
 api = NinjaAPI(title="Enmienda API", version="1", urls_namespace="api_v1", docs_url="/docs",
-               auth=TokenAuth(), description=(
+               auth=TokenAuth(), parser=StorableJson(), description=(
                    "Everything a person can read or propose on the portal's screens, for other systems "
                    "and AI agents, through the same rules. Authenticate with a personal token: "
                    "`Authorization: Bearer enm_…`."))
@@ -157,6 +171,12 @@ def _no_object(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    # A body the parser refused: ninja says so in English only, whatever the parser found.
+    cause = exc.__cause__
+    if isinstance(cause, Problem):
+        return problem(cause.status, cause.code, cause.detail, cause.errors, cause.headers)
+    if isinstance(cause, (ValueError, RecursionError)):
+        return problem(400, "invalid_json", _("The body is not valid JSON."))
     return problem(exc.status_code, "bad_request", str(exc))
 
 

@@ -179,3 +179,24 @@ def test_the_portal_s_mcp_address_answers_json_and_needs_a_usable_token(company,
     assert streamed.status_code == 405 and streamed["Allow"] == "POST"
     garbled = good.post("/mcp/", "{not json", content_type="application/json")
     assert 400 <= garbled.status_code < 500
+
+
+def test_a_text_the_database_cannot_store_is_refused_with_its_reason_and_changes_nothing(company, accountant):
+    from audit.models import AuditEntry
+
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    secret = token_for(accountant, company, "invoices:read,findings:read,requests:write")
+    before = AuditEntry.objects.count()
+
+    async def steps(mcp):
+        return [await mcp.call_tool("propose_correction", {"invoice_id": invoice.pk, "reason": "nota \x00",
+                                                           "lines": [{"index": 0, "set": {"price": "35"}}]}),
+                await mcp.call_tool("propose_correction", {"invoice_id": invoice.pk, "reason": "Precio",
+                                                           "fields": {"observations": "medio \ud800"}}),
+                await mcp.call_tool("search_invoices", {"query": "FE\x001"}),
+                await mcp.call_tool("list_findings", {"state": "open\x00"})]
+
+    for result in session(secret, steps):
+        assert result.is_error and "unstorable_text" in result.content[0].text, result.content[0].text
+    assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before

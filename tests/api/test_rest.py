@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from django.utils import translation
@@ -147,6 +148,23 @@ def test_malformed_json_is_a_400_or_422_and_changes_nothing(accountant, company,
     response = Api(token_for(accountant, company, "requests:write")).post("/requests", raw="{not json")
     assert response.status_code in (400, 422) and response["Content-Type"] == "application/problem+json"
     assert not ChangeRequest.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["nota \x00 final", "medio \ud800 par"])
+def test_a_text_the_database_cannot_store_is_a_400_in_the_clients_language_and_changes_nothing(
+        accountant, company, invoices, text):
+    api = Api(token_for(accountant, company, "requests:write"), language="es")
+    before = AuditEntry.objects.count()
+    for body in ({"invoice_id": invoices[0].pk, "patch": price_patch(), "reason": text},
+                 {"invoice_id": invoices[0].pk, "patch": {**price_patch(), "observations": text}, "reason": "Nota"},
+                 {"invoice_id": invoices[0].pk, "patch": price_patch(), "reason": "Nota", text: 1}):
+        response = api.post("/requests", raw=json.dumps(body))
+        assert response.status_code == 400 and response["Content-Type"] == "application/problem+json", response.content
+        assert response.json()["code"] == "unstorable_text" and "No se cambió nada" in response.json()["detail"]
+    assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
+    # Malformed JSON is told in the client's language too.
+    malformed = api.post("/requests", raw="{not json")
+    assert malformed.json()["code"] == "invalid_json" and "JSON válido" in malformed.json()["detail"]
 
 
 def test_refusals_speak_the_clients_language(accountant, company, invoices):

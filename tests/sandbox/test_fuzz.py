@@ -2,7 +2,7 @@
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from .conftest import simple_invoice
@@ -31,6 +31,7 @@ def _encode(body) -> bytes:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bodies)
+@example(body={"stamp": None, "observations": "\U000cb762\x1c\x00!\x96"})  # PostgreSQL stores no NUL
 def test_put_and_post_never_fail_with_500(api, account, body):
     invoice_id = simple_invoice(account)["id"]
     for method, path in (("PUT", f"/invoices/{invoice_id}"), ("POST", "/invoices"),
@@ -38,3 +39,15 @@ def test_put_and_post_never_fail_with_500(api, account, body):
         response = api.request(method, path, content=_encode(body))
         assert response.status_code < 500, (method, path, response.text)
         assert isinstance(response.json(), dict)
+
+
+def test_a_text_no_database_stores_is_refused_and_changes_nothing(api, account):
+    invoice = simple_invoice(account)
+    before = api.get(f"/invoices/{invoice['id']}").json()
+    for text in ('"nota \\u0000 final"', '"medio \\ud800 par"', '{"clave\\u0000": 1}'):
+        raw = ('{"observations": %s}' % text).encode()
+        for method, path in (("PUT", f"/invoices/{invoice['id']}"), ("POST", "/invoices"), ("POST", "/contacts")):
+            response = api.request(method, path, content=raw)
+            assert response.status_code == 400, (method, path, text, response.text)
+            assert "nulo" in response.json()["message"]
+    assert api.get(f"/invoices/{invoice['id']}").json() == before
