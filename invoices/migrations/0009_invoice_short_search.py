@@ -3,9 +3,9 @@
 The trigram indexes of 0005 need three characters. "X" or "Q7" matched few invoices, the list
 walked every row of the company by date, upper-casing the number and the client of each, and
 took 60-70 ms on 100,000 invoices. The number, client and identification are now kept
-upper-cased in one generated column, which an index on the list's order carries with the amounts
-its count and totals need: the rows of a short search, and its summary, are read from the index
-alone.
+upper-cased in one generated column, which an index on the list's order carries with the other
+sort keys and the amounts its count and totals need: the rows of a short search, and its summary,
+are read from the index alone.
 
 Adding a stored column rewrites the table once (seconds per 100,000 invoices, the table locked
 meanwhile). SQLite gets the column, not the index.
@@ -15,7 +15,7 @@ import django.db.models.functions.text
 from django.db import migrations, models
 
 INDEX = ("CREATE INDEX IF NOT EXISTS invoice_short_search ON invoices_invoice (company_id, date DESC, id DESC) "
-         "INCLUDE (search_text, status, total, balance) WHERE NOT is_deleted")
+         "INCLUDE (search_text, number_sort, status, total, balance) WHERE NOT is_deleted")
 
 
 def _index(create: bool):
