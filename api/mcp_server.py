@@ -34,9 +34,9 @@ from portal import events
 from portal.middleware import unstorable_in
 
 from .models import Scope
-from .rest.core import Caller, Problem, caller_for_secret
+from .rest.core import Caller, Problem, caller_for_secret, exact
 from .rest.findings import finding_body
-from .rest.requests import PatchIn, patched, request_body
+from .rest.requests import PatchIn, patched, refuse_unusable_numbers, request_body
 
 INSTRUCTIONS = (
     "Enmienda governs corrections of Alegra invoices. You can read invoices and findings and "
@@ -129,8 +129,10 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
                            lines: list[dict] | None = None) -> dict:
         def work(who: Caller):
             invoice = Invoice.objects.select_related("company").get(pk=invoice_id, company_id=who.company.pk)
-            patch = PatchIn(fields=fields or {}, lines=lines or [])
+            # An agent's numbers arrive as JSON's floats: read them exact, as the REST API does.
+            patch = PatchIn(fields=exact(fields or {}), lines=exact(lines or []))
             proposed = patched(copy.deepcopy(invoice.document), patch)
+            refuse_unusable_numbers(proposed)
             change_request = request_save_and_submit(invoice=invoice, user=who.user, proposed=proposed,
                                                      reason=reason, kind=ChangeRequest.Kind.UPDATE, via=who.via)
             return request_body(ChangeRequest.objects.select_related("requester").get(pk=change_request.pk))

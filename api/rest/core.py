@@ -11,6 +11,8 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -110,12 +112,19 @@ class TokenAuth(HttpBearer):
         return caller
 
 
+def exact(value: Any) -> Any:
+    """JSON values with their numbers' decimals exact (Decimal, never float), as bodies are read."""
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
 class StorableJson(Parser):
-    """JSON bodies whose texts the database can store. The portal's middleware refuses a NUL or a
-    lone surrogate in a form; in a JSON body PostgreSQL refused it deep in a write (a 500)."""
+    """JSON bodies read as the portal reads Alegra's (numbers with decimals exact), whose texts
+    the database can store: the portal's middleware refuses a NUL or a lone surrogate in a form;
+    in a JSON body PostgreSQL refused it deep in a write (a 500)."""
 
     def parse_body(self, request: HttpRequest):
-        body = super().parse_body(request)
+        # Decimals, never floats, as the Alegra client reads Alegra's answers: 95.5 is exact.
+        body = json.loads(request.body, parse_float=Decimal)
         if unstorable_in(body):
             raise Problem(400, "unstorable_text", _("A text of the request contains a NUL character or an "
                                                     "invalid character (a lone surrogate). Nothing was changed."))

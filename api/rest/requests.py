@@ -23,6 +23,7 @@ from approvals.services.decisions import approval_status, latest_push, request_d
 from approvals.services.requests import (
     request_cancel, request_save_and_submit, request_save_draft, request_submit,
 )
+from invoices import arithmetic
 from invoices.models import Invoice
 
 from ..models import ApiToken, Scope
@@ -134,6 +135,57 @@ def _request(who: Caller, pk: int) -> ChangeRequest:
                              pk=pk, company_id=who.company.pk)
 
 
+LINE_NUMBERS = ("price", "quantity", "discount")
+
+
+def _true_false_for_numbers(document: dict) -> list[str]:
+    """Where a proposed document holds true or false for an amount Alegra computes with (read as
+    `invoices.arithmetic` reads): JSON has them, Alegra's answers never do."""
+    found = [name for name in ("decimalPrecision", "totalPaid") if isinstance(document.get(name), bool)]
+    items = document.get("items")
+    for i, line in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(line, dict):
+            continue
+        found += [f"items[{i}].{name}" for name in LINE_NUMBERS if isinstance(line.get(name), bool)]
+        taxes = line.get("tax")
+        found += [f"items[{i}].tax[{j}].percentage" for j, tax in enumerate(taxes if isinstance(taxes, list) else [])
+                  if isinstance(tax, dict) and isinstance(tax.get("percentage"), bool)]
+    retentions = document.get("retentions")
+    found += [f"retentions[{j}].percentage" for j, retention in
+              enumerate(retentions if isinstance(retentions, list) else [])
+              if isinstance(retention, dict) and isinstance(retention.get("percentage"), bool)]
+    return found
+
+
+def _huge_numbers(value: Any, path: str = "") -> list[str]:
+    """Where a number has more digits than any amount of an invoice (`arithmetic.MAX_DIGITS`)."""
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _huge_numbers(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in _huge_numbers(item, f"{path}[{i}]")]
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        number = Decimal(value)
+        if number.is_finite() and number != 0 and number.adjusted() >= arithmetic.MAX_DIGITS:
+            return [path]
+    return []
+
+
+def refuse_unusable_numbers(document: Any) -> None:
+    """Numbers of a proposed document the domain takes for a bug upstream, refused here with
+    their place: true or false for an amount, a number longer than any amount, retentions that
+    are not a list (every one of them a 500 before)."""
+    if not isinstance(document, dict):
+        return
+    problems = [(path, _("A number is expected here, not true or false.")) for path in _true_false_for_numbers(document)]
+    problems += [(path, _("This number is too large for an invoice.")) for path in _huge_numbers(document)]
+    if document.get("retentions") is not None and not isinstance(document.get("retentions"), list):
+        problems.append(("retentions", _("Give a list.")))
+    if problems:
+        raise Problem(422, "invalid_number", problems[0][1],
+                      errors=[{"field": path, "code": "invalid_number", "message": message}
+                              for path, message in problems])
+
+
 def patched(document: dict, patch: PatchIn) -> dict:
     """The invoice with the patch's fields and line values set (the rules judge the result)."""
     proposed = copy.deepcopy(document)
@@ -193,6 +245,7 @@ def request_create(request, body: DraftIn):
 
     def make():
         proposed = body.proposed if body.proposed is not None else patched(invoice.document, body.patch)
+        refuse_unusable_numbers(proposed)
         if body.submit:
             change_request = request_save_and_submit(invoice=invoice, user=who.user, proposed=proposed,
                                                      reason=body.reason, kind=body.kind, via=who.via)

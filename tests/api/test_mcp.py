@@ -200,3 +200,22 @@ def test_a_text_the_database_cannot_store_is_refused_with_its_reason_and_changes
     for result in session(secret, steps):
         assert result.is_error and "unstorable_text" in result.content[0].text, result.content[0].text
     assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
+
+
+def test_an_agents_numbers_are_read_exact_and_true_or_false_for_an_amount_is_refused(company, accountant):
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    secret = token_for(accountant, company, "invoices:read,requests:write")
+
+    async def steps(mcp):
+        refused = await mcp.call_tool("propose_correction", {"invoice_id": invoice.pk, "reason": "Precio",
+                                                             "lines": [{"index": 0, "set": {"price": True}}]})
+        proposed = await mcp.call_tool("propose_correction", {"invoice_id": invoice.pk, "reason": "Precio acordado",
+                                                              "lines": [{"index": 0, "set": {"price": 35.5}}]})
+        return refused, proposed
+
+    refused, proposed = session(secret, steps)
+    assert refused.is_error and "invalid_number" in refused.content[0].text, refused.content[0].text
+    assert not proposed.is_error, proposed.content[0].text
+    price = ChangeRequest.objects.get().proposed_document["items"][0]["price"]
+    assert str(price) in ("35.5", "35.50")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.utils import translation
 
 from approvals.models import ChangeRequest, Decision, Push
@@ -345,3 +348,56 @@ def test_type_errors_speak_the_clients_language_with_pydantic_s_codes(accountant
     assert {field: errors[field]["message"] for field in words} == words
     assert errors["patch.lines.0.index"]["code"] == "int_parsing" and errors["kind"]["code"] == "literal_error"
     assert not ChangeRequest.objects.exists()
+
+
+def test_numbers_with_decimals_are_read_exact_and_unusable_ones_are_refused_in_place(accountant, company, invoices):
+    """JSON's numbers are read as Decimal (a float in a document was a 500); true or false for an
+    amount, a number longer than any amount and retentions that are no list are a 422 naming
+    where, and nothing is changed."""
+    api = Api(token_for(accountant, company, "requests:write"), language="es")
+    invoice = invoices[0]
+    raw = ('{"invoice_id": %d, "reason": "Precio acordado", "patch": {"lines": '
+           '[{"index": 0, "set": {"price": 95.5, "quantity": 2.0}}]}}' % invoice.pk)
+    created = api.post("/requests", raw=raw)
+    assert created.status_code == 201, created.content
+    line = ChangeRequest.objects.get().proposed_document["items"][0]
+    assert Decimal(str(line["price"])) == Decimal("95.5") and Decimal(str(line["quantity"])) == 2
+    ChangeRequest.objects.all().delete()
+    before = AuditEntry.objects.count()
+    for patch, field in (({"lines": [{"index": 0, "set": {"price": False}}]}, "items[0].price"),
+                         ({"fields": {"decimalPrecision": True}}, "decimalPrecision"),
+                         ({"fields": {"stamp": 10**18}}, "stamp"),
+                         ({"lines": [{"index": 0, "set": {"quantity": 1e300}}]}, "items[0].quantity"),
+                         ({"fields": {"retentions": 5}}, "retentions")):
+        response = api.post("/requests", {"invoice_id": invoice.pk, "reason": "Motivo", "patch": patch})
+        assert response.status_code == 422, (patch, response.content)
+        problem = response.json()
+        assert problem["code"] == "invalid_number" and field in [e["field"] for e in problem["errors"]], problem
+        assert "factura" in problem["detail"] or "número" in problem["detail"] or "lista" in problem["detail"]
+    assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.text(max_size=10),
+                    st.floats(allow_nan=False, allow_infinity=False),
+                    st.sampled_from(["1", "-1", "1e999", "NaN", "Infinity", "", "2025-02-30", "abc", "9" * 400]))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                      max_leaves=6)
+FIELDS = st.sampled_from(["dueDate", "date", "observations", "client", "paymentForm", "seller", "priceList",
+                          "anotation", "stamp", "status", "retentions", "currency", "decimalPrecision", "totalPaid"])
+LINE_FIELDS = st.sampled_from(["price", "quantity", "discount", "tax", "id", "description", "name", "reference"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.dictionaries(FIELDS, values, max_size=3),
+       lines=st.lists(st.fixed_dictionaries({"index": st.integers(0, 2), "set": st.dictionaries(LINE_FIELDS, values,
+                                                                                                  max_size=3)}),
+                      max_size=2),
+       submit=st.booleans())
+def test_no_patch_an_api_client_sends_is_a_server_error(accountant, company, invoices, fields, lines, submit):
+    api = Api(token_for(accountant, company, "invoices:read,requests:write"))
+    body = {"invoice_id": invoices[0].pk, "reason": "Motivo", "submit": submit,
+            "patch": {"fields": fields, "lines": lines}}
+    response = api.post("/requests", raw=json.dumps(body, default=str))
+    assert response.status_code in (201, 400, 409, 422), (body, response.content[:300])
+    ChangeRequest.objects.filter(pushes__isnull=True, decisions__isnull=True).delete()
