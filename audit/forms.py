@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from invoices.models import Invoice
+from portal import widgets
 from portal.models import Company, Membership
 
 from . import queries
@@ -34,15 +35,15 @@ def people_choices(company: Company) -> list[tuple[str, str]]:
 
 class AuditFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    person = forms.ChoiceField(label=_("Person"), required=False)
+                                widget=widgets.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=widgets.DateInput(attrs={"type": "date"}))
+    person = forms.ChoiceField(label=_("Person"), required=False, widget=widgets.Select)
     invoice = forms.CharField(label=_("Invoice"), required=False, max_length=60,
-                              widget=forms.TextInput(attrs={"placeholder": _("Number or Alegra id"),
-                                                            "type": "search"}))
+                              widget=widgets.TextInput(attrs={"placeholder": _("Number or Alegra id"),
+                                                              "type": "search"}))
     action = forms.ChoiceField(label=_("Action"), required=False,
-                               choices=[("", _("Any action")), *Action.choices])
-    after = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+                               choices=[("", _("Any action")), *Action.choices], widget=widgets.Select)
+    after = forms.CharField(required=False, max_length=60, widget=widgets.HiddenInput)
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)

@@ -43,6 +43,7 @@ PRODUCTION_LIKE = {
     "STATIC_MANIFEST": "false",
     "SANDBOX_ENABLED": "true",  # the sandbox plays Alegra for the mirror rows
     "LOG_LEVEL": "WARNING",  # one line per request would be measured too
+    "DB_CONN_MAX_AGE": "60",  # as deploy/enmienda.env.example: a request does not connect anew
 }
 
 

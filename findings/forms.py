@@ -6,6 +6,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal import widgets
+
 from .models import Finding
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -24,7 +26,7 @@ def parse_month(text: str | None) -> datetime.date | None:
 
 class MonthField(forms.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "month", "placeholder": "2025-06"}))
+        kwargs.setdefault("widget", widgets.TextInput(attrs={"type": "month", "placeholder": "2025-06"}))
         super().__init__(max_length=7, required=False, **kwargs)
 
     def clean(self, value):
@@ -35,15 +37,17 @@ class MonthField(forms.CharField):
 
 
 class ReviewFilterForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *Finding.Kind.choices])
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *Finding.Kind.choices],
+                             widget=widgets.Select)
     severity = forms.ChoiceField(label=_("Severity"), required=False,
-                                 choices=[("", _("Any severity")), *Finding.Severity.choices])
-    client = forms.CharField(label=_("Client"), required=False, max_length=100)
+                                 choices=[("", _("Any severity")), *Finding.Severity.choices],
+                                 widget=widgets.Select)
+    client = forms.CharField(label=_("Client"), required=False, max_length=100, widget=widgets.TextInput)
     month = MonthField(label=_("Month"))
-    state = forms.ChoiceField(label=_("State"), required=False, choices=STATES)
-    order = forms.ChoiceField(label=_("Order"), required=False, choices=ORDERS)
+    state = forms.ChoiceField(label=_("State"), required=False, choices=STATES, widget=widgets.Select)
+    order = forms.ChoiceField(label=_("Order"), required=False, choices=ORDERS, widget=widgets.Select)
     show_hidden = forms.BooleanField(label=_("Show findings under the confidence threshold"), required=False)
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=widgets.HiddenInput)
 
 
 class DismissForm(forms.Form):
@@ -84,9 +88,10 @@ class FixRuleEditForm(forms.Form):
 
 class LearningFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False, choices=[
-        ("active", _("Active")), ("revoked", _("Revoked")), ("all", _("All"))])
-    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *Finding.Kind.choices])
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
+        ("active", _("Active")), ("revoked", _("Revoked")), ("all", _("All"))], widget=widgets.Select)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *Finding.Kind.choices],
+                             widget=widgets.Select)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=widgets.HiddenInput)
 
 
 class MonthForm(forms.Form):

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal import widgets
+
 STATUS_CHOICES = [("", _("Any status")), ("draft", _("Draft")), ("open", _("Open")),
                   ("closed", _("Paid")), ("void", _("Void"))]
 DUE_CHOICES = [("", _("Any due date")), ("overdue", _("Overdue")), ("week", _("Due within 7 days"))]
@@ -12,16 +14,16 @@ SORT_CHOICES = [("-date", _("Newest first")), ("date", _("Oldest first")),
 
 class InvoiceFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"placeholder": _("Number or client"), "type": "search"}))
-    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
-    client = forms.CharField(label=_("Client id"), required=False, max_length=36, widget=forms.HiddenInput)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    due = forms.ChoiceField(label=_("Due"), choices=DUE_CHOICES, required=False)
-    stamped = forms.ChoiceField(label=_("Stamped"), choices=YES_NO, required=False)
-    balance = forms.ChoiceField(label=_("Has balance"), choices=YES_NO, required=False)
-    sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
-    after = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+                        widget=widgets.TextInput(attrs={"placeholder": _("Number or client"), "type": "search"}))
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False, widget=widgets.Select)
+    client = forms.CharField(label=_("Client id"), required=False, max_length=36, widget=widgets.HiddenInput)
+    date_from = forms.DateField(label=_("From"), required=False, widget=widgets.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=widgets.DateInput(attrs={"type": "date"}))
+    due = forms.ChoiceField(label=_("Due"), choices=DUE_CHOICES, required=False, widget=widgets.Select)
+    stamped = forms.ChoiceField(label=_("Stamped"), choices=YES_NO, required=False, widget=widgets.Select)
+    balance = forms.ChoiceField(label=_("Has balance"), choices=YES_NO, required=False, widget=widgets.Select)
+    sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False, widget=widgets.Select)
+    after = forms.CharField(required=False, max_length=200, widget=widgets.HiddenInput)
 
     def clean(self):
         data = super().clean()
