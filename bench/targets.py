@@ -154,6 +154,8 @@ def list_pages(companies: list, rounds: int) -> list[tuple[str, tuple, tuple | N
         (f"search number fragment '{number}'", base + f"?q={number}", admin + f"?q={number}"),
         # Too short for the trigram indexes, and rare: the whole company is looked through.
         ("search two characters 'zq'", base + "?q=zq", admin + "?q=zq"),
+        # Its matches are the lowest numbers: walking the number index from the top meets them last.
+        ("search 'FE1', by number high to low", base + "?q=FE1&sort=-number", None),
         ("next page (keyset), newest first", None, admin + "?p=2"),
     ]
     client.get(base)  # remembers the company

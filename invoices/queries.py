@@ -3,10 +3,12 @@
 import base64
 import datetime
 import json
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Func, OrderBy, Q, QuerySet, Sum, Value
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -16,6 +18,13 @@ from portal.models import Company
 from .models import Invoice, SyncRun
 
 PAGE_SIZE = 50
+LIST_COLUMNS = ("id", "company_id", "alegra_id", "number", "number_sort", "client_name", "client_alegra_id",
+                "date", "due_date", "status", "total", "balance", "is_stamped", "legal_status",
+                "decimal_precision", "currency")
+# A search the planner expects in more than GATHER_UP_TO invoices walks the list's order, up to
+# WALK_SLACK times as far as its frequency says a page takes and never beyond WALK_MAX invoices
+# (about 1 ms of reading a thousand); others, and a walk that came up short, gather and sort.
+GATHER_UP_TO, WALK_SLACK, WALK_MAX = 2_000, 8, 20_000
 SORT_FIELDS = {"date": "date", "number": "number_sort", "total": "total"}
 OWING = Q(status="open", balance__gt=0)
 # Characters a search needs for the trigram indexes of the number and the client's name; a shorter
@@ -38,13 +47,24 @@ class InvoicePage:
 
 
 def filtered(company: Company, data: dict) -> QuerySet[Invoice]:
+    qs = _narrowed(company, data)
+    match = _match(data)
+    return qs.filter(match) if match is not None else qs
+
+
+def _match(data: dict) -> Q | None:
+    """The search's condition, or None without one."""
+    if not (q := (data.get("q") or "").strip()):
+        return None
+    if _short_search(data):
+        # Upper-cased by the database, as it upper-cases the search text.
+        return Q(search_text__contains=Upper(Value(q)))
+    return Q(number__icontains=q) | Q(client_name__icontains=q) | Q(client_identification=q)
+
+
+def _narrowed(company: Company, data: dict) -> QuerySet[Invoice]:
+    """The company's invoices under every filter but the search."""
     qs = Invoice.objects.filter(company=company, is_deleted=False)
-    if q := (data.get("q") or "").strip():
-        if _short_search(data):
-            # Upper-cased by the database, as it upper-cases the search text.
-            qs = qs.filter(search_text__contains=Upper(Value(q)))
-        else:
-            qs = qs.filter(Q(number__icontains=q) | Q(client_name__icontains=q) | Q(client_identification=q))
     if data.get("status"):
         qs = qs.filter(status=data["status"])
     if data.get("client"):
@@ -92,6 +112,19 @@ def decode_cursor(cursor: str, field: str):
         return None
 
 
+class Unindexed(Func):
+    """The value itself, in a form no index is ordered by: the planner must sort the matches.
+    (PostgreSQL; SQLite, the embedded default, plans the plain column well enough.)"""
+
+    def as_postgresql(self, compiler, connection, **extra):
+        kind = self.source_expressions[0].output_field.get_internal_type()
+        return self.as_sql(compiler, connection, template="(%(expressions)s || '')" if kind == "CharField"
+                           else "(%(expressions)s + 0)", **extra)
+
+    def as_sql(self, compiler, connection, template="%(expressions)s", **extra):
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
 def _short_search(data: dict) -> bool:
     return 0 < len((data.get("q") or "").strip()) < TRIGRAM
 
@@ -127,6 +160,58 @@ def _cursor(data: dict, key: str, column: str, descending: bool) -> Q | None:
     return _after(column, descending, *decoded) if decoded else None
 
 
+def _searched(narrowed: QuerySet[Invoice], match: Q, data: dict, column: str, descending: bool,
+              limit: int) -> list[Invoice]:
+    """The first `limit` matches of a search in the list's order, at a cost bounded whatever
+    the fragment.
+
+    Walking the list's order and testing each invoice is fastest when matches are common and
+    spread out, and it is what the planner picks for a common fragment; but it reads the whole
+    company when the matches all lie at the far end of that order ("FE1" by number, high to
+    low: 65 ms at 100,000 invoices; numbers follow dates, so newest first alike). So a common
+    fragment walks only as far as its frequency says a page should take, with room to spare;
+    a rare one, or a walk that came up short, gathers every match through the search indexes
+    and sorts them, which costs what the list's count and totals cost."""
+    order = [f"-{column}", "-id"] if descending else [column, "id"]
+    found = narrowed.filter(match)
+    if connection.vendor == "postgresql":
+        matches, invoices = _estimates(found, narrowed)
+        if matches > GATHER_UP_TO:
+            length = math.ceil(WALK_SLACK * limit * invoices / matches)
+            rows = _walk(narrowed, match, order, min(length, WALK_MAX), limit)
+            if len(rows) == limit:
+                return rows
+        # An order no index serves: the planner gathers the matches first, then sorts them.
+        order = [OrderBy(Unindexed(F(column)), descending=descending), order[1]]
+    if _short_search(data):
+        # The page's ids first, read from the narrow index alone (0009), then only their rows:
+        # fetching each row to test it would read the whole company when few match.
+        found = Invoice.objects.filter(pk__in=found.order_by(*order).values("pk")[:limit])
+    return list(found.order_by(*order).only(*LIST_COLUMNS)[:limit])
+
+
+def _estimates(*querysets: QuerySet[Invoice]) -> list[float]:
+    """How many rows the planner expects each queryset to find (PostgreSQL): one plan of them
+    all, nothing executed."""
+    sql, params = querysets[0].values("pk").union(*(qs.values("pk") for qs in querysets[1:]), all=True) \
+        .query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    append = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    return [branch["Plan Rows"] for branch in append["Plans"]]
+
+
+def _walk(narrowed: QuerySet[Invoice], match: Q, order: list[str], length: int, limit: int) -> list[Invoice]:
+    """The matches among the first `length` invoices in the list's order, `limit` at most: the
+    walk stops as soon as it has them."""
+    walk = (narrowed.annotate(hit=ExpressionWrapper(match, output_field=BooleanField()))
+            .order_by(*order).values(*LIST_COLUMNS, "hit")[:length])
+    sql, params = walk.query.sql_with_params()
+    # The walk's rows come out in its order; the outer query keeps the hits.
+    return list(Invoice.objects.raw(f"SELECT * FROM ({sql}) walk WHERE walk.hit LIMIT %s", [*params, limit]))
+
+
 def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, counted: bool = True,
                  locate: bool = False) -> InvoicePage:
     """A page of the list. `counted`: with the count of the whole filtered set (the API's answer
@@ -136,19 +221,14 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, co
     qs = filtered(company, data)
     key, column, descending = _order(data)
     after = _cursor(data, key, column, descending)
-    rows_qs = qs.filter(after) if after is not None else qs
     order = [f"-{column}", "-id"] if descending else [column, "id"]
-    if _short_search(data):
-        # The page's ids first, read from the narrow index alone (0009), then only their rows:
-        # fetching each row to test it would read the whole company when few match.
-        rows_qs = Invoice.objects.filter(pk__in=rows_qs.order_by(*order).values("pk")[: page_size + 1])
-    rows = list(
-        rows_qs.order_by(*order).only(
-            "id", "company_id", "alegra_id", "number", "number_sort", "client_name", "client_alegra_id",
-            "date", "due_date", "status", "total", "balance", "is_stamped", "legal_status",
-            "decimal_precision", "currency",
-        )[: page_size + 1]
-    )
+    narrowed = _narrowed(company, data)
+    narrowed = narrowed.filter(after) if after is not None else narrowed
+    match = _match(data)
+    if match is None:
+        rows = list(narrowed.order_by(*order).only(*LIST_COLUMNS)[: page_size + 1])
+    else:
+        rows = _searched(narrowed, match, data, column, descending, page_size + 1)
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]

@@ -7,6 +7,7 @@ that can answer it.
 """
 
 import json
+import re
 
 import pytest
 from django.db import connection, transaction
@@ -49,7 +50,9 @@ def _list_queries(client, company, query: str) -> list[str]:
     with CaptureQueriesContext(connection) as ctx:
         for name in ("invoices:invoice_list", "invoices:invoice_list_summary"):
             assert client.get(reverse(name, args=[company.pk]) + query).status_code == 200
-    return [q["sql"] for q in ctx.captured_queries if f'FROM "{TABLE}"' in q["sql"]]
+    # A search asks the planner for its estimates first (EXPLAIN, nothing read): not a query of rows.
+    return [q["sql"] for q in ctx.captured_queries
+            if f'FROM "{TABLE}"' in q["sql"] and not q["sql"].startswith("EXPLAIN")]
 
 
 STATUSES = ("open", "open", "paid", "paid", "paid", "void", "draft")
@@ -108,19 +111,72 @@ def test_search_by_name_or_number_fragment_uses_the_trigram_indexes(listed, comp
 def test_a_search_too_short_for_the_trigrams_reads_the_narrow_index_alone(listed, company):
     """One or two characters: the page's ids, and its count and totals, from `invoice_short_search`
     without a row fetched to be tested (each rare fragment read the whole company, 60-70 ms at
-    100,000 invoices)."""
+    100,000 invoices). A common one may walk the list's order first, a bounded number of rows."""
+    from invoices.queries import WALK_MAX
+
     for fragment in ("X", "q7", "E1", "9"):
         queries = _list_queries(listed, company, f"?q={fragment}")
-        assert len(queries) == 2, queries
         summary = _summary_sql(queries)
-        [page] = [sql for sql in queries if sql != summary]
-        page_scans = {(node["Node Type"], node.get("Index Name")) for node in _invoice_scans(page)}
-        assert ("Index Only Scan", "invoice_short_search") in page_scans, (fragment, page_scans)
-        # The rows themselves are then read by id, 51 at most.
-        assert page_scans <= {("Index Only Scan", "invoice_short_search"), ("Index Scan", "invoices_invoice_pkey"),
-                              ("Bitmap Heap Scan", None), ("Bitmap Index Scan", "invoices_invoice_pkey")}, page_scans
+        walks = [sql for sql in queries if " walk WHERE walk.hit" in sql]
+        for walk in walks:
+            assert int(re.search(r"LIMIT (\d+)\) walk WHERE", walk).group(1)) <= WALK_MAX, walk
+        pages = [sql for sql in queries if sql != summary and sql not in walks]
+        assert len(pages) + len(walks) in (1, 2), queries
+        if fragment in ("X", "q7"):
+            assert not walks and len(pages) == 1, (fragment, queries)  # rare: gathered at once
+        for page in pages:
+            page_scans = {(node["Node Type"], node.get("Index Name")) for node in _invoice_scans(page)}
+            assert ("Index Only Scan", "invoice_short_search") in page_scans, (fragment, page_scans)
+            # The rows themselves are then read by id, 51 at most.
+            assert page_scans <= {("Index Only Scan", "invoice_short_search"), ("Index Scan", "invoices_invoice_pkey"),
+                                  ("Bitmap Heap Scan", None), ("Bitmap Index Scan", "invoices_invoice_pkey")}, page_scans
         assert {(node["Node Type"], node.get("Index Name")) for node in _invoice_scans(summary)} == {
             ("Index Only Scan", "invoice_short_search")}, fragment
+
+
+def _rows_read(sql: str) -> int:
+    """Rows of the invoice table a statement read: those it kept and those it tested and dropped."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+        raw = cursor.fetchone()[0]
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    return sum((node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+                + node.get("Rows Removed by Index Recheck", 0)) * node.get("Actual Loops", 1)
+               for node in _plan_nodes(plan) if node.get("Relation Name") == TABLE)
+
+
+def test_a_search_whose_matches_lie_at_the_far_end_of_the_order_does_not_read_the_company(listed, company):
+    """"FE1" sorted by number, high to low: its 1,111 matches are the lowest numbers. Walking the
+    number index from the top tested the 4,041 invoices FE6040…FE2000 first (at 100,000 invoices,
+    65 ms); the matches are gathered and sorted instead."""
+    for fragment in ("FE1", "fe1"):
+        queries = _list_queries(listed, company, f"?q={fragment}&sort=-number")
+        page = [sql for sql in queries if sql != _summary_sql(queries)]
+        read = sum(_rows_read(sql) for sql in page)
+        assert 1_111 <= read < 2_000, (fragment, read, page)
+
+
+@pytest.mark.parametrize("sort", ["-date", "date", "-number", "number", "-total", "total"])
+def test_a_search_finds_the_same_page_whichever_way_it_reads(listed, company, sort):
+    """Gathered at once (rare), walked (common), or walked and then gathered (common, at the far
+    end of the order): each page is the plain query's page, and the next one follows it."""
+    from invoices.queries import _order, filtered, invoice_page
+
+    # 3,000 invoices of the lowest numbers change client: a common match at the end of "-number".
+    Invoice.objects.filter(company=company, number_sort__lte=mirror.number_sort_key("FE3000")).update(
+        client_name="Comercializadora Antigua S.A.S.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+    for fragment in ("FE1", "E1", "9", "X", "buidora 12", "buidora", "Antigua", "0417", "800000417"):
+        data = {"q": fragment, "sort": sort}
+        _key, column, descending = _order(data)
+        order = [f"-{column}", "-id"] if descending else [column, "id"]
+        expected = list(filtered(company, data).order_by(*order).values_list("pk", flat=True)[:100])
+        first = invoice_page(company, data, counted=False)
+        assert [row.pk for row in first.rows] == expected[:50], (fragment, sort)
+        if first.next_cursor:
+            second = invoice_page(company, {**data, "after": first.next_cursor}, counted=False)
+            assert [row.pk for row in second.rows] == expected[50:100], (fragment, sort)
 
 
 def test_the_search_still_finds_any_fragment(listed, company):

@@ -35,8 +35,11 @@ def test_list_query_count_is_constant_whatever_the_data_size(client, company, ac
     _mirror(company, 120, start=4)
     large = _queries(client, url)
     filtered = _queries(client, url + "?status=open&q=FE1&sort=-total&balance=yes")
-    assert small == large == filtered
+    assert small == large
     assert large <= 8
+    # A search on PostgreSQL may ask the planner for its estimates, walk, then gather: two
+    # statements more at most, whatever the data (queries._searched).
+    assert large <= filtered <= large + (2 if connection.vendor == "postgresql" else 0)
 
 
 def test_list_keyset_pagination_walks_every_invoice_once(client, company, accountant):
