@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from invoices.models import Invoice, SyncRun
+from invoices import queries as invoice_queries
+from invoices.models import Invoice
 
 from .models import OPEN_STATES, Finding
 from .queries import next_month
@@ -45,7 +46,7 @@ class MonthEnd:
     overdue: list[Invoice]
     overdue_count: int
     overdue_balance: Decimal
-    last_sync: SyncRun | None
+    last_synced_at: datetime.datetime | None
     fresh: bool
 
     @property
@@ -74,9 +75,8 @@ def month_end(company_id: int, month: datetime.date) -> MonthEnd:
     overdue = Invoice.objects.filter(company_id=company_id, is_deleted=False, date__gte=month, date__lt=end,
                                      due_date__lt=today, balance__gt=0).exclude(status="void")
     overdue_totals = overdue.aggregate(n=Count("id"), balance=Sum("balance"))
-    last_sync = (SyncRun.objects.filter(company_id=company_id, state=SyncRun.State.SUCCEEDED)
-                 .order_by("-finished_at", "-id").first())
-    fresh = bool(last_sync and last_sync.finished_at and timezone.now() - last_sync.finished_at <= fresh_after())
+    last_synced_at = invoice_queries.last_synced_at(company_id)
+    fresh = bool(last_synced_at and timezone.now() - last_synced_at <= fresh_after())
     return MonthEnd(
         month=month,
         findings=list(findings.select_related("invoice").order_by("-rank", "-impact", "-id")[:LISTED]),
@@ -85,7 +85,7 @@ def month_end(company_id: int, month: datetime.date) -> MonthEnd:
         applied=applied, applied_before=sum((r.old_total for r in applied), Decimal(0)),
         applied_after=sum((r.new_total for r in applied), Decimal(0)),
         overdue=list(overdue.order_by("due_date", "id")[:LISTED]), overdue_count=overdue_totals["n"] or 0,
-        overdue_balance=overdue_totals["balance"] or Decimal(0), last_sync=last_sync, fresh=fresh)
+        overdue_balance=overdue_totals["balance"] or Decimal(0), last_synced_at=last_synced_at, fresh=fresh)
 
 
 def as_csv(summary: MonthEnd, explain) -> str:

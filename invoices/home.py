@@ -9,6 +9,7 @@ from portal import formats
 from portal.home import Figure, Panel
 from portal.models import Role
 
+from . import queries
 from .models import Invoice, SyncRun
 
 
@@ -16,10 +17,10 @@ def panels(membership, user) -> list[Panel]:
     if membership.role != Role.MANAGER:
         return []
     company = membership.company
-    last = SyncRun.objects.filter(company=company, state=SyncRun.State.SUCCEEDED).order_by("-finished_at").first()
+    last = queries.last_synced_at(company.pk)
     running = SyncRun.objects.filter(company=company, state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)).exists()
     failed = SyncRun.objects.filter(company=company).order_by("-started_at").values_list("state", flat=True).first()
-    figures = [Figure(_("last successful sync"), formats.ago(last.finished_at) if last and last.finished_at else _("never"),
+    figures = [Figure(_("last successful sync"), formats.ago(last) if last else _("never"),
                       tone="" if last else "bad"),
                Figure(_("invoices mirrored"), formats.number(Invoice.objects.filter(company=company).count()))]
     if running:

@@ -116,13 +116,12 @@ class Unindexed(Func):
     """The value itself, in a form no index is ordered by: the planner must sort the matches.
     (PostgreSQL; SQLite, the embedded default, plans the plain column well enough.)"""
 
+    template = "%(expressions)s"
+
     def as_postgresql(self, compiler, connection, **extra):
         kind = self.source_expressions[0].output_field.get_internal_type()
         return self.as_sql(compiler, connection, template="(%(expressions)s || '')" if kind == "CharField"
                            else "(%(expressions)s + 0)", **extra)
-
-    def as_sql(self, compiler, connection, template="%(expressions)s", **extra):
-        return super().as_sql(compiler, connection, template=template, **extra)
 
 
 def _short_search(data: dict) -> bool:
@@ -218,13 +217,13 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, co
     carries it); the list page loads its count and totals in a request of their own
     (`invoice_summary`), so its rows never wait for an aggregate over the company. `locate`:
     also how to go back (the list page does)."""
-    qs = filtered(company, data)
     key, column, descending = _order(data)
     after = _cursor(data, key, column, descending)
     order = [f"-{column}", "-id"] if descending else [column, "id"]
-    narrowed = _narrowed(company, data)
-    narrowed = narrowed.filter(after) if after is not None else narrowed
-    match = _match(data)
+    narrowed, match = _narrowed(company, data), _match(data)
+    qs = narrowed.filter(match) if match is not None else narrowed  # as filtered(), built once
+    if after is not None:
+        narrowed = narrowed.filter(after)
     if match is None:
         rows = list(narrowed.order_by(*order).only(*LIST_COLUMNS)[: page_size + 1])
     else:
@@ -272,7 +271,8 @@ def invoice_summary(company: Company, data: dict, page_size: int = PAGE_SIZE) ->
                           any(data.get(name) for name in FILTERS))
 
 
-def last_synced_at(company: Company) -> datetime.datetime | None:
-    """When the company's last successful sync ended: the list's heading reads only that."""
-    return (SyncRun.objects.filter(company=company, state=SyncRun.State.SUCCEEDED)
-            .order_by("-finished_at").values_list("finished_at", flat=True).first())
+def last_synced_at(company_id: int) -> datetime.datetime | None:
+    """When the company's last successful sync ended (the list's heading, the home panel and the
+    month-end review read only that)."""
+    return (SyncRun.objects.filter(company_id=company_id, state=SyncRun.State.SUCCEEDED)
+            .order_by("-finished_at", "-id").values_list("finished_at", flat=True).first())

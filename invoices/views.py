@@ -31,7 +31,7 @@ def invoice_list(request: HttpRequest, company_id: int) -> HttpResponse:
     params.pop("after", None)
     context = {
         "company": company, "membership": membership, "form": form, "page": page,
-        "base_query": params.urlencode(), "last_synced_at": queries.last_synced_at(company),
+        "base_query": params.urlencode(), "last_synced_at": queries.last_synced_at(company.pk),
         "is_first_page": not data.get("after"), "query": request.GET.urlencode(),
         # An invoice's page is the list's address and its id: one reverse(), not one per row.
         "list_url": reverse("invoices:invoice_list", args=[company.pk]),

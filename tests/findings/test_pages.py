@@ -193,6 +193,7 @@ def test_month_end_reads_clean_only_when_nothing_is_open(client, manager, compan
     Finding.objects.filter(company=company).update(state="dismissed")
     html = client.get(url, {"month": "2025-02"}).content.decode()
     assert 'data-testid="clean"' in html
+    assert "Last sync: just now." in html
     assert client.get(url, {"month": "13-2025"}).status_code == 200  # a bad month: last month instead
 
 
