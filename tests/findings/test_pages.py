@@ -94,6 +94,29 @@ def test_the_invoice_page_embeds_the_panel_and_the_list_shows_a_badge(client, ac
     assert client.get(reverse("findings:invoice_findings", args=[company_id, 999999]), **HX).status_code == 404
 
 
+def test_a_badge_counts_the_open_and_confirmed_findings_and_tells_the_worst(company, other_company, slipped):
+    from invoices import hooks
+
+    finding = Finding.objects.get(invoice=slipped, kind="price")
+    finding.rank, finding.severity = 1, "low"
+    finding.save()
+    for n, (state, rank, owner) in enumerate([("confirmed", 2, company), ("dismissed", 3, company),
+                                              ("resolved", 3, company), ("open", 3, other_company)]):
+        twin = Finding.objects.get(pk=finding.pk)
+        twin.pk, twin.fingerprint, twin.state, twin.rank, twin.company = None, f"twin-{n}", state, rank, owner
+        twin.save()
+    quiet = store(company, body(2, [line("1", "10", price="27647")], day=51))
+    badges = hooks.list_badges(company_id=company.pk, invoice_ids=[slipped.pk, quiet.pk, 999999])
+    url = reverse("findings:invoice_findings", args=[company.pk, slipped.pk])
+    assert badges == {slipped.pk: [{"label": "2 findings", "title": "Open findings on this invoice", "url": url,
+                                    "tone": "medium"}]}
+    # The other company's finding shows only on its own list.
+    assert list(hooks.list_badges(company_id=other_company.pk, invoice_ids=[slipped.pk])[slipped.pk][0].values()) \
+        == ["1 finding", "Open findings on this invoice",
+            reverse("findings:invoice_findings", args=[other_company.pk, slipped.pk]), "high"]
+    assert hooks.list_badges(company_id=company.pk, invoice_ids=[]) == {}
+
+
 def test_the_invoice_list_query_count_with_badges_stays_constant(client, accountant, company, slipped):
     client.force_login(accountant)
     url = reverse("invoices:invoice_list", args=[company.pk])
