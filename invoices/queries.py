@@ -273,6 +273,19 @@ def invoice_summary(company: Company, data: dict, page_size: int = PAGE_SIZE) ->
 
 def last_synced_at(company_id: int) -> datetime.datetime | None:
     """When the company's last successful sync ended (the list's heading, the home panel and the
-    month-end review read only that)."""
-    return (SyncRun.objects.filter(company_id=company_id, state=SyncRun.State.SUCCEEDED)
-            .order_by("-finished_at", "-id").values_list("finished_at", flat=True).first())
+    month-end review read only that).
+
+    One plain statement: every list page asks, and composing it through the ORM took twice what
+    the database takes to answer. The moment comes back as the ORM gives it: aware, in UTC.
+    """
+    table = connection.ops.quote_name(SyncRun._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT finished_at FROM {table} WHERE company_id = %s AND state = %s "
+                       "ORDER BY finished_at DESC, id DESC LIMIT 1", [int(company_id), SyncRun.State.SUCCEEDED.value])
+        row = cursor.fetchone()
+    moment = row[0] if row else None
+    if isinstance(moment, str):  # SQLite without a converter for the column's type
+        moment = datetime.datetime.fromisoformat(moment)
+    if moment is not None and timezone.is_naive(moment):  # SQLite keeps UTC without its offset
+        moment = timezone.make_aware(moment, datetime.timezone.utc)
+    return moment

@@ -177,3 +177,25 @@ def test_each_row_links_to_its_invoice_page(client, company, accountant):
     html = client.get(reverse("invoices:invoice_list", args=[company.pk])).content.decode()
     for invoice in Invoice.objects.filter(company=company):
         assert f'<a href="{reverse("invoices:invoice_detail", args=[company.pk, invoice.pk])}">{invoice.number}</a>' in html
+
+
+def test_the_last_sync_is_the_latest_successful_one_of_this_company_as_an_aware_moment(company, other_company):
+    import datetime
+
+    from django.utils import timezone
+
+    from invoices.models import SyncRun
+    from invoices.queries import last_synced_at
+
+    assert last_synced_at(company.pk) is None
+    now = timezone.now()
+    SyncRun.objects.create(company=company, kind="full", state="running")
+    SyncRun.objects.create(company=company, kind="full", state="failed", finished_at=now)
+    SyncRun.objects.create(company=other_company, kind="full", state="succeeded", finished_at=now)
+    assert last_synced_at(company.pk) is None
+    earlier = now - datetime.timedelta(hours=3, microseconds=7)
+    for moment in (earlier, now - datetime.timedelta(days=2)):
+        SyncRun.objects.create(company=company, kind="recent", state="succeeded", finished_at=moment)
+    found = last_synced_at(company.pk)
+    assert found == earlier and found.utcoffset() == datetime.timedelta(0)
+    assert found == SyncRun.objects.filter(company=company, state="succeeded").latest("finished_at").finished_at
