@@ -74,3 +74,15 @@ def test_the_mail_leaves_from_a_real_worker_not_the_web_request():
     (message,) = mail.outbox
     assert message.to == [approver.email] and f"#{change_request.pk}" in message.subject
     assert Notification.objects.get(user=approver).mailed_at is not None
+
+
+def test_the_bell_reads_the_session_the_user_and_the_count_only(client, team, django_assert_num_queries):
+    from django.urls import reverse
+
+    company, accountant, approver, manager = team
+    client.force_login(approver)
+    with django_assert_num_queries(3):  # no memberships: the fragment shows no header
+        html = client.get(reverse("portal:notification_bell")).content.decode()
+    assert 'data-count="0"' in html
+    page = client.get(reverse("invoices:invoice_list", args=[company.pk])).content.decode()
+    assert company.name in page and reverse("approvals:approval_inbox", args=[company.pk]) in page
