@@ -284,8 +284,6 @@ def last_synced_at(company_id: int) -> datetime.datetime | None:
                        "ORDER BY finished_at DESC, id DESC LIMIT 1", [int(company_id), SyncRun.State.SUCCEEDED.value])
         row = cursor.fetchone()
     moment = row[0] if row else None
-    if isinstance(moment, str):  # SQLite without a converter for the column's type
-        moment = datetime.datetime.fromisoformat(moment)
-    if moment is not None and timezone.is_naive(moment):  # SQLite keeps UTC without its offset
-        moment = timezone.make_aware(moment, datetime.timezone.utc)
+    if moment is not None and timezone.is_naive(moment):  # SQLite keeps the moment without its offset
+        moment = timezone.make_aware(moment, connection.timezone)
     return moment

@@ -1,5 +1,6 @@
 """{{ page.rows|invoice_rows:list_url }}: the rows of the invoice list, written in one pass."""
 
+import functools
 import html
 from urllib.parse import quote
 
@@ -27,21 +28,11 @@ _BADGE = ' <a class="pill badge-{tone}" href="{url}" title="{title}">{label}</a>
 _OVERDUE = ' <span class="pill overdue" data-testid="overdue">{label}</span>'
 
 
-def e(value) -> str:
+def _escaped(value) -> str:
     """conditional_escape's result without its lazy-string wrapper (a third of this filter's time)."""
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))
-
-
-class _Memo(dict):
-    def __init__(self, write):
-        super().__init__()
-        self.write = write
-
-    def __missing__(self, key):
-        self[key] = written = self.write(key)
-        return written
 
 
 @register.filter
@@ -53,25 +44,28 @@ def invoice_rows(rows, list_url) -> SafeString:
     a few dates and codes: each is written once. An id is written as Python writes it, as the
     template did: the portal sets no thousands separator for plain numbers.
     """
-    url, stamped, overdue = e(list_url), e(gettext("stamped")), e(pgettext("an invoice", "overdue"))
-    dates = _Memo(lambda day: e(formats.date(day)))
-    statuses = _Memo(lambda code: e(vocabulary.label("status", code)))
-    legal = _Memo(lambda code: e(vocabulary.label("legalStatus", code)))
+    url, stamped = _escaped(list_url), _escaped(gettext("stamped"))
+    overdue = _escaped(pgettext("an invoice", "overdue"))
+    dates = functools.cache(lambda day: _escaped(formats.date(day)))
+    statuses = functools.cache(lambda code: _escaped(vocabulary.label("status", code)))
+    legal = functools.cache(lambda code: _escaped(vocabulary.label("legalStatus", code)))
     written = []
     for row in rows:
         precision = int(row.decimal_precision or 0)
         owes, late = row.owes, row.is_overdue
         written.append(_ROW.format(
             overdue_class=' class="overdue"' if late else "",
-            list_url=url, pk=row.pk, number=e(row.number or row.alegra_id),
-            stamped=_STAMPED.format(title=legal[row.legal_status], label=stamped)
+            list_url=url, pk=row.pk, number=_escaped(row.number or row.alegra_id),
+            stamped=_STAMPED.format(title=legal(row.legal_status), label=stamped)
             if row.is_stamped else "",
-            badges="".join(_BADGE.format(tone=e(badge["tone"]), url=e(badge["url"]), title=e(badge["title"]),
-                                         label=e(badge["label"])) for badge in row.badges),
-            client_id=e(quote(str(row.client_alegra_id), safe="/")), client_name=e(row.client_name),
-            date=dates[row.date], due_date=dates[row.due_date],
+            badges="".join(_BADGE.format(tone=_escaped(badge["tone"]), url=_escaped(badge["url"]),
+                                         title=_escaped(badge["title"]), label=_escaped(badge["label"]))
+                           for badge in row.badges),
+            client_id=_escaped(quote(str(row.client_alegra_id), safe="/")),
+            client_name=_escaped(row.client_name),
+            date=dates(row.date), due_date=dates(row.due_date),
             overdue=_OVERDUE.format(label=overdue) if late else "",
-            status=e(row.status), status_label=statuses[row.status],
-            total=e(formats.money(row.total, precision)),
-            balance=e(formats.money(row.balance, precision)) if owes else "—"))
+            status=_escaped(row.status), status_label=statuses(row.status),
+            total=_escaped(formats.money(row.total, precision)),
+            balance=_escaped(formats.money(row.balance, precision)) if owes else "—"))
     return mark_safe("".join(written))

@@ -1,6 +1,7 @@
 """{% main_nav %}: the header's links for the company and role being looked at."""
 
 from functools import lru_cache
+from types import SimpleNamespace
 
 from django import template
 from django.template.loader import render_to_string
@@ -23,11 +24,5 @@ def main_nav(context) -> SafeString:
 @lru_cache(maxsize=4096)
 def _written(company_id: int, role: str, language: str, prefix: str) -> SafeString:
     # The template reads nothing of the membership but these two.
-    return mark_safe(render_to_string("partials/nav.html", {"current_membership": _Seen(company_id, role)}))
-
-
-class _Seen:
-    __slots__ = ("company_id", "role")
-
-    def __init__(self, company_id: int, role: str):
-        self.company_id, self.role = company_id, role
+    seen = SimpleNamespace(company_id=company_id, role=role)
+    return mark_safe(render_to_string("partials/nav.html", {"current_membership": seen}))
