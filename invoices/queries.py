@@ -129,23 +129,41 @@ def _short_search(data: dict) -> bool:
 
 
 def _after(column: str, descending: bool, value, pk: int) -> Q:
-    """Rows that come after (value, pk) in the list's order."""
+    """Rows that come after (value, pk) in the list's order.
+
+    The plain bound on the column comes first: the planner starts the index scan at it. With the
+    disjunction alone it read the list's order from its start and dropped every row up to the
+    cursor (a later page of "FE1" by number, high to low: 80,000 rows, 36 ms at 100,000 invoices)."""
     op = "lt" if descending else "gt"
-    return Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk})
+    return Q(**{f"{column}__{op}e": value}) & (Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk}))
 
 
-def _previous(qs: QuerySet[Invoice], column: str, descending: bool, first: Invoice,
-              page_size: int) -> tuple[bool, str | None]:
+def _previous(narrowed: QuerySet[Invoice], match: Q | None, data: dict, column: str, descending: bool,
+              first: Invoice, page_size: int) -> tuple[bool, str | None]:
     """Whether any row comes before `first`, and the cursor of the page before the one starting
     at it (None when that page is the first).
 
-    Read backwards from `first`: the row just before the previous page's rows is its cursor."""
-    value = getattr(first, column)
-    op = "gt" if descending else "lt"
-    before = qs.filter(Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": first.pk}))
+    Read backwards from `first` as a page is read, a search's matches through `_searched`: testing
+    every row back to the list's start read the whole span of the pages before when their matches
+    lay far apart (the second page of "FE1" by number, high to low: 100,000 rows, 94 ms at 100,000
+    invoices). The row just before the previous page's rows is its cursor."""
+    before = narrowed.filter(_after(column, not descending, getattr(first, column), first.pk))
     order = [column, "id"] if descending else [f"-{column}", "-id"]
-    found = list(before.order_by(*order).values_list(column, "id")[:page_size + 1])
+    if match is None:
+        found = list(before.order_by(*order).values_list(column, "id")[:page_size + 1])
+    else:
+        found = [(getattr(row, column), row.pk)
+                 for row in _searched(before, match, data, column, not descending, page_size + 1)]
     return bool(found), encode_cursor(*found[page_size]) if len(found) > page_size else None
+
+
+def _rows(narrowed: QuerySet[Invoice], match: Q | None, data: dict, column: str, descending: bool,
+          limit: int) -> list[Invoice]:
+    """The first `limit` rows in the given order, with the search's matches only when there is one."""
+    if match is None:
+        order = [f"-{column}", "-id"] if descending else [column, "id"]
+        return list(narrowed.order_by(*order).only(*LIST_COLUMNS)[:limit])
+    return _searched(narrowed, match, data, column, descending, limit)
 
 
 def _order(data: dict) -> tuple[str, str, bool]:
@@ -219,15 +237,10 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, co
     also how to go back (the list page does)."""
     key, column, descending = _order(data)
     after = _cursor(data, key, column, descending)
-    order = [f"-{column}", "-id"] if descending else [column, "id"]
     narrowed, match = _narrowed(company, data), _match(data)
     qs = narrowed.filter(match) if match is not None else narrowed  # as filtered(), built once
-    if after is not None:
-        narrowed = narrowed.filter(after)
-    if match is None:
-        rows = list(narrowed.order_by(*order).only(*LIST_COLUMNS)[: page_size + 1])
-    else:
-        rows = _searched(narrowed, match, data, column, descending, page_size + 1)
+    rows = _rows(narrowed.filter(after) if after is not None else narrowed, match, data, column, descending,
+                 page_size + 1)
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -235,7 +248,7 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, co
         next_cursor = encode_cursor(getattr(last, column), last.pk)
     has_previous, previous_cursor = False, None
     if locate and after is not None and rows:
-        has_previous, previous_cursor = _previous(qs, column, descending, rows[0], page_size)
+        has_previous, previous_cursor = _previous(narrowed, match, data, column, descending, rows[0], page_size)
     return InvoicePage(rows, next_cursor, qs.count() if counted else None, has_previous, previous_cursor)
 
 
