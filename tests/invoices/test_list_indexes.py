@@ -65,20 +65,27 @@ def listed(client, company, accountant):
         invoice_store(company=company, document=invoice_doc(n), source="sync")
     # Enough rows, of several statuses and clients, for the planner's estimates to mean something
     # (written straight to the table: what is tested is how rows are found, not their history).
-    bulk = []
+    bodies = []
     for n in range(41, 6041):
         body = mirror.canonical(invoice_doc(n, status=STATUSES[n % len(STATUSES)]))
         body["client"]["name"] = f"Distribuidora {n % 997} Ltda."
         body["client"]["identification"] = str(800_000_000 + n % 1500)
+        bodies.append(body)
+    _written(company, bodies)
+    client.force_login(accountant)
+    client.get(reverse("invoices:invoice_list", args=[company.pk]))  # remembers the company
+    return client
+
+
+def _written(company, bodies: list[dict]) -> None:
+    bulk = []
+    for body in bodies:
         columns = mirror.invoice_columns(body)
         bulk.append(Invoice(company=company, document=body, content_hash=mirror.content_hash(body),
                             id_sort=mirror.id_sort_key(columns["alegra_id"]), **columns))
     Invoice.objects.bulk_create(bulk, batch_size=2000)
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {TABLE}")
-    client.force_login(accountant)
-    client.get(reverse("invoices:invoice_list", args=[company.pk]))  # remembers the company
-    return client
 
 
 def _summary_sql(queries: list[str]) -> str:
@@ -211,15 +218,7 @@ def test_the_trigram_indexes_give_only_the_searched_companys_matches(listed, com
     before, every company's matches were read from the table and dropped but one company's (at
     1,000,000 invoices across 10 companies, 433 ms for a page of "FE1" by number). The plans are
     taken with the trigram indexes' bitmap scans the only way in, as on a large table."""
-    bulk = []
-    for n in range(1, 2001):
-        body = mirror.canonical(invoice_doc(n))
-        columns = mirror.invoice_columns(body)
-        bulk.append(Invoice(company=other_company, document=body, content_hash=mirror.content_hash(body),
-                            id_sort=mirror.id_sort_key(columns["alegra_id"]), **columns))
-    Invoice.objects.bulk_create(bulk, batch_size=2000)
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+    _written(other_company, [mirror.canonical(invoice_doc(n)) for n in range(1, 2001)])
     trigram = []
     for query in ("?q=FE1", "?q=FE1&sort=-number", "?q=buidora 12"):
         for sql in _list_queries(listed, company, query):
