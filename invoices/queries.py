@@ -153,8 +153,8 @@ def _previous(narrowed: QuerySet[Invoice], match: Q | None, data: dict, column: 
     lay far apart (the second page of "FE1" by number, high to low: 100,000 rows, 94 ms at 100,000
     invoices). The row just before the previous page's rows is its cursor."""
     before = narrowed.filter(_after(column, not descending, getattr(first, column), first.pk))
-    order = [column, "id"] if descending else [f"-{column}", "-id"]
     if match is None:
+        order = [column, "id"] if descending else [f"-{column}", "-id"]
         found = list(before.order_by(*order).values_list(column, "id")[:page_size + 1])
     else:
         found = [(getattr(row, column), row.pk)
@@ -243,7 +243,6 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, co
     key, column, descending = _order(data)
     after = _cursor(data, key, column, descending)
     narrowed, match = _narrowed(company, data), _match(data)
-    qs = narrowed.filter(match) if match is not None else narrowed  # as filtered(), built once
     rows = _rows(narrowed.filter(after) if after is not None else narrowed, match, data, column, descending,
                  page_size + 1)
     next_cursor = None
@@ -254,7 +253,9 @@ def invoice_page(company: Company, data: dict, page_size: int = PAGE_SIZE, *, co
     has_previous, previous_cursor = False, None
     if locate and after is not None and rows:
         has_previous, previous_cursor = _previous(narrowed, match, data, column, descending, rows[0], page_size)
-    return InvoicePage(rows, next_cursor, qs.count() if counted else None, has_previous, previous_cursor)
+    # The whole filtered set (as filtered(), from the narrowed set already built), only when asked.
+    count = (narrowed.filter(match) if match is not None else narrowed).count() if counted else None
+    return InvoicePage(rows, next_cursor, count, has_previous, previous_cursor)
 
 
 @dataclass

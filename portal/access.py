@@ -2,6 +2,7 @@
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router
@@ -31,33 +32,40 @@ def _memberships_read(user_id: int) -> list[Membership]:
     page asks, and composing the join through the ORM cost three times what the database takes."""
     alias = router.db_for_read(Membership)
     connection = connections[alias]
-    sql, member_fields, company_fields = _memberships_statement(connection.vendor, alias)
+    statement = _memberships_statement(alias)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [int(user_id)])
+        cursor.execute(statement.sql, [int(user_id)])
         rows = cursor.fetchall()
     if not rows:
         return []
     # As the ORM's compiler converts a column: the backend's converters, then the field's.
-    columns = [field.get_col(field.model._meta.db_table) for field in member_fields + company_fields]
-    converters = [(n, col, chain) for n, col in enumerate(columns)
+    converters = [(n, col, chain) for n, col in enumerate(statement.columns)
                   if (chain := connection.ops.get_db_converters(col) + col.get_db_converters(connection))]
-    split, found = len(member_fields), []
+    split, found = len(statement.member_names), []
     for row in rows:
         values = list(row)
         for n, col, chain in converters:
             for convert in chain:
                 values[n] = convert(values[n], col, connection)
-        membership = Membership.from_db(alias, [f.attname for f in member_fields], values[:split])
-        company = Company.from_db(alias, [f.attname for f in company_fields], values[split:])
+        membership = Membership.from_db(alias, statement.member_names, values[:split])
+        company = Company.from_db(alias, statement.company_names, values[split:])
         Membership.company.field.set_cached_value(membership, company)  # as select_related leaves it
         found.append(membership)
     return found
 
 
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    columns: tuple  # the selected columns as the ORM's expressions (for their converters)
+    member_names: list[str]  # attribute names of the membership's values, then of the company's
+    company_names: list[str]
+
+
 @functools.cache
-def _memberships_statement(vendor: str, alias: str) -> tuple[str, tuple, tuple]:
-    """The statement the ORM would compose for the memberships, and the fields of its columns
-    (once per process and database: `vendor` keeps a test run's databases apart)."""
+def _memberships_statement(alias: str) -> _Statement:
+    """The statement the ORM would compose for the memberships, composed once per process and
+    database alias, with what turns its rows into instances."""
     quote = connections[alias].ops.quote_name
     to_user, to_company = Membership._meta.get_field("user"), Membership._meta.get_field("company")
     user_model = to_user.related_model
@@ -75,7 +83,8 @@ def _memberships_statement(vendor: str, alias: str) -> tuple[str, tuple, tuple]:
            f"INNER JOIN {company} ON ({company_id} = {company}.{quote(Company._meta.pk.column)}) "
            f"WHERE {user_id} = %s AND {column(user, user_model, 'is_active')} "
            f"ORDER BY {column(company, Company, 'name')} ASC, {company_id} ASC")
-    return sql, member_fields, company_fields
+    columns = tuple(field.get_col(field.model._meta.db_table) for field in member_fields + company_fields)
+    return _Statement(sql, columns, [f.attname for f in member_fields], [f.attname for f in company_fields])
 
 
 def company_ids_for(user) -> list[int]:
