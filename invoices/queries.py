@@ -236,6 +236,7 @@ def _estimates(*querysets: QuerySet[Invoice]) -> tuple[list[float], float]:
     sql, params = querysets[0].values("pk").union(*(qs.values("pk") for qs in querysets[1:]), all=True) \
         .query.sql_with_params()
     with connection.cursor() as cursor:
+        # Two statements, one round trip: Django binds parameters on the client by default.
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}; SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
                        [*params, Invoice._meta.db_table])
         plan = cursor.fetchone()[0]
