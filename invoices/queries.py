@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+import psycopg
 from django.db import connection
 from django.db.models import (
     BigIntegerField, BooleanField, Count, ExpressionWrapper, F, Func, OrderBy, Q, QuerySet, Sum, Value,
@@ -235,12 +236,17 @@ def _estimates(*querysets: QuerySet[Invoice]) -> tuple[list[float], float]:
     plan of them all, nothing executed, and the table's count in the same round trip."""
     sql, params = querysets[0].values("pk").union(*(qs.values("pk") for qs in querysets[1:]), all=True) \
         .query.sql_with_params()
+    count = "SELECT reltuples FROM pg_class WHERE oid = %s::regclass"
     with connection.cursor() as cursor:
-        # Two statements, one round trip: Django binds parameters on the client by default.
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}; SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
-                       [*params, Invoice._meta.db_table])
-        plan = cursor.fetchone()[0]
-        cursor.nextset()
+        if isinstance(cursor.cursor, psycopg.ClientCursor):
+            # Parameters bound here (Django's default): two statements, one round trip.
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}; {count}", [*params, Invoice._meta.db_table])
+            plan = cursor.fetchone()[0]
+            cursor.nextset()
+        else:  # bound by the server (OPTIONS server_side_binding), which takes one statement at a time
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+            cursor.execute(count, [Invoice._meta.db_table])
         table = cursor.fetchone()[0]
     append = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
     return [branch["Plan Rows"] for branch in append["Plans"]], table

@@ -283,3 +283,27 @@ def test_a_later_page_starts_its_reading_at_its_cursor_both_ways(listed, company
         assert read <= 2 * 1_111 + 2 * 60, (at, read)
         response = listed.get(reverse("invoices:invoice_list", args=[company.pk]) + query)
         assert response.context["page"].has_previous
+
+
+def test_the_search_asks_its_estimates_one_statement_at_a_time_where_the_server_binds_parameters(listed, company):
+    """The estimate and the table's count go in one round trip when Django binds the parameters
+    (its default); a server that binds them (OPTIONS server_side_binding) takes one statement at a
+    time, and the search must work there too."""
+    import psycopg
+
+    from invoices.queries import _match, filtered, invoice_page
+
+    expected = {fragment: list(filtered(company, {"q": fragment}).order_by("-date", "-id")
+                               .values_list("pk", flat=True)[:50])
+                for fragment in ("fe40", "800000417", "buidora 12", "FE1")}
+    connection.close()
+    connection.settings_dict["OPTIONS"]["server_side_binding"] = True
+    try:
+        with connection.cursor() as cursor:
+            assert not isinstance(cursor.cursor, psycopg.ClientCursor)
+        for fragment, pks in expected.items():
+            assert pks and _match({"q": fragment}) is not None
+            assert [row.pk for row in invoice_page(company, {"q": fragment}, counted=False).rows] == pks, fragment
+    finally:
+        connection.close()
+        del connection.settings_dict["OPTIONS"]["server_side_binding"]
