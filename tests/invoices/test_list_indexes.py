@@ -35,14 +35,19 @@ def _plan_nodes(plan: dict):
         yield from _plan_nodes(child)
 
 
-def _invoice_scans(sql: str) -> list[dict]:
-    """The plan nodes that read the invoice table, with sequential scans made prohibitive."""
+def _plan(sql: str, off: tuple[str, ...] = ("enable_seqscan",)) -> dict:
+    """The planner's plan of a statement, with the ways of reading named in `off` made prohibitive."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        for setting in off:
+            cursor.execute(f"SET LOCAL {setting} = off")
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
         raw = cursor.fetchone()[0]
-    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-    return [node for node in _plan_nodes(plan) if node.get("Relation Name") == TABLE
+    return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+
+
+def _invoice_scans(sql: str) -> list[dict]:
+    """The plan nodes that read the invoice table, with sequential scans made prohibitive."""
+    return [node for node in _plan_nodes(_plan(sql)) if node.get("Relation Name") == TABLE
             or (node.get("Node Type") == "Bitmap Index Scan" and node.get("Index Name", "").startswith("invoice"))]
 
 
@@ -224,12 +229,7 @@ def _trigram_conditions(client, company, query: str) -> dict[str, list[str]]:
     summary = _summary_sql(queries)
     found = {"page": [], "summary": []}
     for sql in queries:
-        with transaction.atomic(), connection.cursor() as cursor:
-            for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
-                cursor.execute(f"SET LOCAL {setting} = off")
-            cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
-            raw = cursor.fetchone()[0]
-        plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+        plan = _plan(sql, off=("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"))
         found["summary" if sql == summary else "page"] += [
             node["Index Cond"] for node in _plan_nodes(plan)
             if node.get("Index Name") in ("invoice_number_trgm", "invoice_client_name_trgm")]
@@ -296,7 +296,7 @@ def test_the_search_asks_its_estimates_one_statement_at_a_time_where_the_server_
     time, and the search must work there too."""
     import psycopg
 
-    from invoices.queries import _match, filtered, invoice_page
+    from invoices.queries import filtered, invoice_page
 
     expected = {fragment: list(filtered(company, {"q": fragment}).order_by("-date", "-id")
                                .values_list("pk", flat=True)[:50])
@@ -307,7 +307,7 @@ def test_the_search_asks_its_estimates_one_statement_at_a_time_where_the_server_
         with connection.cursor() as cursor:
             assert not isinstance(cursor.cursor, psycopg.ClientCursor)
         for fragment, pks in expected.items():
-            assert pks and _match({"q": fragment}) is not None
+            assert pks, fragment  # a search that finds something, or the comparison says nothing
             assert [row.pk for row in invoice_page(company, {"q": fragment}, counted=False).rows] == pks, fragment
     finally:
         connection.close()
