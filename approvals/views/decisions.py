@@ -112,6 +112,13 @@ def request_decide(request: HttpRequest, company_id: int, pk: int) -> HttpRespon
         if from_inbox:
             return _inbox_row(request, change_request, membership, error, outcome)
         return _panel(request, change_request, membership, error=error)
+    if error and not from_inbox:
+        # The request's page again, the error beside the form as htmx would show it: a click that
+        # came before the page's scripts took over the form reads the same.
+        panel = presenters_decide.panel_for(change_request, membership, request.user, error=error)
+        return render(request, "approvals/request_detail.html", {
+            "company": membership.company, "membership": membership, "panel": panel,
+            **request_pages.request_detail(change_request, membership, request.user)})
     if error:
         messages.error(request, error)
     else:

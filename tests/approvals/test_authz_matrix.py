@@ -92,7 +92,8 @@ MATRIX: dict[str, Row] = {
     "approvals:approval_inbox": row("company", "GET", "login", 403, 200, 200, 404),
     "approvals:approval_counters": row("company", "GET", *MEMBERS_READ, htmx=True),
     "approvals:approval_diff": row("request", "GET", *MEMBERS_READ, htmx=True),
-    "approvals:request_decide": row("request", "POST", "login", 403, 302, 302, 404),
+    # An empty post is refused: the request's page again, with the error beside the form.
+    "approvals:request_decide": row("request", "POST", "login", 403, 200, 200, 404),
     "approvals:decision_panel": row("request", "GET", *MEMBERS_READ, htmx=True),
     "approvals:push_retry": row("request", "POST", "login", 302, 302, 302, 404),
     "approvals:request_conflict": row("request", "GET", *MEMBERS_READ),

@@ -172,6 +172,20 @@ def test_reject_without_comment_shows_why_and_changes_nothing(client, invoice, a
     assert garbage.status_code == 200 and not Decision.objects.exists()
 
 
+def test_reject_without_a_comment_without_javascript_shows_the_page_with_the_error_beside_the_form(
+        client, invoice, accountant, approver):
+    change_request = submitted(invoice, accountant)
+    client.force_login(approver)
+    response = client.post(url("approvals:request_decide", change_request), {"outcome": "reject", "comment": ""})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count('data-testid="decision-error"') == 1 and page.count('data-testid="decision-panel"') == 1
+    assert 'data-testid="reject"' in page  # the form is there to try again
+    assert not Decision.objects.exists()
+    change_request.refresh_from_db()
+    assert change_request.state == State.PENDING
+
+
 def test_reject_with_a_comment_without_javascript_redirects_with_a_message(client, invoice, accountant, approver):
     change_request = submitted(invoice, accountant)
     client.force_login(approver)
