@@ -19,7 +19,7 @@ from approvals.errors import ApprovalError as RequestRefused
 from approvals.services.policies import auto_rule_save
 from approvals.services.requests import request_by_rule, request_save_draft, request_submit
 from invoices import editable
-from invoices.models import Contact, Invoice, Item, Tax
+from invoices.models import Contact, Invoice, InvoiceLine, Item, Tax
 from invoices.mirror import money_or_zero
 from invoices.rules import RuleViolation
 
@@ -79,7 +79,10 @@ def _updated(invoice: Invoice, changes: list[dict]) -> dict:
         if change["field"] == "dueDate":
             document["dueDate"] = change["to"]
             continue
-        line = items[change["line"]]
+        position = change["line"]
+        if not (isinstance(position, int) and 0 <= position < len(items) and isinstance(items[position], dict)):
+            raise _stale()  # the mirror's lines and its document disagree: read again before fixing
+        line = items[position]
         if change["field"] == "tax":
             line["tax"] = _tax_entries(invoice, str(line.get("id")), Decimal(change["to"]))
         else:
@@ -95,11 +98,58 @@ def _credit_note(invoice: Invoice, suggestion: dict, cause: str) -> dict:
                                      cause[:MAX_CAUSE], timezone.localdate().isoformat())
 
 
+# A suggested change's field → the column of the mirror's line the finding judged it by.
+JUDGED = {"price": "price", "quantity": "quantity", "discount": "discount_percent", "tax": "tax_percent"}
+
+
+def _judged_line(finding: Finding, lines: dict[int, dict], position) -> dict:
+    """The invoice's line at `position` if it is still the line the finding judged (the same item),
+    else a refusal: an invoice changed in Alegra since the last check may have lost or reordered
+    its lines, and a fix by position would then land on another line."""
+    line = lines.get(position) if isinstance(position, int) and not isinstance(position, bool) else None
+    if line is None or (finding.item_alegra_id and line["item_alegra_id"] != finding.item_alegra_id):
+        raise _stale()
+    return line
+
+
+def _stale() -> RequestRefused:
+    return refused(_("The invoice changed since this finding was made: it no longer holds what was judged. "
+                     "The next check of the invoice brings the finding up to date."))
+
+
+def _check_fresh(finding: Finding, suggestion: Mapping) -> None:
+    """Refuse a fix whose lines or values are no longer those the finding judged."""
+    invoice = finding.invoice
+    # The mirror's lines, as stored (at the precision the finding's facts were read at).
+    lines = {row["position"]: row for row in InvoiceLine.objects.filter(invoice=invoice).values(
+        "position", "item_alegra_id", *JUDGED.values())}
+    if suggestion.get("type") == "credit_note":
+        for row in suggestion.get("lines") or []:
+            _judged_line(finding, lines, row.get("line"))
+        return
+    for change in suggestion.get("changes") or []:
+        before = change.get("from")
+        if change.get("field") == "dueDate":
+            current = invoice.due_date.isoformat() if invoice.due_date else None
+            if before is not None and current != before:
+                raise _stale()
+            continue
+        line = _judged_line(finding, lines, change.get("line"))
+        column = JUDGED.get(change.get("field"))
+        if column is None:
+            raise refused(_("This finding has no change the portal can make."))
+        if before is not None and line[column] != Decimal(before):
+            raise _stale()
+
+
 def proposal(finding: Finding, reason: str) -> tuple[str, dict]:
-    """(kind of change request, proposed document) for the finding's suggested fix."""
+    """(kind of change request, proposed document) for the finding's suggested fix, refused when
+    the invoice no longer holds what the finding judged."""
     suggestion = finding.suggestion or {}
     kind = suggestion.get("type")
     invoice = finding.invoice
+    if kind in ("update", "credit_note"):
+        _check_fresh(finding, suggestion)
     if kind == "update":
         return ChangeRequest.Kind.UPDATE, _updated(invoice, suggestion.get("changes") or [])
     if kind == "credit_note":

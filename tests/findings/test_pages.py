@@ -174,6 +174,28 @@ def test_create_correction_opens_the_edit_screen_with_the_fix_and_a_reason(clien
     assert again.status_code == 302 and ChangeRequest.objects.filter(invoice=slipped).count() == 1
 
 
+@pytest.mark.parametrize("meanwhile", ["line removed", "line inserted before", "price fixed in Alegra"])
+def test_a_correction_from_a_finding_the_invoice_has_outgrown_is_refused_and_changes_nothing(
+        client, accountant, slipped, settings, meanwhile):
+    """Alegra changed the invoice and the mirror stored it; its check is still queued. A fix by
+    line position would fail (no such line) or land on another line."""
+    finding = Finding.objects.get(invoice=slipped, kind="price")
+    document = dict(slipped.document)
+    cement = document["items"][0]
+    document["items"] = {"line removed": [line("2", "1")],
+                         "line inserted before": [line("2", "1"), cement],
+                         "price fixed in Alegra": [{**cement, "price": "27647"}]}[meanwhile]
+    settings.FINDINGS_SCAN_ON_CHANGE = False
+    store(slipped.company, document)
+    before = (Finding.objects.get(pk=finding.pk).state, finding.history.count())
+    client.force_login(accountant)
+    response = client.post(reverse("findings:finding_correct", args=[slipped.company_id, finding.pk]), follow=True)
+    assert response.status_code == 200
+    assert "The invoice changed since this finding was made" in response.content.decode()
+    assert not ChangeRequest.objects.exists()
+    assert (Finding.objects.get(pk=finding.pk).state, finding.history.count()) == before
+
+
 def test_a_stamped_invoice_is_corrected_with_a_credit_note(client, accountant, company):
     mirror_catalogue(company)
     history(company, count=6)
