@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from mcp.server.mcpserver import MCPServer
@@ -26,7 +27,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from . import services
-from .mcp_server import bearer, build_server, current_secret
+from .mcp_server import bearer, build_server, current_language, current_secret
 from .rest.core import problem
 
 MAX_BODY_BYTES = 1_000_000
@@ -54,7 +55,8 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     request.user = token.user
     if len(request.body) > MAX_BODY_BYTES:
         return problem(413, "too_large", _("The message is too large."))
-    status, headers, body = async_to_sync(_serve)(_scope(request), request.body, secret)
+    status, headers, body = async_to_sync(_serve)(_scope(request), request.body, secret,
+                                                  translation.get_language())
     response = HttpResponse(body, status=status)
     for name, value in headers:
         if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
@@ -73,7 +75,8 @@ def _scope(request: HttpRequest) -> dict[str, Any]:
             "client": (request.META.get("REMOTE_ADDR") or "0.0.0.0", 0)}
 
 
-async def _serve(scope: dict[str, Any], body: bytes, secret: str) -> tuple[int, list[tuple[str, str]], bytes]:
+async def _serve(scope: dict[str, Any], body: bytes, secret: str,
+                 language: str) -> tuple[int, list[tuple[str, str]], bytes]:
     manager = StreamableHTTPSessionManager(
         app=_server()._lowlevel_server, json_response=True, stateless=True,
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False))
@@ -95,10 +98,11 @@ async def _serve(scope: dict[str, Any], body: bytes, secret: str) -> tuple[int, 
         elif message["type"] == "http.response.body":
             answer["body"].append(message.get("body", b""))
 
-    token = current_secret.set(secret)
+    token, spoken = current_secret.set(secret), current_language.set(language)
     try:
         async with manager.run():
             await manager.handle_request(scope, receive, send)
     finally:
         current_secret.reset(token)
+        current_language.reset(spoken)
     return answer["status"], answer["headers"], b"".join(answer["body"])

@@ -16,9 +16,12 @@ from __future__ import annotations
 import contextvars
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
+import pydantic
 from django.db import close_old_connections
+from django.utils import translation
+from django.utils.translation import gettext as _
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -34,7 +37,8 @@ from portal import events
 from portal.middleware import unstorable_in
 
 from .models import Scope
-from .rest.core import Caller, Problem, caller_for_secret, exact
+from .rest import validation
+from .rest.core import MAX_ID, Caller, Problem, caller_for_secret, exact
 from .rest.findings import finding_body
 from .rest.requests import PatchIn, patched, refuse_unusable_numbers, request_body
 
@@ -44,6 +48,11 @@ INSTRUCTIONS = (
 )
 # The token of the HTTP request being served (set by the HTTP front, read by the tools).
 current_secret: contextvars.ContextVar[str] = contextvars.ContextVar("enmienda_mcp_token", default="")
+# The language the client asked for (Accept-Language), set beside the token: the tools run
+# outside the request's own thread, where the locale middleware activated it.
+current_language: contextvars.ContextVar[str] = contextvars.ContextVar("enmienda_mcp_language", default="")
+# A record's id: a larger one cannot exist, and SQLite refuses it in a query.
+Id = Annotated[int, pydantic.Field(ge=1, le=MAX_ID)]
 
 
 class ToolRefused(ToolError):
@@ -65,9 +74,13 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
 
     def call(scope: str, work: Callable[[Caller], Any], *, given: Any = ()) -> Any:
         """`given`: what the agent sent, refused whole when a text of it cannot be stored."""
+        with translation.override(current_language.get() or None):
+            return _answered(scope, work, given)
+
+    def _answered(scope: str, work: Callable[[Caller], Any], given: Any) -> Any:
         if unstorable_in(list(given)):
-            raise ToolRefused("unstorable_text: a text contains a NUL character or a lone surrogate; "
-                              "nothing was changed")
+            raise ToolRefused("unstorable_text: " + _("A text of the request contains a NUL character or an "
+                                                      "invalid character (a lone surrogate). Nothing was changed."))
         close_old_connections()
         try:
             who = caller_for_secret(secret(), agent=True)
@@ -77,8 +90,12 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
             raise ToolRefused(f"{exc.code}: {exc.detail}") from None
         except ApprovalError as exc:
             raise ToolRefused(f"{exc.code}: {exc.message}") from None
+        except pydantic.ValidationError as exc:  # a patch of the wrong shape, told as the REST API tells it
+            raise ToolRefused("invalid_input: " + "; ".join(
+                f"{'.'.join(str(part) for part in error['loc'])}: {validation.message(error)}"
+                for error in exc.errors())) from None
         except (Invoice.DoesNotExist, Finding.DoesNotExist, ChangeRequest.DoesNotExist):
-            raise ToolRefused("not_found: no such record in this token's company") from None
+            raise ToolRefused("not_found: " + _("No such resource in this token's company.")) from None
         finally:
             close_old_connections()
 
@@ -93,7 +110,7 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
         return call(Scope.INVOICES_READ, work, given=(query, status, cursor))
 
     @server.tool(description="One invoice with its whole mirrored document (lines, taxes, totals).")
-    def get_invoice(invoice_id: int) -> dict:
+    def get_invoice(invoice_id: Id) -> dict:
         def work(who: Caller):
             invoice = Invoice.objects.get(pk=invoice_id, company_id=who.company.pk)
             return {"id": invoice.pk, "number": invoice.number, "status": invoice.status,
@@ -101,7 +118,7 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
         return call(Scope.INVOICES_READ, work)
 
     @server.tool(description="Findings (possible mistakes) of the company, or of one invoice.")
-    def list_findings(state: str = "open", invoice_id: int | None = None, limit: int = 20) -> dict:
+    def list_findings(state: str = "open", invoice_id: Id | None = None, limit: int = 20) -> dict:
         def work(who: Caller):
             rows = finding_queries.filtered(who.company.pk, {"state": state})
             if invoice_id is not None:
@@ -111,7 +128,7 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
         return call(Scope.FINDINGS_READ, work, given=(state,))
 
     @server.tool(description="Why a finding was raised, in words and numbers, and the fix it suggests.")
-    def explain_finding(finding_id: int) -> dict:
+    def explain_finding(finding_id: Id) -> dict:
         def work(who: Caller):
             finding = Finding.objects.select_related("invoice").get(pk=finding_id, company_id=who.company.pk)
             country = who.company.country
@@ -125,7 +142,7 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
         "top-level fields (e.g. {\"dueDate\": \"2026-12-01\"}); `lines` sets values of lines by "
         "0-based index (e.g. [{\"index\": 0, \"set\": {\"price\": \"27647\"}}]). A reason is required. "
         "This never applies the change: it waits for approval."))
-    def propose_correction(invoice_id: int, reason: str, fields: dict | None = None,
+    def propose_correction(invoice_id: Id, reason: str, fields: dict | None = None,
                            lines: list[dict] | None = None) -> dict:
         def work(who: Caller):
             invoice = Invoice.objects.select_related("company").get(pk=invoice_id, company_id=who.company.pk)
@@ -140,7 +157,7 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
 
     @server.tool(description="The state of a change request: pending, approved, applied, rejected…, "
                              "its approvals and the result of sending it to Alegra.")
-    def request_status(request_id: int) -> dict:
+    def request_status(request_id: Id) -> dict:
         def work(who: Caller):
             change_request = ChangeRequest.objects.select_related("requester").get(pk=request_id,
                                                                                    company_id=who.company.pk)
@@ -148,11 +165,11 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
         return call(Scope.INVOICES_READ, work)
 
     @server.resource("invoice://{invoice_id}", description="An invoice's mirrored document.")
-    def invoice_resource(invoice_id: int) -> dict:
+    def invoice_resource(invoice_id: Id) -> dict:
         return get_invoice(int(invoice_id))
 
     @server.resource("invoice://{invoice_id}/history", description="Every version of an invoice and why.")
-    def invoice_history(invoice_id: int) -> dict:
+    def invoice_history(invoice_id: Id) -> dict:
         def work(who: Caller):
             invoice = Invoice.objects.get(pk=int(invoice_id), company_id=who.company.pk)
             return {"versions": [
@@ -171,6 +188,21 @@ def bearer(authorization: str) -> str:
     return authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
 
 
+def language_of(accept: str) -> str:
+    """The portal's language an Accept-Language header asks for first ("" for none of them), as
+    Django's locale middleware chooses for a page."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    for code, _quality in parse_accept_lang_header(accept):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return ""
+
+
 def http_app(*, host: str = "127.0.0.1"):
     """(server, ASGI app) for streamable HTTP: each request acts with its own bearer token."""
     server = build_server()
@@ -180,9 +212,11 @@ def http_app(*, host: str = "127.0.0.1"):
         # The tools check the token exactly as the REST API does (scopes, role, rate limit).
         headers = dict(scope.get("headers") or [])
         token = current_secret.set(bearer(headers.get(b"authorization", b"").decode("latin-1")))
+        spoken = current_language.set(language_of(headers.get(b"accept-language", b"").decode("latin-1")))
         try:
             await app(scope, receive, send)
         finally:
             current_secret.reset(token)
+            current_language.reset(spoken)
 
     return server, authenticated

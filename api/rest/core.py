@@ -112,9 +112,23 @@ class TokenAuth(HttpBearer):
         return caller
 
 
+# The largest id a row can have (a bigint): a filter beyond it cannot match, and SQLite refuses it.
+MAX_ID = 2**63 - 1
+
+
+def _no_constant(name: str):
+    # Python's json reads NaN and Infinity, which JSON has not: as amounts they failed deep in a write.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def exact(value: Any) -> Any:
-    """JSON values with their numbers' decimals exact (Decimal, never float), as bodies are read."""
-    return json.loads(json.dumps(value), parse_float=Decimal)
+    """JSON values with their numbers' decimals exact (Decimal, never float), as bodies are read;
+    NaN and Infinity refused."""
+    try:
+        return json.loads(json.dumps(value), parse_float=Decimal, parse_constant=_no_constant)
+    except ValueError:
+        raise Problem(422, "invalid_number", _("NaN and Infinity are not numbers: send an amount. "
+                                               "Nothing was changed.")) from None
 
 
 class StorableJson(Parser):
@@ -124,7 +138,7 @@ class StorableJson(Parser):
 
     def parse_body(self, request: HttpRequest):
         # Decimals, never floats, as the Alegra client reads Alegra's answers: 95.5 is exact.
-        body = json.loads(request.body, parse_float=Decimal)
+        body = json.loads(request.body, parse_float=Decimal, parse_constant=_no_constant)
         if unstorable_in(body):
             raise Problem(400, "unstorable_text", _("A text of the request contains a NUL character or an "
                                                     "invalid character (a lone surrogate). Nothing was changed."))

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from findings import presenters, queries
 from findings.models import Finding
@@ -21,7 +21,7 @@ from findings.services import correction_create
 from findings.services import finding_dismiss
 
 from ..models import Scope
-from .core import Caller, Problem, caller, cursor_id, encode_cursor, once, page_size
+from .core import MAX_ID, Caller, Problem, caller, cursor_id, encode_cursor, once, page_size
 from .requests import request_body
 
 router = Router(tags=["findings"])
@@ -57,7 +57,7 @@ class FindingFilters(Schema):
     kind: str = ""
     severity: str = ""
     client: str = ""
-    invoice_id: int | None = None
+    invoice_id: int | None = Field(None, ge=1, le=MAX_ID)
     cursor: str = ""
     limit: int = 50
 

@@ -27,7 +27,7 @@ from invoices import arithmetic
 from invoices.models import Invoice
 
 from ..models import ApiToken, Scope
-from .core import Caller, Problem, caller, cursor_id, encode_cursor, once, page_size
+from .core import MAX_ID, Caller, Problem, caller, cursor_id, encode_cursor, once, page_size
 
 router = Router(tags=["change requests"])
 Kind = ChangeRequest.Kind
@@ -106,7 +106,7 @@ class DecisionOut(Schema):
 
 class RequestFilters(Schema):
     state: str = ""
-    invoice_id: int | None = None
+    invoice_id: int | None = Field(None, ge=1, le=MAX_ID)
     cursor: str = ""
     limit: int = 50
 

@@ -219,3 +219,52 @@ def test_an_agents_numbers_are_read_exact_and_true_or_false_for_an_amount_is_ref
     assert not proposed.is_error, proposed.content[0].text
     price = ChangeRequest.objects.get().proposed_document["items"][0]["price"]
     assert str(price) in ("35.5", "35.50")
+
+
+def _tool_call(client, name: str, arguments: str, language: str) -> str:
+    """The text of a tools/call answer through the portal's /mcp/, `arguments` as raw JSON."""
+    body = ('{"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "%s", "arguments": %s}}'
+            % (name, arguments))
+    answer = client.post("/mcp/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language,
+                         headers={"mcp-protocol-version": "2025-06-18"})
+    assert answer.status_code == 200, answer.content
+    result = answer.json()["result"]
+    assert result["isError"], result
+    return result["content"][0]["text"].removeprefix(f"Error executing tool {name}: ")
+
+
+def test_a_refused_call_says_why_in_the_clients_language_and_changes_nothing(company, accountant):
+    """NaN for an amount, an id no row can have, a patch of the wrong shape: each a named refusal
+    in the language asked for (before: the SDK's bare "Error executing tool", or Spanish to all)."""
+    from django.test import Client as HttpClient
+
+    from audit.models import AuditEntry
+
+    mirror_catalogue(company)
+    invoice = make_invoice(company)
+    secret = token_for(accountant, company, "invoices:read,findings:read,requests:write")
+    client = HttpClient(HTTP_AUTHORIZATION=f"Bearer {secret}", **MCP_HEADERS)
+    before = AuditEntry.objects.count()
+    nan = '{"invoice_id": %d, "reason": "Precio", "lines": [{"index": 0, "set": {"price": NaN}}]}' % invoice.pk
+    assert _tool_call(client, "propose_correction", nan, "en").startswith("invalid_number: NaN and Infinity")
+    assert _tool_call(client, "propose_correction", nan, "es").startswith("invalid_number: NaN e Infinity")
+    shape = '{"invoice_id": %d, "reason": "Precio", "lines": [{"index": -1, "set": {"price": "5"}}]}' % invoice.pk
+    assert _tool_call(client, "propose_correction", shape, "en") == \
+        "invalid_input: lines.0.index: Enter a value of at least 0."
+    for tool, argument in (("get_invoice", "invoice_id"), ("explain_finding", "finding_id"),
+                           ("request_status", "request_id")):
+        huge = _tool_call(client, tool, '{"%s": 99999999999999999999}' % argument, "en")
+        assert argument in huge and "99999999999999999999" in huge, huge
+    assert _tool_call(client, "get_invoice", '{"invoice_id": %d}' % (invoice.pk + 1000), "es") == \
+        "not_found: No existe ese recurso en la empresa de este token."
+    assert _tool_call(client, "get_invoice", '{"invoice_id": %d}' % (invoice.pk + 1000), "en") == \
+        "not_found: No such resource in this token's company."
+    assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
+
+
+def test_the_standalone_http_server_speaks_the_language_the_client_asks_for():
+    from api.mcp_server import language_of
+
+    assert language_of("es-CO,es;q=0.9,en;q=0.5") == "es"
+    assert language_of("en-US,en;q=0.9") == "en"
+    assert language_of("fr-FR") == "" and language_of("") == ""

@@ -170,6 +170,30 @@ def test_a_text_the_database_cannot_store_is_a_400_in_the_clients_language_and_c
     assert malformed.json()["code"] == "invalid_json" and "JSON válido" in malformed.json()["detail"]
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_or_infinity_for_an_amount_is_a_400_and_changes_nothing(accountant, company, invoices, constant):
+    """Python's json reads them, JSON has not: as a price they failed deep in the write (a 500)."""
+    api = Api(token_for(accountant, company, "requests:write"), language="es")
+    before = AuditEntry.objects.count()
+    body = '{"invoice_id": %d, "reason": "Precio", "patch": {"lines": [{"index": 0, "set": {"price": %s}}]}}' % (
+        invoices[0].pk, constant)
+    response = api.post("/requests", raw=body)
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_json" and "JSON válido" in response.json()["detail"]
+    assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
+
+
+@pytest.mark.parametrize("path", ["/requests", "/findings"])
+@pytest.mark.parametrize("value", ["99999999999999999999", "0", "-1"])
+def test_an_invoice_filter_no_row_can_have_is_a_422_naming_it(accountant, company, invoices, path, value):
+    """Beyond a bigint, SQLite refused the query (a 500)."""
+    api = Api(token_for(accountant, company, "invoices:read,findings:read"), language="es")
+    response = api.get(f"{path}?invoice_id={value}")
+    assert response.status_code == 422 and response.json()["code"] == "invalid_input"
+    assert [error["field"] for error in response.json()["errors"]] == ["invoice_id"]
+    assert api.get(f"{path}?invoice_id={invoices[0].pk}").status_code == 200
+
+
 def test_refusals_speak_the_clients_language(accountant, company, invoices):
     api = Api(token_for(accountant, company, "requests:write"), language="es")
     response = api.post("/requests", {"invoice_id": invoices[0].pk, "patch": price_patch(), "reason": "",
