@@ -102,8 +102,10 @@ def build_server(secret: Callable[[], str] | None = None) -> MCPServer:
     @server.tool(description="Search the company's invoices (number, client name or NIT), newest first.")
     def search_invoices(query: str = "", status: str = "", limit: int = 20, cursor: str = "") -> dict:
         def work(who: Caller):
-            page = invoice_queries.invoice_page(who.company, {"q": query, "status": status, "after": cursor},
-                                                page_size=max(1, min(limit, 100)))
+            data = {"q": query, "status": status, "after": cursor}
+            if not invoice_queries.cursor_readable(data):
+                raise Problem(400, "invalid_cursor", _("The cursor is not one this API gave out."))
+            page = invoice_queries.invoice_page(who.company, data, page_size=max(1, min(limit, 100)))
             return {"count": page.count, "next_cursor": page.next_cursor, "invoices": [
                 {"id": i.pk, "number": i.number, "client": i.client_name, "date": i.date, "status": i.status,
                  "total": i.total, "balance": i.balance, "currency": i.currency} for i in page.rows]}

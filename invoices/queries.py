@@ -191,6 +191,12 @@ def _order(data: dict) -> tuple[str, str, bool]:
     return key, SORT_FIELDS[key], sort.startswith("-")
 
 
+def cursor_readable(data: dict) -> bool:
+    """Whether the page's cursor (if any) is one the list gave out for its order. The list page
+    takes a cursor it cannot read for the first page; the API says so instead."""
+    return not data.get("after") or decode_cursor(data["after"], _order(data)[0]) is not None
+
+
 def _cursor(data: dict, key: str, column: str, descending: bool) -> Q | None:
     decoded = decode_cursor(data["after"], key) if data.get("after") else None
     return _after(column, descending, *decoded) if decoded else None

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from invoices import queries
@@ -14,7 +15,7 @@ from invoices.models import Invoice
 from portal import events
 
 from ..models import Scope
-from .core import caller, page_size
+from .core import Problem, caller, page_size
 
 router = Router(tags=["invoices"])
 
@@ -84,6 +85,8 @@ def invoice_list(request, filters: Query[InvoiceFilters]):
     data = filters.dict()
     # The list page's own query: its cursor is the (sort value, id) keyset of the last row.
     data["after"] = data.pop("cursor")
+    if not queries.cursor_readable(data):
+        raise Problem(400, "invalid_cursor", _("The cursor is not one this API gave out."))
     page = queries.invoice_page(who.company, data, page_size=page_size(data.pop("limit")))
     return {"items": page.rows, "next_cursor": page.next_cursor, "count": page.count}
 

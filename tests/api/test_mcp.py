@@ -255,6 +255,8 @@ def test_a_refused_call_says_why_in_the_clients_language_and_changes_nothing(com
                            ("request_status", "request_id")):
         huge = _tool_call(client, tool, '{"%s": 99999999999999999999}' % argument, "en")
         assert argument in huge and "99999999999999999999" in huge, huge
+    assert _tool_call(client, "search_invoices", '{"cursor": "abc"}', "en") == \
+        "invalid_cursor: The cursor is not one this API gave out."
     assert _tool_call(client, "get_invoice", '{"invoice_id": %d}' % (invoice.pk + 1000), "es") == \
         "not_found: No existe ese recurso en la empresa de este token."
     assert _tool_call(client, "get_invoice", '{"invoice_id": %d}' % (invoice.pk + 1000), "en") == \

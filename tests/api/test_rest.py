@@ -49,6 +49,11 @@ def test_invoice_list_is_keyset_paginated_with_a_constant_query_count(accountant
     second = api.get("/invoices", limit=2, sort="number", cursor=body["next_cursor"]).json()
     assert [row["number"] for row in second["items"]] == ["FE3"] and second["next_cursor"] is None
     assert api.get("/invoices", q="FE2").json()["count"] == 1
+    # A cursor it did not give out, or one of another order, is said to be so: as /requests and
+    # /findings say it. Taken for the first page, a client would loop on it.
+    for cursor, sort in (("abc", "number"), (body["next_cursor"], "total")):
+        refused = api.get("/invoices", limit=2, sort=sort, cursor=cursor)
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_cursor", refused.content
 
 
 def test_invoice_detail_and_versions(accountant, company, invoices):
