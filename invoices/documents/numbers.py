@@ -6,10 +6,14 @@ numbers into Decimal, so a float here is a bug upstream and is refused unless as
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 ZERO = Decimal(0)
+# A number as JSON and Alegra write one, in ASCII digits: Python's Decimal also reads "1_000",
+# "٥٠" and "７", which would be stored and sent to Alegra as typed.
+NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def parse_decimal(value: Any, *, allow_float: bool = False) -> Decimal:
@@ -34,6 +38,8 @@ def parse_decimal(value: Any, *, allow_float: bool = False) -> Decimal:
         text = value.strip()
         if not text:
             return ZERO
+        if not NUMBER_TEXT.fullmatch(text):
+            raise ValueError(f"not a number: {value[:40]!r}")
         try:
             result = Decimal(text)
         except InvalidOperation:

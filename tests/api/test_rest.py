@@ -406,6 +406,19 @@ def test_numbers_with_decimals_are_read_exact_and_unusable_ones_are_refused_in_p
     assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
 
 
+@pytest.mark.parametrize("field, text", [("price", "1_000"), ("price", "٥٠"), ("quantity", "７")])
+def test_digits_python_reads_but_json_does_not_write_are_refused_and_change_nothing(
+        accountant, company, invoices, field, text):
+    """Digit groups, Arabic-Indic and full-width digits: Decimal reads them, and the proposal
+    was stored and would have reached Alegra as typed."""
+    api = Api(token_for(accountant, company, "requests:write"), language="es")
+    response = api.post("/requests", {"invoice_id": invoices[0].pk, "reason": "Motivo",
+                                      "patch": {"lines": [{"index": 0, "set": {field: text}}]}})
+    assert response.status_code == 422 and response.json()["code"] == f"invalid_{field}", response.content
+    assert "no es un número" in response.json()["detail"]
+    assert not ChangeRequest.objects.exists()
+
+
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.text(max_size=10),
                     st.floats(allow_nan=False, allow_infinity=False),
                     st.sampled_from(["1", "-1", "1e999", "NaN", "Infinity", "", "2025-02-30", "abc", "9" * 400]))

@@ -531,13 +531,21 @@ def test_money(raw, expected):
     assert money(raw) == expected and isinstance(money(raw), Decimal)
 
 
+@pytest.mark.parametrize("text, value", [("12", "12"), ("-0.50", "-0.5"), (" 7.25 ", "7.25"), (".5", "0.5"),
+                                         ("1E+2", "100"), ("1e-07", "0.0000001"), ("+3", "3")])
+def test_money_reads_the_numbers_json_and_alegra_write(text, value):
+    assert money(text) == Decimal(value)
+
+
 def test_floats_are_refused_unless_asked_for():
     with pytest.raises(TypeError, match="float"):
         parse_decimal(0.1)
     assert parse_decimal(0.1, allow_float=True) == Decimal("0.1")
 
 
-@pytest.mark.parametrize("garbage", ["abc", "1,234.56", "NaN", "Infinity", [1], {"a": 1}])
+# Python's Decimal reads the last three (digit groups, Arabic-Indic and full-width digits): they
+# would be stored and sent to Alegra as typed.
+@pytest.mark.parametrize("garbage", ["abc", "1,234.56", "NaN", "Infinity", [1], {"a": 1}, "1_000", "٥٠", "７"])
 def test_money_rejects_garbage_clearly(garbage):
     with pytest.raises(ValueError, match="not a"):
         money(garbage)
