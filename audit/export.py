@@ -20,6 +20,8 @@ from django.utils import translation
 
 from portal import events
 from portal.models import Company
+from portal.spreadsheets import FORMULA_START
+from portal.spreadsheets import safe_cell as _safe
 
 from . import queries
 
@@ -28,7 +30,6 @@ COLUMNS = ("seq", "at_utc", "at_local", "who", "who_name", "on_behalf_of", "acti
            "why", "why_text", "what", "prev_hash", "hash")
 # People's words and names: a spreadsheet would run such a cell if it started like a formula.
 FREE_TEXT = frozenset({"who", "who_name", "on_behalf_of", "invoice_number", "invoice_alegra_id", "why", "why_text"})
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 1000
 
 
@@ -53,10 +54,6 @@ def _records(rows: Iterable[tuple], labels: dict[str, str], tell: Callable[[str]
         yield [seq, at_utc, at_local, username or "",
                name, behalf, action, labels.get(action, action), invoice_id, number or "", alegra_id or "",
                request_id, source, source_id, why, tell(why or ""), what or "{}", prev_hash, digest]
-
-
-def _safe(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def streamed(fmt: str, company: Company, filters: queries.Filters, labels: dict[str, str],

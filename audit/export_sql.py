@@ -20,6 +20,8 @@ from django.db import connection, transaction
 from portal.models import Company
 
 from . import queries
+from portal.spreadsheets import safe_cell
+
 from .export import BATCH, COLUMNS, FORMULA_START, FREE_TEXT, csv_header
 
 # What Python's str.strip() removes (str.isspace()): the database trims names and reasons alike.
@@ -165,7 +167,7 @@ def csv_stream(company: Company, filters: queries.Filters, labels: dict[str, str
     @lru_cache(maxsize=4096)
     def told(why: str) -> str:
         words = tell(why)
-        words = "'" + words if words.startswith(FORMULA_START) else words
+        words = safe_cell(words)
         return '"' + words.replace('"', '""') + '"' if any(char in words for char in ',"\r\n') else words
 
     yield csv_header()

@@ -50,7 +50,17 @@ class ReviewFilterForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=widgets.HiddenInput)
 
 
-class DismissForm(forms.Form):
+class ReasonForm(forms.Form):
+    def refusal(self, missing: str) -> str:
+        """Why the reason was refused: `missing` when none was given, else the form's own words
+        (one too long is told so, not that it is missing)."""
+        errors = self.errors.get("reason")
+        if errors and (self.data.get("reason") or "").strip():
+            return str(errors[0])
+        return missing
+
+
+class DismissForm(ReasonForm):
     reason = forms.CharField(label=_("Why is it not a mistake?"), max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}))
     # Unticked, the dismissal answers this finding alone; ticked (the default on the screens), it
@@ -59,7 +69,7 @@ class DismissForm(forms.Form):
                                initial=True)
 
 
-class RevokeForm(forms.Form):
+class RevokeForm(ReasonForm):
     reason = forms.CharField(label=_("Why revoke it?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -74,7 +84,8 @@ FIXABLE = [("tax", _("Tax")), ("due_terms", _("Due date off the terms")), ("due_
 
 class FixRuleForm(forms.Form):
     finding_kind = forms.ChoiceField(label=_("Kind of finding"), choices=FIXABLE)
-    max_impact = forms.DecimalField(label=_("Money impact up to"), min_value=0, max_digits=18, decimal_places=2)
+    # As the company's country writes amounts ("50.000"), read by the service as the edit form's.
+    max_impact = forms.CharField(label=_("Money impact up to"), max_length=40)
     name = forms.CharField(label=_("Name"), required=False, max_length=120)
 
 

@@ -17,9 +17,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from invoices import queries as invoice_queries
+from invoices.arithmetic import format_amount
 from invoices.models import Invoice
+from portal import formats
+from portal.spreadsheets import safe_cell
 
 from .models import OPEN_STATES, Finding
 from .queries import next_month
@@ -88,23 +92,34 @@ def month_end(company_id: int, month: datetime.date) -> MonthEnd:
         overdue_balance=overdue_totals["balance"] or Decimal(0), last_synced_at=last_synced_at, fresh=fresh)
 
 
-def as_csv(summary: MonthEnd, explain) -> str:
-    """One row per item of the review, with its section; `explain(finding)` words a finding."""
+def as_csv(summary: MonthEnd, explain, country: str) -> str:
+    """One row per item of the review, with its section. The columns name codes and plain values
+    (ISO dates, amounts at the invoice's precision, half-up) for a spreadsheet to work on; the
+    detail is in the reader's words, `explain(finding)` wording a finding. People's texts cannot
+    start a formula."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "invoice", "client", "date", "detail", "state", "amount_before", "amount_after"])
+
+    def row(section, number, client, date, detail, state, before, after="") -> None:
+        writer.writerow([section, safe_cell(number or ""), safe_cell(client or ""), date.isoformat(),
+                         safe_cell(detail), state, before, after])
+
     for f in summary.findings:
-        writer.writerow(["finding", f.invoice.number, f.client_name, f.invoice_date.isoformat(), explain(f),
-                         f.state, str(f.impact), ""])
+        row("finding", f.invoice.number, f.client_name, f.invoice_date, explain(f), f.state,
+            format_amount(f.impact, f.invoice.decimal_precision))
     for section, rows in (("pending_request", summary.pending), ("failed_request", summary.failed),
                           ("applied_correction", summary.applied)):
         for r in rows:
-            writer.writerow([section, r.invoice.number, r.invoice.client_name, r.invoice.date.isoformat(),
-                             f"#{r.pk} {r.get_kind_display()}: {r.reason}"[:300], r.state, str(r.old_total),
-                             str(r.new_total)])
+            precision = r.invoice.decimal_precision
+            row(section, r.invoice.number, r.invoice.client_name, r.invoice.date,
+                f"#{r.pk} {r.get_kind_display()}: {r.reason}"[:300], r.state,
+                format_amount(r.old_total, precision), format_amount(r.new_total, precision))
     for invoice in summary.overdue:
-        writer.writerow(["overdue_invoice", invoice.number, invoice.client_name, invoice.date.isoformat(),
-                         f"due {invoice.due_date.isoformat()}", invoice.status, str(invoice.balance), ""])
-    writer.writerow(["summary", "", "", summary.month.strftime("%Y-%m"), "clean" if summary.clean else "not clean",
-                     "", "", ""])
+        row("overdue_invoice", invoice.number, invoice.client_name, invoice.date,
+            _("due %(date)s") % {"date": formats.date(invoice.due_date, country)}, invoice.status,
+            format_amount(invoice.balance, invoice.decimal_precision))
+    writer.writerow(["summary", "", "", summary.month.strftime("%Y-%m"),
+                     _("Clean") if summary.clean else _("Not clean yet"), "clean" if summary.clean else "not_clean",
+                     "", ""])
     return out.getvalue()

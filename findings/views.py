@@ -146,7 +146,7 @@ def finding_dismiss(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
 
     def dismiss() -> Finding:
         if not form.is_valid():
-            raise services.FindingRefused(_("Say why the finding is dismissed: a reason is required."))
+            raise services.FindingRefused(form.refusal(_("Say why the finding is dismissed: a reason is required.")))
         return services.finding_dismiss(finding=finding, user=request.user, reason=form.cleaned_data["reason"],
                                         learn=form.cleaned_data["learn"])
 
@@ -221,7 +221,7 @@ def month_end_export(request: HttpRequest, company_id: int) -> HttpResponse:
     _form, month = _month(request)
     summary = closing.month_end(company_id, month)
     country = membership.company.country
-    response = HttpResponse(closing.as_csv(summary, lambda f: presenters.explanation(f, country)),
+    response = HttpResponse(closing.as_csv(summary, lambda f: presenters.explanation(f, country), country),
                             content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="month-end-{month:%Y-%m}.csv"'
     return response

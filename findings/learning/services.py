@@ -203,6 +203,7 @@ def fix_rule_create(*, company, user, finding_kind: str, max_impact, name: str =
     _manager_or_refuse(user, company.pk, _("Only the company's managers can pre-approve fixes."))
     if finding_kind not in AUTO_FIXABLE:
         raise FindingRefused(_("Fixes of this kind of finding cannot be applied by themselves."))
+    max_impact = parse_limit(max_impact, company.country)  # the edit form's rule: one reading of a limit
     label = str(dict(Finding.Kind.choices)[finding_kind])
     name = (name or "").strip() or _("Fix “%(kind)s” findings by themselves") % {"kind": label}
     try:

@@ -120,7 +120,7 @@ def exception_revoke(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     form = RevokeForm(request.POST)
     try:
         if not form.is_valid():
-            raise FindingRefused(_("Say why it is revoked: a reason is required."))
+            raise FindingRefused(form.refusal(_("Say why it is revoked: a reason is required.")))
         back = services.exception_revoke(exception=exception, user=request.user, reason=form.cleaned_data["reason"])
     except FindingRefused as exc:
         messages.error(request, str(exc))

@@ -78,6 +78,30 @@ def test_a_bad_limit_is_told_on_its_field_and_nothing_changes(client, rule, mana
     assert (rule.max_impact, rule.is_active, rule.history.count()) == (Decimal(50000), True, versions)
 
 
+@pytest.mark.parametrize("value, stored", [("50.000", Decimal(50000)), ("1.500", Decimal(1500)),
+                                           ("20.000,50", Decimal("20000.50"))])
+def test_a_new_rule_reads_its_limit_as_the_country_writes_it(client, company, manager, value, stored):
+    """As the edit form reads it: "50.000" was refused as having too many decimals."""
+    client.force_login(manager)
+    response = client.post(reverse("findings:fix_rule_create", args=[company.pk]),
+                           {"finding_kind": "tax", "max_impact": value}, follow=True)
+    assert "switched on" in response.content.decode()
+    assert AutoApprovalRule.objects.get(company=company).max_impact == stored
+
+
+@pytest.mark.parametrize("value, message", [("9999999999999999,99", "too large to be meant"),
+                                            ("1e3", "Write the limit as an amount of money"),
+                                            ("-5", "cannot be negative")])
+def test_a_new_rule_refuses_the_limits_its_edit_refuses(client, company, manager, value, message):
+    """A limit the edit form refuses was stored by the create form, and the rule could then not be
+    switched off with its own value."""
+    client.force_login(manager)
+    response = client.post(reverse("findings:fix_rule_create", args=[company.pk]),
+                           {"finding_kind": "tax", "max_impact": value}, follow=True)
+    assert message in response.content.decode()
+    assert not AutoApprovalRule.objects.filter(company=company).exists()
+
+
 def test_the_bad_limit_speaks_spanish(client, rule, manager):
     client.force_login(manager)
     with translation.override("es"):

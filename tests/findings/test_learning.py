@@ -290,6 +290,11 @@ def test_revoking_on_the_page_brings_the_finding_back_to_review(client, company,
     client.force_login(manager)
     review = reverse("findings:review", args=[company.pk])
     assert f'id="finding-{_price(again).pk}"' not in client.get(review).content.decode()
+    long = client.post(reverse("findings:exception_revoke", args=[company.pk, taught.pk]),
+                       {"reason": "x" * 2001}, follow=True).content.decode()
+    assert "at most 2000 characters" in long and "a reason is required" not in long
+    taught.refresh_from_db()
+    assert taught.is_active
     response = client.post(reverse("findings:exception_revoke", args=[company.pk, taught.pk]),
                            {"reason": "Ya no aplica"}, follow=True)
     assert "1 finding is back on the Review page" in response.content.decode()

@@ -134,8 +134,11 @@ def test_dismiss_needs_a_reason_and_is_kept(client, accountant, slipped):
     url = reverse("findings:finding_dismiss", args=[slipped.company_id, finding.pk])
     refused = client.post(url, {"reason": "  "}, **HX)
     assert refused.status_code == 400 and "reason is required" in refused.content.decode()
+    # One too long is told so, not that it is missing.
+    long = client.post(url, {"reason": "x" * 2001}, **HX).content.decode()
+    assert "at most 2000 characters" in long and "reason is required" not in long
     finding.refresh_from_db()
-    assert finding.state == "open"
+    assert finding.state == "open" and finding.history.count() == 1
     row = client.post(url, {"reason": "Precio pactado con el cliente"}, **HX).content.decode()
     assert "<tr" in row and "Dismissed" in row and "Create correction" not in row
     finding.refresh_from_db()
@@ -248,7 +251,31 @@ def test_month_end_csv(client, accountant, company, slipped):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][0] == "section" and rows[1][0] == "finding" and rows[1][1] == "FE1"
-    assert rows[-1][:5] == ["summary", "", "", "2025-02", "not clean"]
+    assert rows[-1][:6] == ["summary", "", "", "2025-02", "Not clean yet", "not_clean"]
+
+
+def test_the_month_end_csv_is_in_the_reader_s_words_with_amounts_at_the_invoice_s_precision(
+        client, accountant, company, slipped):
+    """Codes and plain values in the columns; the detail in the reader's language (before: English
+    words beside Spanish explanations); amounts rounded half-up as the invoice shows them (before:
+    six decimals); a client's name that starts like a formula goes out quoted."""
+    from decimal import Decimal
+
+    from invoices.models import Invoice
+
+    Finding.objects.filter(invoice=slipped).update(impact=Decimal("2960993.705000"))
+    Invoice.objects.filter(pk=slipped.pk).update(due_date="2025-02-01", balance=Decimal("1234.5650"))
+    Finding.objects.filter(invoice=slipped).update(client_name="=HYPERLINK(\"http://x\")")
+    client.force_login(accountant)
+    response = client.get(reverse("findings:month_end_export", args=[company.pk]), {"month": "2025-02"},
+                          HTTP_ACCEPT_LANGUAGE="es")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    finding = next(row for row in rows if row[0] == "finding")
+    assert finding[2] == "'=HYPERLINK(\"http://x\")" and finding[6] == "2960993.71"
+    assert "precio unitario" in finding[4]
+    overdue = next(row for row in rows if row[0] == "overdue_invoice")
+    assert overdue[4] == "vence el 01/02/2025" and overdue[6] == "1234.57"
+    assert rows[-1][4:6] == ["Aún no está limpio", "not_clean"]
 
 
 def test_scan_now_queues_a_full_scan(client, manager, company, slipped):
