@@ -178,6 +178,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale (its words are the client's): the API's errors as problem+json, those
+    # given before the API's own handlers run too.
+    "api.middleware.ApiProblemsMiddleware",
     # After the locale (its message is translated), before anything reads or writes.
     "portal.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.common.CommonMiddleware",

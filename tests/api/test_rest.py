@@ -443,3 +443,31 @@ def test_no_patch_an_api_client_sends_is_a_server_error(accountant, company, inv
     response = api.post("/requests", raw=json.dumps(body, default=str))
     assert response.status_code in (201, 400, 409, 422), (body, response.content[:300])
     ChangeRequest.objects.filter(pushes__isnull=True, decisions__isnull=True).delete()
+
+
+def test_errors_given_before_the_api_s_handlers_run_are_problems_in_the_client_s_language(
+        accountant, company, invoices, settings):
+    """An address no endpoint has, a method one does not take, a body over the upload limit, a
+    NUL in the query: each was an HTML or plain-text page (in English for the first three)."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    api = Api(token_for(accountant, company, "invoices:read,requests:write"), language="es")
+    before = AuditEntry.objects.count()
+    answers = {
+        "unknown address": (api.get("/nope"), 404, "not_found", "No existe esa dirección"),
+        "method": (api.client.put("/api/v1/requests", "{}", content_type="application/json"), 405,
+                   "method_not_allowed", "no acepta el método PUT"),
+        "too large": (api.post("/requests", raw=json.dumps({"invoice_id": invoices[0].pk, "reason": "x" * 20_000,
+                                                            "patch": price_patch()})),
+                      400, "bad_request", "No se cambió nada"),
+        "NUL in the query": (api.client.get("/api/v1/invoices", {"q": "a\x00b"}), 400, "unstorable_text",
+                             "carácter NUL"),
+    }
+    for what, (response, status, code, words) in answers.items():
+        assert response.status_code == status, (what, response.status_code)
+        assert response["Content-Type"] == "application/problem+json", (what, response["Content-Type"])
+        assert response.json()["code"] == code and words in response.json()["detail"], (what, response.json())
+    assert "GET" in answers["method"][0]["Allow"] and "POST" in answers["method"][0]["Allow"]
+    assert not ChangeRequest.objects.exists() and AuditEntry.objects.count() == before
+    # The portal's own pages keep their HTML.
+    page = api.client.get("/nope/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
