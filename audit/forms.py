@@ -73,8 +73,17 @@ class AuditFilterForm(forms.Form):
             raise forms.ValidationError(_("This page link is not valid; start again from the first page."))
         return cursor
 
+    # Whole days in the company's zone, the end one day past: at the calendar's ends that day, or
+    # the zone's offset, is past what a date can hold (a 500 for 9999-12-31).
+    FIRST_YEAR, LAST_YEAR = 1900, 2999
+
     def clean(self):
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            day = data.get(name)
+            if day and not self.FIRST_YEAR <= day.year <= self.LAST_YEAR:
+                self.add_error(name, _("Enter a date between the years %(first)s and %(last)s.")
+                               % {"first": self.FIRST_YEAR, "last": self.LAST_YEAR})
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data

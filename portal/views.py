@@ -100,8 +100,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["language"]:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"],
                                 max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax")
+        else:  # the portal's default: a language chosen before must not go on overriding it
+            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite="Lax")
         return response
-    return render(request, "portal/preferences.html", {"form": form})
+    return render(request, "portal/preferences.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
 def set_language(request: HttpRequest) -> HttpResponse:

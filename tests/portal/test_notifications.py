@@ -86,3 +86,23 @@ def test_the_bell_reads_the_session_the_user_and_the_count_only(client, team, dj
     assert 'data-count="0"' in html
     page = client.get(reverse("invoices:invoice_list", args=[company.pk])).content.decode()
     assert company.name in page and reverse("approvals:approval_inbox", args=[company.pk]) in page
+
+
+def test_preferences_say_what_is_wrong_and_the_default_language_drops_an_earlier_choice(client, team):
+    from django.conf import settings
+    from django.urls import reverse
+
+    _company, accountant, _approver, _manager = team
+    client.force_login(accountant)
+    url = reverse("portal:preferences")
+    for data in ({"language": "xx", "mail": "digest"}, {"language": "", "mail": "bogus"}, {"language": ""}):
+        refused = client.post(url, data, HTTP_ACCEPT_LANGUAGE="es")
+        assert refused.status_code == 400 and 'data-testid="field-error"' in refused.content.decode(), data
+    assert list(Preference.objects.filter(user=accountant).values_list("language", "mail")) in (
+        [], [("", "immediately")])  # nothing chosen: the defaults
+    client.post(url, {"language": "en", "mail": "digest"})
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    client.post(url, {"language": "", "mail": "digest"})  # the portal's default again
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == ""  # deleted: expired and emptied
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Mis preferencias" in page and "My preferences" not in page
