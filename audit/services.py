@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals.models import ChangeRequest
@@ -20,6 +20,7 @@ from approvals.services.requests import request_save_draft
 from invoices import editable
 from invoices.models import Invoice
 from invoices.rules import RuleViolation
+from portal import formats
 
 from . import anchors, chain, queries, versions
 from .models import SYSTEM_CHAIN
@@ -62,8 +63,10 @@ def version_restore(*, invoice: Invoice, history_id: int, user) -> ChangeRequest
             "This version cannot be read as an invoice, so it cannot be restored."))])
     number = invoice.history.filter(history_id__lte=history_id).count()
     when = timezone.localtime(version["history_date"], queries.company_zone(invoice.company))
+    # The moment as the company writes it (Colombia: 07/12/2026 17:52), whoever restores: the
+    # language's own format put the month first in English and ended in a second period.
     reason = _("Restores version %(number)s of the invoice, from %(when)s.") % {
-        "number": number, "when": formats.date_format(when, "SHORT_DATETIME_FORMAT")}
+        "number": number, "when": formats.datetime(when, invoice.company.country)}
     return request_save_draft(invoice=invoice, user=user, kind=ChangeRequest.Kind.UPDATE,
                               proposed=restored_document(invoice.document, version["document"]),
                               reason=reason, base_hash=invoice.content_hash)

@@ -394,7 +394,8 @@ def test_the_timeline_costs_the_same_queries_at_any_size(client, company, people
 def test_an_accountant_restores_an_earlier_version_as_a_draft_request(client, company, people, versioned):
     first = versioned.history.order_by("history_id").first()
     client.force_login(people.accountant)
-    response = client.post(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first.history_id]))
+    response = client.post(reverse("audit:invoice_restore", args=[company.pk, versioned.pk, first.history_id]),
+                           HTTP_ACCEPT_LANGUAGE="en")
     change_request = ChangeRequest.objects.get(invoice=versioned)
     assert response.status_code == 302
     assert response["Location"] == reverse("approvals:request_detail", args=[company.pk, change_request.pk])
@@ -403,7 +404,12 @@ def test_an_accountant_restores_an_earlier_version_as_a_draft_request(client, co
     assert change_request.proposed_document["observations"] == first.document["observations"]
     assert [line["quantity"] for line in change_request.proposed_document["items"]] == \
         [line["quantity"] for line in first.document["items"]]
-    assert "1" in change_request.reason
+    # The moment as the company writes it, whoever restores (English put the month first).
+    from audit.queries import company_zone
+    from portal import formats
+
+    when = formats.datetime(first.history_date.astimezone(company_zone(company)), company.country)
+    assert change_request.reason == f"Restores version 1 of the invoice, from {when}." and "/" in when
     entry = AuditEntry.objects.get(change_request=change_request)
     assert (entry.action, entry.actor_id) == (Action.CREATED, people.accountant.pk)
     assert sorted(entry.what["changes"]) == ["items.quantity", "observations"]
