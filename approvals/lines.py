@@ -39,7 +39,7 @@ def row_for_item(alegra_id: str, name: str, reference: str, price: Decimal | Non
 def apply_op(name: str, arg: str, rows: list[dict], new_item: dict | None = None) -> tuple[list[dict], dict]:
     """The rows after the operation, and header fields it sets (`client`)."""
     header: dict[str, str] = {}
-    index = int(arg) if arg.isdigit() else -1
+    index = int(arg) if arg.isascii() and arg.isdigit() else -1  # "²" is a digit int() refuses
     if name == "remove" and 0 <= index < len(rows):
         rows.pop(index)
     elif name == "up" and 0 < index < len(rows):

@@ -35,7 +35,8 @@ HEADER_LABELS: dict[str, Promise] = {
     "termsConditions": _("Terms and conditions"), "totalPaid": _("Paid"),
     "email": _("E-mail"), "phonePrimary": _("Phone"), "phoneSecondary": _("Second phone"),
     "mobile": _("Mobile"), "address.address": _("Address"), "address.city": _("City"),
-    "retentions": _("Withholdings"),
+    "retentions": _("Withholdings"), "identification": _("Identification"), "name": _("Name"),
+    "items": _("Lines"),
 }
 ITEM_FIELDS = frozenset({"id", "name", "description", "reference"})
 NOTE_TYPE_LABELS = dict(CREDIT_NOTE_TYPES)
@@ -295,7 +296,7 @@ def diff_of(before: Mapping, after: Mapping, *, taxes: Mapping | None = None,
 
 
 def present_contact_diff(before: Mapping, after: Mapping, **labels) -> DiffView:
-    header = [HeaderRow(name, str(HEADER_LABELS[name]), contacts.text_at(before, name) or EMPTY,
+    header = [HeaderRow(name, str(HEADER_LABELS.get(name, name)), contacts.text_at(before, name) or EMPTY,
                         contacts.text_at(after, name) or EMPTY)
               for name in contacts.changed_paths(before, after)]
     return DiffView(header=header, has_changes=bool(header),

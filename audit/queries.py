@@ -53,7 +53,7 @@ def decode_cursor(text: str) -> tuple[datetime.datetime, int] | None:
         return None
     try:
         return EPOCH + int(micros) * ONE_MICROSECOND, int(seq)
-    except OverflowError:
+    except (OverflowError, ValueError):  # "²" passes isdigit(), not int()
         return None
 
 

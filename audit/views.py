@@ -100,7 +100,7 @@ def audit_verify(request: HttpRequest, company_id: int) -> HttpResponse:
 def _chosen(request: HttpRequest) -> set[int]:
     """The version ids the request asks to compare, as far as they are numbers."""
     return {int(value) for value in (request.GET.get("a", ""), request.GET.get("b", ""))
-            if value.isdigit() and len(value) < 19}
+            if value.isascii() and value.isdigit() and len(value) < 19}
 
 
 def _compare(request: HttpRequest, invoice, versions: list[dict]) -> tuple[CompareForm, object | None]:

@@ -93,7 +93,8 @@ def company_from_environment() -> Company | None:
 def company_find(key: str) -> Company | None:
     """A company by id or exact name, as the management commands take it."""
     key = (key or "").strip()
-    rows = Company.objects.filter(pk=int(key)) if key.isdigit() and len(key) < 18 else Company.objects.filter(name=key)
+    by_id = key.isascii() and key.isdigit() and len(key) < 18  # "²" is a digit int() refuses
+    rows = Company.objects.filter(pk=int(key)) if by_id else Company.objects.filter(name=key)
     return rows.first()
 
 

@@ -248,7 +248,7 @@ def cursor_id(text: str | None) -> int | None:
     values = decode_cursor(text)
     if values is None:
         return None
-    if len(values) != 1 or not values[0].isdigit() or len(values[0]) > 18:
+    if len(values) != 1 or not (values[0].isascii() and values[0].isdigit()) or len(values[0]) > 18:
         raise Problem(400, "invalid_cursor", _("The cursor is not one this API gave out."))
     return int(values[0])
 

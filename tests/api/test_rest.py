@@ -54,6 +54,11 @@ def test_invoice_list_is_keyset_paginated_with_a_constant_query_count(accountant
     for cursor, sort in (("abc", "number"), (body["next_cursor"], "total")):
         refused = api.get("/invoices", limit=2, sort=sort, cursor=cursor)
         assert refused.status_code == 400 and refused.json()["code"] == "invalid_cursor", refused.content
+    # "²" is a digit to str.isdigit(), not to int(): a forged id cursor was a 500.
+    from api.rest.core import encode_cursor
+
+    refused = Api(token_for(accountant, company, "invoices:read")).get("/requests", cursor=encode_cursor("²"))
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_cursor", refused.content
 
 
 def test_invoice_detail_and_versions(accountant, company, invoices):

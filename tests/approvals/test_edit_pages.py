@@ -231,6 +231,19 @@ def test_line_operations_work_without_javascript(client, invoice, accountant):
     assert not ChangeRequest.objects.exists()
 
 
+@pytest.mark.parametrize("op", ["remove:²", "up:²", "down:¹", "remove:99999999999999999999999", "up:-1"])
+def test_a_line_operation_on_no_such_line_changes_nothing(client, invoice, accountant, op):
+    """"²" passes str.isdigit() and fails int(): both editor addresses answered a 500."""
+    client.force_login(accountant)
+    data = opened(client, invoice)
+    for url, headers in ((urls(invoice)["recompute"], HX), (urls(invoice)["edit"], {})):
+        response = client.post(url, {**data, "op": op}, **headers)
+        html = response.content.decode()
+        assert response.status_code == 200, (url, response.status_code)
+        assert html.index('name="lines-0-item" value="1"') < html.index('name="lines-1-item" value="2"')
+    assert not ChangeRequest.objects.exists()
+
+
 def test_picking_another_client(client, invoice, accountant):
     client.force_login(accountant)
     data = opened(client, invoice)
@@ -486,6 +499,30 @@ def test_a_contact_update_from_the_invoice(client, invoice, accountant):
     assert change_request.kind == "contact" and change_request.proposed_document["address"]["city"] == "Cali"
     detail = client.get(response["Location"]).content.decode()
     assert "Avenida 68 # 12-30" in detail and "Calle 10 # 5-20" in detail
+
+
+def test_a_contact_s_identification_corrected_is_shown_everywhere_the_request_is(client, invoice, accountant,
+                                                                                approver):
+    """The fix of a missing or wrong NIT: its preview, the request's page, the approver's diff and
+    the editor again were each a 500 (no label for the field)."""
+    client.force_login(accountant)
+    page = client.get(urls(invoice)["contact"]).content.decode()
+    data = {"base_hash": re.search(r'name="base_hash" value="([0-9a-f]+)"', page).group(1),
+            "identification": "900123457", "address": "Calle 10 # 5-20", "city": "Bogotá",
+            "email": "compras@losandes.test", "phonePrimary": "6015551234", "phoneSecondary": "",
+            "mobile": "3004232123"}
+    preview = client.post(urls(invoice)["contact"], data, **HX, HTTP_ACCEPT_LANGUAGE="es")
+    assert preview.status_code == 200 and "Identificación" in preview.content.decode()
+    response = client.post(urls(invoice)["contact"], {**data, "reason": "NIT mal digitado", "action": "submit"})
+    assert response.status_code == 302
+    change_request = ChangeRequest.objects.get()
+    assert change_request.proposed_document["identification"] == "900123457"
+    assert "900123457" in client.get(response["Location"]).content.decode()
+    assert client.get(urls(invoice)["contact"]).status_code == 200
+    client.force_login(approver)
+    for name in ("approvals:request_detail", "approvals:approval_diff"):
+        shown = client.get(reverse(name, args=[invoice.company_id, change_request.pk]), **HX)
+        assert shown.status_code == 200 and "900123457" in shown.content.decode(), name
 
 
 # --- my requests and one request ---------------------------------------------------------------

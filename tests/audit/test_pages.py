@@ -185,6 +185,7 @@ def test_filters_by_action_person_invoice_and_local_days(client, company, people
     ({"person": "999999"}, "999999"),
     ({"action": "hacked"}, "hacked"),
     ({"after": "not-a-cursor"}, "link"),
+    ({"after": "².1"}, "link"),  # a digit to str.isdigit(), not to int(): a 500
     # One day past the end, or midnight in a zone ahead of UTC, was past what a date holds (a 500).
     ({"date_to": "9999-12-31"}, "years 1900 and 2999"),
     ({"date_from": "0001-01-01"}, "years 1900 and 2999"),

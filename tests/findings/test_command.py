@@ -53,7 +53,9 @@ def test_dismissed_findings_are_not_printed(capsys, company, slipped, accountant
     assert json.loads(capsys.readouterr().out) == []
 
 
-def test_no_such_company_is_a_one_line_error(capsys, company):
-    with pytest.raises(CommandError, match="no such company: Nadie"):
-        call_command("scan_anomalies", "--company", "Nadie", "--json")
+@pytest.mark.parametrize("wanted", ["Nadie", "²", "99999999999999999999"])
+def test_no_such_company_is_a_one_line_error(capsys, company, wanted):
+    """"²" passes str.isdigit() and fails int(): it was a traceback, not the contract's one line."""
+    with pytest.raises(CommandError, match=f"no such company: {wanted}"):
+        call_command("scan_anomalies", "--company", wanted, "--json")
     assert capsys.readouterr().out == ""

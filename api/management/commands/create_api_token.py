@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no active user named {options['user']!r}")
         wanted = options["company"].strip()
-        companies = Company.objects.filter(pk=int(wanted)) if wanted.isdigit() else Company.objects.none()
+        companies = Company.objects.filter(pk=int(wanted)) if wanted.isascii() and wanted.isdigit() else Company.objects.none()
         company = companies.first() or Company.objects.filter(name=wanted).order_by("id").first()
         if company is None:
             raise CommandError(f"no company with id or name {wanted!r}")

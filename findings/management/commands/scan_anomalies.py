@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if wanted is None:
             return list(Company.objects.order_by("id"))
         wanted = wanted.strip()
-        found = list(Company.objects.filter(pk=int(wanted))) if wanted.isdigit() else []
+        found = list(Company.objects.filter(pk=int(wanted))) if wanted.isascii() and wanted.isdigit() else []
         if not found:  # names compared in Python: SQLite folds the case of ASCII letters only
             found = [c for c in Company.objects.order_by("id") if c.name.casefold() == wanted.casefold()]
         if len(found) != 1:
