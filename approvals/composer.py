@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from invoices.documents import references, numbers
 from invoices.models import Invoice
 from invoices.rules import RuleViolation
+from portal import formats
 
 from . import documents, presenters
 from .editor import field_errors
@@ -64,8 +65,23 @@ class Composer:
 
 
 def _net_text(line) -> str:
+    """The line's net unit price as the box shows and reads it: written plain ("12.345") it came
+    back as twelve thousand where "." groups thousands, and the note credited that."""
     net = documents.net_price(line) if isinstance(line, dict) else None
-    return numbers.decimal_text(net) if net is not None else ""
+    return formats.input_text(numbers.decimal_text(net)) if net is not None else ""
+
+
+def _above_net(items: list, line_forms: list[CreditLineForm]) -> bool:
+    """Mark each line that credits a unit price above what the line sold at; whether any does."""
+    found = False
+    for line, form in zip(items, line_forms):
+        price = form.cleaned_data.get("price") if form.is_valid() else None
+        net = documents.net_price(line) if isinstance(line, dict) else None
+        if price is not None and net is not None and price > net:
+            form.add_error("price", _("The price credited cannot be above what the line sold at (%(net)s).")
+                           % {"net": formats.input_text(numbers.decimal_text(net))})
+            found = True
+    return found
 
 
 def _initial(base: dict, base_hash: str, draft: ChangeRequest | None) -> dict:
@@ -92,6 +108,7 @@ def compose(invoice: Invoice, situation: Situation, posted=None) -> Composer:
     form = CreditNoteForm(data)
     line_forms = [CreditLineForm(data, prefix=f"credit-{i}") for i in range(len(items))]
     valid = form.is_valid() & all([f.is_valid() for f in line_forms])
+    valid = valid and not _above_net(items, line_forms)
     note = documents.proposed_credit_note(base, form.cleaned_data, [f.cleaned_data for f in line_forms]) if valid else None
     return Composer(base, base_hash, data, form, line_forms, note, posted=posted is not None)
 

@@ -4,7 +4,9 @@ Form data is read back from the rendered page, as a browser would post it, so th
 check that the template names its fields the way the views read them.
 """
 
+import copy
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -433,6 +435,26 @@ def test_the_composer_shows_the_balance_after_the_note_and_submits(client, stamp
     assert (change_request.kind, change_request.state) == ("credit_note", State.PENDING)
     assert change_request.proposed_document["items"] == [
         {"id": 2, "price": "80", "quantity": "1", "tax": [{"id": "3"}]}]
+
+
+def test_the_composer_credits_the_price_it_shows_and_never_more_than_the_line_sold_at(client, stamped, accountant):
+    """A net price with decimals was written plain ("12.345") and read back where "." groups
+    thousands: the unchanged form credited twelve thousand. A typed price above the line's is
+    refused on the line."""
+    from tests.factories.edit import change_in_alegra
+
+    items = copy.deepcopy(stamped.document["items"])
+    items[0]["price"] = "12.345"
+    stamped = change_in_alegra(stamped, items=items)
+    client.force_login(accountant)
+    data = form_of(client.get(urls(stamped)["edit"]).content.decode(), "note-form")
+    assert data["credit-0-price"] == "12,345"
+    data.update({"credit-0-quantity": "1", "cause": "Devolución", "reason": "Devolución", "action": "draft"})
+    too_much = client.post(urls(stamped)["edit"], {**data, "credit-0-price": "12,35"}).content.decode()
+    assert "cannot be above what the line sold at (12,345)" in too_much and not ChangeRequest.objects.exists()
+    assert client.post(urls(stamped)["edit"], data).status_code == 302
+    (line,) = ChangeRequest.objects.get().proposed_document["items"]
+    assert Decimal(line["price"]) == Decimal("12.345")
 
 
 def test_a_note_above_the_balance_settles_it_and_leaves_the_rest_as_the_clients_credit(
