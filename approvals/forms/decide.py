@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from ..routing import policy_label
@@ -53,6 +54,8 @@ class PolicyForm(forms.ModelForm):
         field.queryset = field.queryset.filter(pk__in=[user.pk for user in members])
         field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
         field.empty_label = _("Anyone")
+        # Said on the field, as a person would: the database's own refusal named its constraint.
+        self.fields["min_impact"].validators.append(MinValueValidator(Decimal(0)))
 
 
 class AutoRuleForm(forms.ModelForm):

@@ -18,6 +18,14 @@ def money(value, company):
 
 
 @register.filter
+def money_of(value, holder):
+    """{{ cr.old_total|money_of:cr }} — the precision of the invoice it holds (an invoice may have
+    its own decimalPrecision), the separators of its company."""
+    invoice = getattr(holder, "invoice", holder)
+    return formats.money(value, getattr(invoice, "decimal_precision", 2), getattr(holder.company, "country", "CO"))
+
+
+@register.filter
 def money_at(value, precision):
     """{{ amount|money_at:invoice.decimal_precision }} — the given precision."""
     return formats.money(value, int(precision or 0))

@@ -58,6 +58,21 @@ def test_inbox_lists_pending_requests_oldest_first_with_impact_and_age(client, c
     assert 'data-testid="approve"' in html
 
 
+def test_the_inbox_shows_amounts_at_the_invoice_s_precision(client, company, invoice, accountant, approver):
+    """An invoice keeps its own decimalPrecision: the inbox rounded at the company's (a company at
+    0 showed $ 143 → $ 149 where the request's page shows $ 142,80)."""
+    company.decimal_precision = 0
+    company.save()
+    change_request = submitted(invoice, accountant)
+    assert invoice.decimal_precision == 2 and change_request.old_total != change_request.old_total.quantize(1)
+    client.force_login(approver)
+    html = client.get(url("approvals:approval_inbox", company_id=company.pk)).content.decode()
+    from portal import formats
+
+    assert formats.money(change_request.old_total, 2, company.country) in html  # "$ 142,80"
+    assert formats.money(change_request.old_total, 0, company.country) not in html
+
+
 def test_inbox_htmx_answers_the_rows_fragment_and_filters(client, company, invoice, accountant, approver):
     submitted(invoice, accountant)
     client.force_login(approver)
@@ -344,6 +359,12 @@ def test_thresholds_are_typed_the_way_the_company_writes_numbers(client, company
     unreadable = client.post(url("approvals:policy_create", company_id=company.pk), {
         "name": "Rara", "position": "6", "kind": "update", "min_impact": "1.5.0,0,0", "approvals_required": "1"})
     assert unreadable.status_code == 400 and not RoutingPolicy.objects.filter(name="Rara").exists()
+    # Said on the field in words; it was the database's refusal, naming its constraint.
+    negative = client.post(url("approvals:policy_create", company_id=company.pk), {
+        "name": "Negativa", "position": "7", "kind": "update", "min_impact": "-5", "approvals_required": "1"},
+        HTTP_ACCEPT_LANGUAGE="es")
+    assert negative.status_code == 400 and not RoutingPolicy.objects.filter(name="Negativa").exists()
+    assert "mayor o igual a 0" in negative.content.decode() and "routing_policy_impact" not in negative.content.decode()
 
 
 def test_objects_of_another_company_are_404(client, company, other_company, invoice, accountant, outsider):
