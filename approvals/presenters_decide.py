@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices import diff
 from invoices.documents import contacts, references
+from portal import formats
 from portal.access import DECIDE_ROLES
 from portal.models import Membership
 
 from . import events, hooks
 from .models import ChangeRequest, Decision, Push, Routing
-from .presenters import EMPTY, HEADER_LABELS, value_text
+from .presenters import EMPTY, HEADER_LABELS, field_value_text, money_text, number_text, price_text
 from .services.decisions import ApprovalStatus, approval_status
 from .services.submission import revision_of
 
@@ -165,6 +166,11 @@ class ConflictRow:
 class ConflictView:
     rows: list[ConflictRow] = field(default_factory=list)
     totals: list[ConflictRow] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # the fields Alegra moved, in the reader's words
+
+
+def field_label(name: str) -> str:
+    return str(_("Lines") if name in ("items", "lines") else HEADER_LABELS.get(name, name))
 
 
 def _line_label(line: Mapping | None, index: int) -> str:
@@ -172,12 +178,12 @@ def _line_label(line: Mapping | None, index: int) -> str:
     return f"{_('Line')} {index + 1} · {name}"
 
 
-def _line_text(line: Mapping | None) -> str:
+def _line_text(line: Mapping | None, precision: int, country: str) -> str:
     if not line:
         return EMPTY
-    parts = []
-    for name in ("quantity", "price", "discount"):
-        parts.append(f"{name} {value_text(line.get(name))}")
+    parts = [f"{_('Quantity')} {number_text(line.get('quantity'), country)}",
+             f"{_('Price')} {price_text(line.get('price'), precision, country)}",
+             f"{_('Discount')} {number_text(line.get('discount') or 0, country)} %"]
     taxes = ", ".join(str(t.get("name") or t.get("id")) if isinstance(t, Mapping) else str(t)
                       for t in line.get("tax") or ())
     if taxes:
@@ -192,6 +198,7 @@ def conflict_view(change_request: ChangeRequest, remote: Mapping | None) -> Conf
     base = change_request.base_document or {}
     approved = change_request.proposed_document or {}
     remote = remote or {}
+    precision, country = change_request.invoice.decimal_precision, change_request.company.country
     view = ConflictView()
     if change_request.kind == ChangeRequest.Kind.CONTACT:
 
@@ -209,8 +216,7 @@ def conflict_view(change_request: ChangeRequest, remote: Mapping | None) -> Conf
     for name in dict.fromkeys(names):
         b, r, a = base.get(name), remote.get(name), approved.get(name)
         view.rows.append(ConflictRow(
-            str(HEADER_LABELS.get(name, name)), value_text(b) or EMPTY, value_text(r) or EMPTY,
-            value_text(a) or EMPTY,
+            field_label(name), _header_text(name, b), _header_text(name, r), _header_text(name, a),
             diff.normalise_header(name, b) != diff.normalise_header(name, r),
             diff.normalise_header(name, b) != diff.normalise_header(name, a)))
     base_lines = [line for line in base.get("items") or () if isinstance(line, Mapping)]
@@ -221,14 +227,21 @@ def conflict_view(change_request: ChangeRequest, remote: Mapping | None) -> Conf
             b = base_lines[index] if index < len(base_lines) else None
             r = remote_lines[index] if index < len(remote_lines) else None
             a = approved_lines[index] if index < len(approved_lines) else None
-            bt, rt, at = _line_text(b), _line_text(r), _line_text(a)
+            bt, rt, at = (_line_text(line, precision, country) for line in (b, r, a))
             if bt != rt or bt != at:
                 view.rows.append(ConflictRow(_line_label(b or r or a, index), bt, rt, at, bt != rt, bt != at))
     for name, label in (("total", _("Total")), ("balance", _("Balance"))):
         b, r, a = base.get(name), remote.get(name), approved.get(name)
-        view.totals.append(ConflictRow(str(label), value_text(b) or EMPTY, value_text(r) or EMPTY,
-                                       value_text(a) or EMPTY, _dec(b) != _dec(r), _dec(b) != _dec(a)))
+        view.totals.append(ConflictRow(str(label), *(money_text(v, precision, country) for v in (b, r, a)),
+                                       _dec(b) != _dec(r), _dec(b) != _dec(a)))
     return view
+
+
+def _header_text(name: str, value: Any) -> str:
+    """A header value as the edit's diff shows it: codes as words, dates as the company writes them."""
+    if name in ("date", "dueDate") and isinstance(value, str) and value:
+        return formats.date(value)
+    return field_value_text(name, value) or EMPTY
 
 
 def _dec(value: Any) -> Decimal | None:

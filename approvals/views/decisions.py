@@ -170,6 +170,7 @@ def request_conflict(request: HttpRequest, company_id: int, pk: int) -> HttpResp
     context = {
         "company": membership.company, "membership": membership, "change_request": change_request,
         "push": push, "view": presenters_decide.conflict_view(change_request, push.remote_document) if push else None,
+        "changed": [presenters_decide.field_label(name) for name in (push.conflict_fields or [])] if push else [],
         "is_conflict": change_request.state == ChangeRequest.State.CONFLICT,
         "can_rebase": change_request.requester_id == request.user.pk and membership.role == "accountant",
         "can_cancel": change_request.requester_id == request.user.pk or membership.role in MANAGE_ROLES,

@@ -276,13 +276,35 @@ def test_the_conflict_screen_shows_three_columns_and_rebase_returns_to_approval(
     change_request = conflicted(invoice, accountant, approver, django_capture_on_commit_callbacks)
     client.force_login(accountant)
     html = client.get(url("approvals:request_conflict", change_request)).content.decode()
-    assert "2026-12-24" in html and "Nuestra nota" in html and 'data-testid="rebase"' in html
+    assert "24/12/2026" in html and "Nuestra nota" in html and 'data-testid="rebase"' in html
     response = client.post(url("approvals:conflict_rebase", change_request))
     assert response.status_code == 302
     change_request.refresh_from_db()
     assert change_request.state == State.PENDING
     assert change_request.base_document["dueDate"] == "2026-12-24"
     assert change_request.proposed_document["observations"] == "Nuestra nota"
+
+
+def test_the_conflict_screen_speaks_the_reader_s_language_with_the_company_s_numbers(
+        client, invoice, accountant, approver, django_capture_on_commit_callbacks):
+    """Field codes ("items"), English words ("quantity") and plain numbers ("142.80") were shown on
+    the Spanish page."""
+    change_request = submitted(invoice, accountant, observations="Nuestra nota")
+    with django_capture_on_commit_callbacks(execute=False):
+        request_decide(change_request=change_request, user=approver, outcome="approve")
+    remote = copy.deepcopy(invoice.document)
+    remote["items"][0]["quantity"] = "3"
+    Push.objects.filter(change_request=change_request).update(state=Push.State.CONFLICT, remote_document=remote,
+                                                             conflict_fields=["items", "dueDate"])
+    transitions.request_transition(change_request=change_request, to_state=State.CONFLICT, user=None)
+    client.force_login(accountant)
+    html = client.get(url("approvals:request_conflict", change_request), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Modificado en Alegra: Líneas, Vencimiento" in html or "Alegra: Líneas, Vencimiento" in html
+    assert "Cantidad 3" in html and "quantity" not in html and "price " not in html
+    from portal import formats
+
+    total = formats.money(invoice.total, invoice.decimal_precision, invoice.company.country)
+    assert total in html and f">{invoice.document['total']}<" not in html
 
 
 def test_cancel_from_the_conflict_screen_keeps_alegras_version(client, invoice, accountant, approver, manager,
