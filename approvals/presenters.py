@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices import arithmetic, diff, editable
 from invoices.documents import contacts, numbers, references
+from portal import formats
 
 from .forms.edit import CREDIT_NOTE_TYPES
 from .models import ChangeRequest
@@ -352,7 +353,7 @@ def present_note(invoice_doc: Mapping, note: Mapping, *, country: str = "CO",
     total = as_decimal(invoice_doc.get("total")) or Decimal(0)
     view = NoteView(
         type_label=str(NOTE_TYPE_LABELS.get(note.get("type"), note.get("type") or EMPTY)),
-        cause=str(note.get("cause") or ""), date=str(note.get("date") or ""), lines=lines,
+        cause=str(note.get("cause") or ""), date=formats.date(str(note.get("date") or "")), lines=lines,
         amount=amount, balance_before=before,
         balance_after=before - applied if applied is not None else None,
         client_credit=amount - applied if applied is not None else None,

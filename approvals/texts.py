@@ -73,10 +73,16 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
+DATE_FIELDS = frozenset({"date", "dueDate"})
+
+
 def field_value_text(name: str, value: Any) -> str:
-    """A header value, Alegra's codes as words ("CREDIT" → "Crédito")."""
+    """A header value, Alegra's codes as words ("CREDIT" → "Crédito"), dates as the company
+    writes them ("2026-12-24" → "24/12/2026")."""
     if vocabulary.knows(name) and isinstance(value, str) and value:
         return vocabulary.label(name, value)
+    if name in DATE_FIELDS and isinstance(value, str) and value:
+        return formats.date(value)
     return value_text(value)
 
 
@@ -84,8 +90,9 @@ def tax_label(name: str, percentage: Any) -> str:
     """"IVA 19%" stays so; "IVA" with 19 becomes "IVA 19 %" (the percentage said once)."""
     if percentage in (None, ""):
         return name
-    shown = numbers.decimal_text(percentage)
-    if re.search(rf"(?<![\d.,]){re.escape(shown)}\s*%", name):
+    plain = numbers.decimal_text(percentage)
+    shown = formats.number(numbers.parse_decimal(plain))  # "9,66" where "," marks decimals
+    if any(re.search(rf"(?<![\d.,]){re.escape(text)}\s*%", name) for text in {plain, shown}):
         return name
     return f"{name} {shown} %"
 

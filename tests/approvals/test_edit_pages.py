@@ -599,6 +599,28 @@ def test_request_page_shows_state_reason_diff_history_and_decision_panel(client,
     assert client.get(url).status_code == 404
 
 
+def test_the_request_s_diff_writes_dates_and_tax_rates_as_the_company_does(client, invoice, accountant):
+    """ISO dates ("2026-12-24") and a rate's decimal point ("ICA 9.66 %") were shown on the page."""
+    from invoices.models import Tax
+
+    _store_catalogue(Tax, invoice.company, [{"id": "9", "name": "ICA", "percentage": "9.66", "description": "",
+                                             "type": "ICA"}], mirror.tax_columns)
+    lines = copy.deepcopy(invoice.document["items"])
+    lines[0]["tax"] = [{"id": "9", "name": "ICA", "percentage": "9.66"}]
+    change_request = services.request_save_draft(
+        invoice=invoice, user=accountant, reason="Vence después", kind="update",
+        proposed={**invoice.document, "dueDate": "2026-12-24", "items": lines})
+    client.force_login(accountant)
+    html = client.get(reverse("approvals:request_detail", args=[invoice.company_id, change_request.pk]),
+                      HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "24/12/2026" in html and "2026-12-24" not in html
+    assert "ICA 9,66 %" in html and "9.66" not in html
+    from approvals.texts import tax_label
+
+    assert (tax_label("IVA", "19"), tax_label("ICA 9.66%", "9.66"), tax_label("ICA 9,66 %", "9.66")) == (
+        "IVA 19 %", "ICA 9.66%", "ICA 9,66 %")
+
+
 def test_request_actions_cancel_rebase_copy(client, invoice, accountant):
     change_request = services.request_save_draft(invoice=invoice, user=accountant, reason="r",
                                                  kind="update", proposed={**invoice.document, "anotation": "Nota"})
