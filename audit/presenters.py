@@ -101,13 +101,37 @@ def behalf_label(code: str) -> str:
     return str(BEHALF_LABELS.get(code, code)) if code else ""
 
 
-def _policy_field_label(name: str) -> str:
+def _policy_field(name: str):
     for model in (RoutingPolicy, AutoApprovalRule, ApprovalSettings):
         try:
-            return str(model._meta.get_field(name).verbose_name)
+            return model._meta.get_field(name)
         except FieldDoesNotExist:
             continue
-    return name
+    return None
+
+
+def _policy_field_label(name: str) -> str:
+    found = _policy_field(name)
+    return str(found.verbose_name) if found is not None else name
+
+
+def _policy_value(name: str, value: Any, country: str) -> str:
+    """A policy field's value as the reader says it: yes or no, a choice's words, a number as the
+    company writes it (the stored True, "update" or 1234567.5 were shown as such)."""
+    found = _policy_field(name)
+    if found is not None and found.choices and value in dict(found.flatchoices):
+        return _short(dict(found.flatchoices)[value])  # "" too, where it is a choice ("Any kind")
+    if value is None or value == "" or found is None:
+        return _short(value) if value not in (None, "") else "—"
+    if found.get_internal_type() == "BooleanField":
+        return _("yes") if value in (True, "True", "true", 1) else _("no")
+    if found.get_internal_type() in ("DecimalField", "PositiveIntegerField", "PositiveSmallIntegerField",
+                                     "IntegerField"):
+        try:
+            return formats.number(value, country)
+        except (TypeError, ValueError, ArithmeticError):
+            return _short(value)
+    return _short(value)
 
 
 def _short(text: Any) -> str:
@@ -188,7 +212,7 @@ def _decision_facts(what: dict) -> list[str]:
     return facts
 
 
-def _policy_facts(what: dict) -> list[str]:
+def _policy_facts(what: dict, company: Company) -> list[str]:
     model = {"routing_policy": _("Routing policy"), "auto_approval_rule": _("Auto-approval rule"),
              "approval_settings": _("Approval settings"),
              "learning_settings": _("Learning settings")}.get(what.get("model"), what.get("model"))
@@ -197,8 +221,10 @@ def _policy_facts(what: dict) -> list[str]:
     facts = [f"{model} “{policy_label(what.get('name'))}” {kind}" if what.get("name") else f"{model} {kind}"]
     for name, (before, after) in (what.get("changes") or {}).items():
         if name == "name":
-            before, after = policy_label(before), policy_label(after)
-        facts.append(f"{_policy_field_label(name)}: {_short(before)} → {_short(after)}")
+            shown = [_short(policy_label(before)), _short(policy_label(after))]
+        else:
+            shown = [_policy_value(name, value, company.country) for value in (before, after)]
+        facts.append(f"{_policy_field_label(name)}: {shown[0]} → {shown[1]}")
     return facts
 
 
@@ -251,7 +277,7 @@ def facts_of(row: dict, company: Company) -> list[str]:
             return _finding_facts(what)
         if source == "learned_exception":
             return _exception_facts(what)
-        return _policy_facts(what)
+        return _policy_facts(what, company)
     except (TypeError, ValueError, AttributeError):
         # An entry written by an older version of this code: show it raw rather than fail.
         return [_short(what)]

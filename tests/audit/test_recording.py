@@ -344,6 +344,25 @@ def test_a_contact_written_by_our_push_is_the_push_s_version(world, approve, dja
 # --- policies and sessions ----------------------------------------------------------------
 
 
+def test_a_policy_change_reads_in_the_reader_s_words_and_the_company_s_numbers(company, manager):
+    """The log showed the stored values: True → False, "update", 1234567.5."""
+    from django.utils import translation
+
+    from audit.presenters import facts_of
+
+    policy = policy_save(company=company, user=manager, name="Grandes", approvals_required=1, min_impact="1234567.5",
+                         kind="update")
+    mark = last_seq(company)
+    policy_save(company=company, user=manager, name="Grandes", approvals_required=1, min_impact="9876543.25",
+                kind="", manager_required=True, is_active=False, policy=policy)
+    [entry] = entries_after(company, mark)
+    with translation.override("es"):
+        facts = " · ".join(facts_of({"what": entry.what, "source": entry.source, "action": entry.action}, company))
+    assert "1.234.567,5 → 9.876.543,25" in facts, facts
+    assert "no → sí" in facts and "sí → no" in facts and "True" not in facts and "False" not in facts
+    assert "tipo: Modificación directa → Cualquier tipo" in facts and "update" not in facts, facts
+
+
 def test_policy_changes_say_who_changed_what(company, manager):
     mark = last_seq(company)
     policy = policy_save(company=company, user=manager, name="Grandes", approvals_required=1, min_impact="1000")
