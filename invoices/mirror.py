@@ -102,12 +102,28 @@ def _precision(document: dict) -> int:
     return precision
 
 
+MAX_ID = 36  # the mirror's id column
+
+
+def document_id(document: Any) -> str | None:
+    """A document's Alegra id as the mirror keys it, or None where it has none that can be (1.5,
+    an object, blank, or longer than the column): one such document must not stop a sync."""
+    try:
+        key = alegra_id(document.get("id")) if isinstance(document, dict) else None
+    except (ValueError, TypeError):
+        return None
+    return key if key and len(key) <= MAX_ID else None
+
+
 def invoice_columns(document: Any) -> dict:
     """Listing columns of an invoice body; raises BadDocument for a body unsafe to mirror."""
     if not isinstance(document, dict):
         raise BadDocument("the invoice body is not an object")
     if "id" not in document or document["id"] in (None, ""):
         raise BadDocument("the invoice has no id")
+    key = document_id(document)
+    if key is None:
+        raise BadDocument("the invoice id is malformed")
     items = document.get("items") or []
     if not isinstance(items, list) or len(items) > MAX_LINES:
         raise BadDocument("items is not a list of lines")
@@ -126,7 +142,7 @@ def invoice_columns(document: Any) -> dict:
     except (ValueError, TypeError):
         raise BadDocument("client id or number template is malformed") from None
     return {
-        "alegra_id": alegra_id(document["id"]),
+        "alegra_id": key,
         "number": _text(number, 60),
         "number_sort": number_sort_key(_text(number, 60)),
         "client_alegra_id": client_id[:36],

@@ -288,8 +288,7 @@ def sync_full(*, company: Company, client: AlegraClient | None = None, user=None
             # out every other writer (the sandbox itself, in the demo).
             with transaction.atomic():
                 seen = _store_all(run, company, documents, source="sync")
-            sorted_ids = sorted(mirror.id_sort_key(references.alegra_id(d["id"])) for d in documents
-                                if isinstance(d, dict) and d.get("id") not in (None, ""))
+            sorted_ids = sorted(mirror.id_sort_key(key) for key in map(mirror.document_id, documents) if key)
             last = sorted_ids[-1] if sorted_ids else None
             is_last_page = len(documents) < PAGE_SIZE or (total is not None and start + len(documents) >= total)
             _reconcile_range(run, company, client, run.id_cursor, None if is_last_page else last, seen)
@@ -397,11 +396,13 @@ def _store_catalogue(model, company: Company, documents: Iterable[dict], columns
                      reason: str = "", user=None) -> int:
     changed = []
     for document in documents:
-        if not isinstance(document, dict) or document.get("id") in (None, ""):
+        key = mirror.document_id(document)
+        if key is None:  # no id the mirror can key it by: skipped, as a bad invoice is
+            log.warning("catalogue %s of company %s: an entry without a usable id skipped",
+                        model._meta.model_name, company.pk)
             continue
         body = mirror.canonical(document)
         digest = mirror.content_hash(body)
-        key = references.alegra_id(document["id"])
         row = model.objects.filter(company=company, alegra_id=key).first()
         if row and row.content_hash == digest and not row.is_deleted:
             continue

@@ -46,7 +46,7 @@ def alegra_webhook(request: HttpRequest, company_id: int, secret: str) -> HttpRe
         return JsonResponse({"ok": True})
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past the parser's limit too
         log.warning("webhook refused for company %s: body is not JSON", company_id)
         return _refuse(400, "body is not JSON")
     subject, alegra_id = _subject_and_id(payload)

@@ -208,3 +208,33 @@ def test_a_pushed_contact_version_names_its_source_user_and_reason(connected, ac
     latest = Contact.objects.get(pk=contact.pk).history.first()
     assert latest.history_change_reason == "push: el cliente cambió de correo"
     assert latest.history_user == accountant
+
+
+class _OnePage:
+    """Alegra answering one page of these documents (the edge the sync reads through)."""
+
+    requests_made = 0
+
+    def __init__(self, documents):
+        self.documents = documents
+
+    def iter_invoice_pages(self, **_order):
+        yield 0, len(self.documents), self.documents
+
+
+@pytest.mark.parametrize("bad_id", [1.5, {"x": 1}, [1], "   ", "9" * 80])
+def test_an_invoice_with_an_id_the_mirror_cannot_key_is_skipped_and_the_sync_goes_on(company, settings, bad_id):
+    """It raised out of the sync: nothing of the page was stored, the run stayed "running" and the
+    next sync was refused as busy."""
+    from tests.invoices.docs import invoice_doc
+
+    settings.SYNC_READ_AHEAD = False
+    run = sync.sync_full(company=company, client=_OnePage([invoice_doc(1), invoice_doc(2, id=bad_id), invoice_doc(3)]))
+    assert (run.state, run.errors) == ("succeeded", 1) and "id is malformed" in run.last_error
+    assert sorted(Invoice.objects.filter(company=company).values_list("alegra_id", flat=True)) == ["1", "3"]
+    again = _OnePage([invoice_doc(1), invoice_doc(3)])
+    assert sync.sync_full(company=company, client=again).state == "succeeded"  # not refused as busy
+    stored = sync._store_catalogue(Item, company, [{"id": bad_id, "name": "Raro"}, {"id": "7", "name": "Tornillo"}],
+                                   sync.mirror.item_columns)
+    assert stored == 1 and list(Item.objects.filter(company=company).values_list("alegra_id", flat=True)) == ["7"]
+

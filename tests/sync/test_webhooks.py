@@ -98,6 +98,7 @@ def test_webhook_refuses_wrong_or_foreign_secrets(client, company, other_company
     ({"subject": "new-client", "message": {"client": {"id": "1"}}}, 200),
     ([1, 2, 3], 200),
     ({"subject": "edit-invoice", "message": {"invoice": {"id": True}}}, 400),
+    (b"[" * 100_000, 400),  # nested past the parser's recursion limit, well under the size limit: a 500
 ])
 def test_webhook_bad_bodies_get_a_clear_answer_and_change_nothing(client, company, body, status):
     response = _post(client, company, body)
