@@ -99,7 +99,12 @@ def number(value: Any, country: str | None = None, *, decimals: int | None = Non
         return "" if value in (None, "") else str(value)
     if decimals is None:
         decimals = _decimals(amount)
-    amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    try:
+        amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        # More digits than any amount has (1E+30, 1E-999999, as a document stored them): written
+        # as it is rather than failing the page that shows it.
+        return str(amount)
     # Decimal's own formatting is exact (no float) and, once rounded, gives Babel's digits and
     # groups of three for every locale in LOCALES: only the marks differ. Babel's pattern took
     # 20 µs a number, and a 500-line edit screen writes thousands (test_formats holds the two equal).
@@ -149,6 +154,8 @@ def date(value: dt.date | str | None, country: str | None = None) -> str:
         return date(day, country)
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if not isinstance(value, dt.date):
+        return str(value)  # a document's date that is no date (5, an object): shown, not a crash
     name = locale_for(country)
     return format_date(value, format="dd/MM/yyyy" if name.startswith("es") else "medium", locale=_babel_locale(name))
 

@@ -116,6 +116,25 @@ def test_detail_shows_lines_totals_client_and_versions(client, company, accounta
     assert "$ 143,80" in html
 
 
+def test_detail_shows_whatever_alegra_stored_without_failing_and_payments_in_the_reader_s_words(
+        client, company, accountant):
+    """Amounts past what a number holds (1E+30, 1e999999) and a stamp date that is no date made
+    the page a 500; a payment's date and method were shown as stored (2026-10-15 transfer)."""
+    line = dict(invoice_doc(1)["items"][0], discount="1E+30", price="1e999999", total="9" * 40,
+                tax=[{"id": "3", "name": "IVA", "percentage": "1e40"}])
+    document = invoice_doc(8, items=[line], stamp={"cufe": "x", "date": 5},
+                           payments=[{"date": "2026-10-15", "amount": "1234.5", "paymentMethod": "transfer"},
+                                     {"date": "2026-10-16", "amount": "1e99999", "paymentMethod": "cash"}],
+                           retentions=[{"name": "R", "percentage": "1e50", "amount": "1e50"}])
+    invoice_store(company=company, document=document, source="sync")
+    invoice = Invoice.objects.get(company=company, alegra_id="8")
+    client.force_login(accountant)
+    response = client.get(reverse("invoices:invoice_detail", args=[company.pk, invoice.pk]), HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "15/10/2026 · $ 1.234,50 Transferencia bancaria" in html and "2026-10-15" not in html
+
+
 def test_detail_query_count_does_not_grow_with_versions(client, company, accountant):
     client.force_login(accountant)
     from invoices.models import Invoice
