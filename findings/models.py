@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from invoices.models import MONEY, Invoice
@@ -41,7 +42,7 @@ class Finding(models.Model):
         LOW = "low", _("Low")
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("a finding", "Open")  # "Abierto": the invoice's is "Abierta"
         CONFIRMED = "confirmed", _("Being corrected")
         DISMISSED = "dismissed", _("Dismissed")
         RESOLVED = "resolved", _("Resolved")

@@ -116,6 +116,10 @@ def explanation(f: Finding, country: str = "CO") -> str:
         return _quantity(f, e, country)
     if kind == Finding.Kind.DISCOUNT:
         return _discount(e, country)
+    if kind == Finding.Kind.DUPLICATE_LINES and not e.get("days"):
+        return _("Same client, same lines and same total (%(total)s) as invoice %(other)s, of the same day "
+                 "(%(date)s).") % {"total": amount(e.get("total"), country),
+                                   "other": e.get("other_number") or e.get("other"), "date": _day(e.get("other_date"))}
     if kind == Finding.Kind.DUPLICATE_LINES:
         return ngettext(
             "Same client, same lines and same total (%(total)s) as invoice %(other)s of %(date)s, %(days)s day "

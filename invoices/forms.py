@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal import widgets
 
 STATUS_CHOICES = [("", _("Any status")), ("draft", _("Draft")), ("open", _("Open")),
-                  ("closed", _("Paid")), ("void", _("Void"))]
+                  ("closed", pgettext_lazy("an invoice", "Paid")), ("void", _("Void"))]
 DUE_CHOICES = [("", _("Any due date")), ("overdue", _("Overdue")), ("week", _("Due within 7 days"))]
 YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
 SORT_CHOICES = [("-date", _("Newest first")), ("date", _("Oldest first")),

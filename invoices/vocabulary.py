@@ -10,8 +10,9 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-STATUSES: dict[str, Promise] = {"draft": _("Draft"), "open": _("Open"), "closed": _("Paid"), "void": _("Void")}
+STATUSES: dict[str, Promise] = {"draft": _("Draft"), "open": _("Open"), "closed": pgettext_lazy("an invoice", "Paid"), "void": _("Void")}
 PAYMENT_FORMS: dict[str, Promise] = {"CASH": _("Cash"), "CREDIT": _("Credit")}
 PAYMENT_METHODS: dict[str, Promise] = {
     "CASH": _("Cash"), "DEBIT-CARD": _("Debit card"), "CREDIT-CARD": _("Credit card"),

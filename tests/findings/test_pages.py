@@ -245,6 +245,25 @@ def test_month_end_reads_clean_only_when_nothing_is_open(client, manager, compan
     assert client.get(url, {"month": "13-2025"}).status_code == 200  # a bad month: last month instead
 
 
+def test_a_finding_s_words_in_spanish_agree_with_it(client, accountant, slipped):
+    """A finding is masculine (it showed "Abierta", the invoice's word) and a twin of the same day
+    is said so (it read "0 días antes")."""
+    from findings.presenters import explanation
+
+    finding = Finding.objects.get(invoice=slipped, kind="price")
+    client.force_login(accountant)
+    page = client.get(reverse("findings:finding_detail", args=[slipped.company_id, finding.pk]),
+                      HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Abierto" in page and "Abierta" not in page
+    twin = Finding(kind="duplicate_lines", evidence={"days": 0, "total": "2830", "other_number": "FE1",
+                                                      "other_date": "2025-03-10"})
+    from django.utils import translation
+
+    with translation.override("es"):
+        assert explanation(twin, "CO") == ("Mismo cliente, mismas líneas y mismo total (2.830) que la factura FE1, "
+                                           "del mismo día (10/03/2025).")
+
+
 def test_month_end_csv(client, accountant, company, slipped):
     client.force_login(accountant)
     response = client.get(reverse("findings:month_end_export", args=[company.pk]), {"month": "2025-02"})

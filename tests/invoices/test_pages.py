@@ -103,6 +103,19 @@ def test_empty_state_invites_the_first_sync(client, company, accountant):
     assert reverse("invoices:sync_page", args=[company.pk]) in html
 
 
+def test_a_search_that_finds_nothing_says_so_even_before_any_recorded_sync(client, company, accountant):
+    """Invoices that came by webhook, without a sync run: a search with no match said "No invoices
+    mirrored yet" and offered the first sync."""
+    invoice_store(company=company, document=invoice_doc(1), source="webhook")
+    client.force_login(accountant)
+    html = client.get(reverse("invoices:invoice_list", args=[company.pk]), {"q": "nadaquecoincida"},
+                      HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Ninguna factura cumple estos filtros." in html and "Quitar los filtros" in html
+    assert reverse("invoices:sync_page", args=[company.pk]) + '">' not in html.split('class="empty"')[1][:400]
+    statuses = client.get(reverse("invoices:invoice_list", args=[company.pk]), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert ">Pagada<" in statuses and ">Pagado<" not in statuses  # an invoice is feminine
+
+
 def test_detail_shows_lines_totals_client_and_versions(client, company, accountant):
     client.force_login(accountant)
     invoice_store(company=company, document=invoice_doc(1), source="sync")
