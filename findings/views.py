@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from invoices.models import Invoice
+from portal import formats
 from portal.access import get_membership, remember_company
 from portal.models import Role
 
@@ -210,7 +211,7 @@ def month_end(request: HttpRequest, company_id: int) -> HttpResponse:
     country = membership.company.country
     context = {"company": membership.company, "membership": membership, "form": form, "summary": summary,
                "rows": [{"finding": f, "explanation": presenters.explanation(f, country)} for f in summary.findings],
-               "month_text": month.strftime("%Y-%m")}
+               "month_text": month.strftime("%Y-%m"), "month_words": formats.month(month, country)}
     return render(request, "findings/month_end.html", context)
 
 

@@ -1,7 +1,10 @@
 """Shape a mirrored invoice body for display (parsed, never recomputed)."""
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from portal import formats
 
 from .mirror import money_or_zero as _num
 from .models import Invoice
@@ -34,6 +37,15 @@ class InvoiceView:
     locked_reason: str = ""
 
 
+def _tax_label(name: str, percentage: Decimal) -> str:
+    """"IVA" at 19 is "IVA 19 %"; a name that says its rate already ("IVA 19%") is left as it is."""
+    shown = formats.number(percentage)
+    plain = format(percentage.normalize(), "f")  # "19" of 19.00, "9.66"
+    if any(re.search(rf"(?<![\d.,]){re.escape(text)}\s*%", name) for text in {shown, plain}):
+        return name
+    return f"{name} {shown} %".strip()
+
+
 def invoice_view(invoice: Invoice) -> InvoiceView:
     doc = invoice.document if isinstance(invoice.document, dict) else {}
     client = doc.get("client") if isinstance(doc.get("client"), dict) else {}
@@ -48,7 +60,8 @@ def invoice_view(invoice: Invoice) -> InvoiceView:
             description=str(line.get("description") or ""), reference=str(line.get("reference") or ""),
             price=_num(line.get("price")), quantity=_num(line.get("quantity")),
             discount=_num(line.get("discount")),
-            taxes=[{"name": t.get("name", ""), "percentage": _num(t.get("percentage"))} for t in taxes],
+            taxes=[{"name": t.get("name", ""), "percentage": _num(t.get("percentage")),
+                    "label": _tax_label(str(t.get("name") or ""), _num(t.get("percentage")))} for t in taxes],
             total=_num(line.get("total")),
         ))
     payments = []

@@ -160,6 +160,12 @@ def date(value: dt.date | str | None, country: str | None = None) -> str:
     return format_date(value, format="dd/MM/yyyy" if name.startswith("es") else "medium", locale=_babel_locale(name))
 
 
+def month(value: dt.date, country: str | None = None) -> str:
+    """A month in words ("noviembre de 2026", "November 2026")."""
+    name = locale_for(country)
+    return format_date(value, format="LLLL 'de' y" if name.startswith("es") else "LLLL y", locale=_babel_locale(name))
+
+
 def datetime(value: dt.datetime | None, country: str | None = None, *, seconds: bool = False) -> str:
     """A moment in the portal's time zone, to the minute (or the second)."""
     if value is None or value == "":

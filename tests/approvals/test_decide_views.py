@@ -323,6 +323,22 @@ def test_cancel_from_the_conflict_screen_keeps_alegras_version(client, invoice, 
 # --- policies -------------------------------------------------------------------------------
 
 
+def test_a_policy_s_conditions_and_needs_read_as_a_sentence(client, company, manager):
+    """One approval that must be a manager's read "1 aprobación, una de ellas de un gerente", and a
+    policy's conditions began with a separator ("· impacto mayor a …")."""
+    from approvals.services.policies import policy_save
+
+    policy_save(company=company, user=manager, name="Grandes", approvals_required=1, manager_required=True,
+                min_impact="20000000", changes="client")
+    client.force_login(manager)
+    html = client.get(url("approvals:approval_policies", company_id=company.pk), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    row = html[html.index("Grandes"):]
+    row = row[:row.index("</tr>")]
+    assert "1 aprobación, de un gerente" in row and "una de ellas" not in row
+    conditions = row[row.index('class="conditions">') + len('class="conditions">'):]
+    assert conditions.startswith("<span>") and "· " not in conditions[:conditions.index("</td>")]
+
+
 def test_the_policies_page_starts_with_defaults_and_managers_edit_them_with_history(client, company, manager, approver):
     client.force_login(approver)
     page = client.get(url("approvals:approval_policies", company_id=company.pk))

@@ -243,6 +243,9 @@ def test_month_end_reads_clean_only_when_nothing_is_open(client, manager, compan
     assert 'data-testid="clean"' in html
     assert "Last sync: just now." in html
     assert client.get(url, {"month": "13-2025"}).status_code == 200  # a bad month: last month instead
+    # The heading names the month in words (it read "2025-02").
+    assert "Cierre de mes · febrero de 2025" in client.get(url, {"month": "2025-02"},
+                                                             HTTP_ACCEPT_LANGUAGE="es").content.decode()
 
 
 def test_a_finding_s_words_in_spanish_agree_with_it(client, accountant, slipped):

@@ -148,6 +148,17 @@ def test_detail_shows_whatever_alegra_stored_without_failing_and_payments_in_the
     assert "15/10/2026 · $ 1.234,50 Transferencia bancaria" in html and "2026-10-15" not in html
 
 
+def test_a_line_s_tax_says_its_rate_once(client, company, accountant):
+    """"IVA 19%" at 19 read "IVA 19% 19 %"."""
+    line = dict(invoice_doc(1)["items"][0], tax=[{"id": "3", "name": "IVA 19%", "percentage": "19.00"},
+                                                 {"id": "9", "name": "ICA", "percentage": "9.66"}])
+    invoice_store(company=company, document=invoice_doc(9, items=[line]), source="sync")
+    invoice = Invoice.objects.get(company=company, alegra_id="9")
+    client.force_login(accountant)
+    html = client.get(reverse("invoices:invoice_detail", args=[company.pk, invoice.pk])).content.decode()
+    assert "<td>IVA 19%, ICA 9,66 %</td>" in html
+
+
 def test_detail_query_count_does_not_grow_with_versions(client, company, accountant):
     client.force_login(accountant)
     from invoices.models import Invoice
