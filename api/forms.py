@@ -12,6 +12,8 @@ class TokenForm(forms.Form):
                                        widget=forms.CheckboxSelectMultiple)
     expires_days = forms.IntegerField(label=_("Expires after (days)"), required=False, min_value=1,
                                       max_value=MAX_EXPIRY_DAYS)
+    for_agent = forms.BooleanField(label=_("For an AI agent: its proposals always wait for a person"),
+                                   required=False)
 
     def __init__(self, *args, allowed: frozenset[str], **kwargs):
         super().__init__(*args, **kwargs)

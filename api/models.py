@@ -34,6 +34,9 @@ class ApiToken(models.Model):
     secret_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    # For an AI agent: every request through it is an agent's (no rule approves it by itself),
+    # through REST as through MCP. Else only MCP's requests are.
+    for_agent = models.BooleanField(_("for an AI agent"), default=False, db_default=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     # The per-token rate limit: requests counted in the current minute.

@@ -67,7 +67,7 @@ def parse_scopes(value) -> list[str]:
 
 @transaction.atomic
 def token_create(*, user, company: Company, name: str, scopes, expires_days: int | None = None,
-                 ) -> tuple[ApiToken, str]:
+                 for_agent: bool = False) -> tuple[ApiToken, str]:
     """A new token and its secret; the secret is returned once and never stored."""
     role = role_of(user, company.pk)
     if role is None:
@@ -93,7 +93,7 @@ def token_create(*, user, company: Company, name: str, scopes, expires_days: int
     prefix = secrets.token_hex(4)
     secret = f"{PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(user=user, company=company, name=name, scopes=wanted, prefix=prefix,
-                                    secret_hash=hash_secret(secret), expires_at=expires_at)
+                                    secret_hash=hash_secret(secret), expires_at=expires_at, for_agent=bool(for_agent))
     return token, secret
 
 

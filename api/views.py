@@ -29,7 +29,8 @@ def token_page(request: HttpRequest, company_id: int) -> HttpResponse:
         try:
             token, secret = services.token_create(user=request.user, company=membership.company,
                                                   name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                                                  expires_days=form.cleaned_data["expires_days"])
+                                                  expires_days=form.cleaned_data["expires_days"],
+                                                  for_agent=form.cleaned_data["for_agent"])
         except services.TokenRefused as exc:
             form.add_error(exc.field or None, str(exc))
         else:

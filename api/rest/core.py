@@ -101,7 +101,8 @@ def caller_for_secret(secret: str, *, agent: bool = False) -> Caller:
     if wait is not None:
         raise Problem(429, "rate_limited", _("Too many requests with this token: wait %(seconds)s seconds.")
                       % {"seconds": wait}, headers={"Retry-After": str(wait)})
-    return Caller(token=token, role=role, scopes=services.effective_scopes(token, role), agent=agent)
+    return Caller(token=token, role=role, scopes=services.effective_scopes(token, role),
+                  agent=agent or token.for_agent)
 
 
 class TokenAuth(HttpBearer):

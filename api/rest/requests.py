@@ -304,6 +304,9 @@ def made_by_same_person(change_request: ChangeRequest, who: Caller) -> bool:
 def request_decision(request, pk: int, body: DecisionIn):
     who = caller(request)
     who.require(Scope.DECISIONS_WRITE)
+    if who.agent:  # an agent reads and proposes; only people approve
+        raise Problem(403, "agent_cannot_decide", _("A token for an AI agent cannot approve or reject: only "
+                                                    "people decide."))
     change_request = _request(who, pk)
     if made_by_same_person(change_request, who):
         raise ApprovalError("own_request")

@@ -44,3 +44,53 @@ def test_no_rule_approves_an_agents_request_by_itself(company, accountant, manag
     assert by_agent.state == ChangeRequest.State.PENDING and not by_agent.decisions.exists()
     assert on_screen.state in (ChangeRequest.State.APPROVED, ChangeRequest.State.APPLIED,
                                ChangeRequest.State.PUSHING, ChangeRequest.State.FAILED)
+
+
+def test_a_token_for_an_agent_is_an_agent_s_through_rest_too(client, company, accountant, manager):
+    """An agent given a token could call the REST API instead of MCP, and a manager's rule then
+    approved its proposal by itself. A token made for an agent is an agent's whichever way."""
+    import io
+
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    from api.models import ApiToken
+    from tests.api.kit import Api, token_for
+
+    mirror_catalogue(company)
+    first, second = make_invoice(company, number=1), make_invoice(company, number=2)
+    AutoApprovalRule.objects.create(company=company, name="Notas", kind="notes_only", is_active=True)
+    body = {"patch": {"fields": {"observations": "Entregar en bodega 2"}}, "reason": "Nota", "submit": True}
+    agent = Api(token_for(accountant, company, "invoices:read,requests:write", name="Claude", for_agent=True))
+    system = Api(token_for(accountant, company, "invoices:read,requests:write"))
+    by_agent = agent.post("/requests", {**body, "invoice_id": first.pk}).json()
+    by_system = system.post("/requests", {**body, "invoice_id": second.pk}).json()
+    assert (by_agent["state"], ChangeRequest.objects.get(pk=by_agent["id"]).origin) == ("pending", "agent")
+    assert by_system["state"] != "pending" and ChangeRequest.objects.get(pk=by_system["id"]).origin == "api"
+    # Made on the page or by the command, and said so in the list.
+    client.force_login(accountant)
+    page = client.post(reverse("api:tokens", args=[company.pk]),
+                       {"name": "Asistente", "scopes": ["invoices:read"], "for_agent": "on"}).content.decode()
+    assert ApiToken.objects.get(name="Asistente").for_agent and 'data-testid="agent-token"' in page
+    call_command("create_api_token", "--user", accountant.username, "--company", str(company.pk),
+                 "--scopes", "invoices:read", "--name", "Otro agente", "--agent", stdout=io.StringIO())
+    assert ApiToken.objects.get(name="Otro agente").for_agent
+
+
+def test_a_token_for_an_agent_never_decides(company, accountant, approver):
+    """Decisions through the REST API are a person's own token's; an agent's is refused, and nothing
+    is decided."""
+    from tests.api.kit import Api, token_for
+
+    mirror_catalogue(company)
+    pending = _notes(make_invoice(company, number=1), accountant)
+    agent = Api(token_for(approver, company, "invoices:read,decisions:write", name="Asistente", for_agent=True),
+                language="es")
+    refused = agent.post(f"/requests/{pending.pk}/decisions", {"outcome": "approve", "comment": "ok"})
+    assert refused.status_code == 403 and refused.json()["code"] == "agent_cannot_decide"
+    assert "solo las personas deciden" in refused.json()["detail"]
+    pending.refresh_from_db()
+    assert pending.state == ChangeRequest.State.PENDING and not pending.decisions.exists()
+    person = Api(token_for(approver, company, "invoices:read,decisions:write", name="Mi script"))
+    assert person.post(f"/requests/{pending.pk}/decisions", {"outcome": "approve"}).status_code == 201
+

@@ -1,4 +1,5 @@
 """python manage.py create_api_token --user USERNAME --company ID_OR_NAME --scopes a,b [--name TEXT] [--expires-days N]
+    [--agent]
 
 Prints the new token alone on standard output (scripts capture it); anything else goes to
 standard error. The token is stored only as a hash: this is the one time it is shown.
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--scopes", required=True, help="comma-separated, e.g. invoices:read,requests:write")
         parser.add_argument("--name", default="", help="what the token is for (default: command line token)")
         parser.add_argument("--expires-days", type=int, default=None, help="days until it expires")
+        parser.add_argument("--agent", action="store_true",
+                            help="for an AI agent: its requests, through REST too, are never approved by a rule")
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -34,7 +37,7 @@ class Command(BaseCommand):
         try:
             _token, secret = services.token_create(
                 user=user, company=company, name=options["name"] or "command line token",
-                scopes=options["scopes"], expires_days=options["expires_days"])
+                scopes=options["scopes"], expires_days=options["expires_days"], for_agent=options["agent"])
         except services.TokenRefused as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(secret)
