@@ -79,7 +79,7 @@ def _above_net(items: list, line_forms: list[CreditLineForm]) -> bool:
         net = documents.net_price(line) if isinstance(line, dict) else None
         if price is not None and net is not None and price > net:
             form.add_error("price", _("The price credited cannot be above what the line sold at (%(net)s).")
-                           % {"net": formats.input_text(numbers.decimal_text(net))})
+                           % {"net": _net_text(line)})
             found = True
     return found
 

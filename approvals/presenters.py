@@ -37,7 +37,6 @@ HEADER_LABELS: dict[str, Promise] = {
     "email": _("E-mail"), "phonePrimary": _("Phone"), "phoneSecondary": _("Second phone"),
     "mobile": _("Mobile"), "address.address": _("Address"), "address.city": _("City"),
     "retentions": _("Withholdings"), "identification": _("Identification"), "name": _("Name"),
-    "items": _("Lines"),
 }
 ITEM_FIELDS = frozenset({"id", "name", "description", "reference"})
 NOTE_TYPE_LABELS = dict(CREDIT_NOTE_TYPES)

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices import diff
 from invoices.documents import contacts, references
-from portal import formats
 from portal.access import DECIDE_ROLES
 from portal.models import Membership
 
@@ -216,7 +215,7 @@ def conflict_view(change_request: ChangeRequest, remote: Mapping | None) -> Conf
     for name in dict.fromkeys(names):
         b, r, a = base.get(name), remote.get(name), approved.get(name)
         view.rows.append(ConflictRow(
-            field_label(name), _header_text(name, b), _header_text(name, r), _header_text(name, a),
+            field_label(name), *(field_value_text(name, value) or EMPTY for value in (b, r, a)),
             diff.normalise_header(name, b) != diff.normalise_header(name, r),
             diff.normalise_header(name, b) != diff.normalise_header(name, a)))
     base_lines = [line for line in base.get("items") or () if isinstance(line, Mapping)]
@@ -235,13 +234,6 @@ def conflict_view(change_request: ChangeRequest, remote: Mapping | None) -> Conf
         view.totals.append(ConflictRow(str(label), *(money_text(v, precision, country) for v in (b, r, a)),
                                        _dec(b) != _dec(r), _dec(b) != _dec(a)))
     return view
-
-
-def _header_text(name: str, value: Any) -> str:
-    """A header value as the edit's diff shows it: codes as words, dates as the company writes them."""
-    if name in ("date", "dueDate") and isinstance(value, str) and value:
-        return formats.date(value)
-    return field_value_text(name, value) or EMPTY
 
 
 def _dec(value: Any) -> Decimal | None:

@@ -3,12 +3,12 @@ format, Alegra's codes as words, references by name, taxes with their rate once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from invoices import vocabulary
+from invoices.presenters import tax_label  # the invoice page's too: one way to say a rate
 from invoices.documents import numbers, references
 from portal import formats
 
@@ -84,17 +84,6 @@ def field_value_text(name: str, value: Any) -> str:
     if name in DATE_FIELDS and isinstance(value, str) and value:
         return formats.date(value)
     return value_text(value)
-
-
-def tax_label(name: str, percentage: Any) -> str:
-    """"IVA 19%" stays so; "IVA" with 19 becomes "IVA 19 %" (the percentage said once)."""
-    if percentage in (None, ""):
-        return name
-    plain = numbers.decimal_text(percentage)
-    shown = formats.number(numbers.parse_decimal(plain))  # "9,66" where "," marks decimals
-    if any(re.search(rf"(?<![\d.,]){re.escape(text)}\s*%", name) for text in {plain, shown}):
-        return name
-    return f"{name} {shown} %"
 
 
 def taxes_text(taxes: Any) -> str:

@@ -3,8 +3,11 @@
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from portal import formats
+
+from .documents import numbers
 
 from .mirror import money_or_zero as _num
 from .models import Invoice
@@ -37,13 +40,16 @@ class InvoiceView:
     locked_reason: str = ""
 
 
-def _tax_label(name: str, percentage: Decimal) -> str:
-    """"IVA" at 19 is "IVA 19 %"; a name that says its rate already ("IVA 19%") is left as it is."""
-    shown = formats.number(percentage)
-    plain = format(percentage.normalize(), "f")  # "19" of 19.00, "9.66"
-    if any(re.search(rf"(?<![\d.,]){re.escape(text)}\s*%", name) for text in {shown, plain}):
+def tax_label(name: str, percentage: Any) -> str:
+    """"IVA 19%" stays so; "IVA" with 19 becomes "IVA 19 %" (the percentage said once, written as
+    the company writes numbers: "ICA 9,66 %")."""
+    if percentage in (None, ""):
         return name
-    return f"{name} {shown} %".strip()
+    plain = numbers.decimal_text(percentage)
+    shown = formats.number(plain)
+    if any(re.search(rf"(?<![\d.,]){re.escape(text)}\s*%", name) for text in {plain, shown}):
+        return name
+    return f"{name} {shown} %"
 
 
 def invoice_view(invoice: Invoice) -> InvoiceView:
@@ -61,7 +67,7 @@ def invoice_view(invoice: Invoice) -> InvoiceView:
             price=_num(line.get("price")), quantity=_num(line.get("quantity")),
             discount=_num(line.get("discount")),
             taxes=[{"name": t.get("name", ""), "percentage": _num(t.get("percentage")),
-                    "label": _tax_label(str(t.get("name") or ""), _num(t.get("percentage")))} for t in taxes],
+                    "label": tax_label(str(t.get("name") or ""), _num(t.get("percentage")))} for t in taxes],
             total=_num(line.get("total")),
         ))
     payments = []
