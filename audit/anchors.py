@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import SYSTEM_CHAIN, AuditChain, AuditEntry
+from .problems import Problem
 from .signing import same, sign
 
 FILE = re.compile(r"^(?:company-(\d{1,18})|system)\.jsonl$")
@@ -33,6 +34,10 @@ TAIL_BYTES = 64 * 1024
 
 class AnchorError(Exception):
     """An anchor that cannot be read or trusted, or that may not be written."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -85,16 +90,16 @@ def latest(chain: int) -> Anchor | None:
     line = _last_line(path)
     if not line:
         return None
-    name = "the system chain" if chain == SYSTEM_CHAIN else f"company {chain}"
+    named = None if chain == SYSTEM_CHAIN else chain
     try:
         record = json.loads(line)
         anchor = Anchor(chain, int(record["seq"]), str(record["hash"]), str(record["at"]))
         signature = str(record["mac"])
     except (ValueError, KeyError, TypeError) as error:
-        raise AnchorError(f"the latest anchor of {name} cannot be read ({path}): {error}") from None
+        raise AnchorError(Problem("anchor_unreadable", chain=named, path=str(path), error=str(error))) from None
     # The signature covers the company too: a line copied from another chain's file fails.
     if not same(signature, sign(_fields(chain, anchor.seq, anchor.hash, anchor.at))):
-        raise AnchorError(f"the latest anchor of {name} is not signed with this key ({path})")
+        raise AnchorError(Problem("anchor_unsigned", chain=named, path=str(path)))
     return anchor
 
 

@@ -33,6 +33,7 @@ from django.db import transaction
 from portal.models import Company
 
 from . import anchors, hooks, versions
+from .problems import Problem
 from .signing import same, sign
 from .models import (
     GENESIS_HASH, KEYED_SCHEME, LEGACY_SCHEME, SYSTEM_CHAIN, AuditChain, AuditEntry, AuditVerification,
@@ -191,7 +192,7 @@ class _Versions:
                     or values["source_id"] is None:
                 continue
             if not values["version_hash"]:
-                problems[values["seq"]] = f"entry #{values['seq']} does not cover the version it describes"
+                problems[values["seq"]] = Problem("entry_uncovered", seq=values["seq"])
                 continue
             groups.setdefault((values["source"], values["version_layout"]), []).append(values)
         for (source, layout), group in groups.items():
@@ -205,11 +206,11 @@ class _Versions:
             for values in group:
                 seq, history_id = values["seq"], values["source_id"]
                 if names is None:
-                    problems[seq] = f"entry #{seq}: the columns of its {source} version are not on record"
+                    problems[seq] = Problem("version_columns_unknown", seq=seq, source=source)
                 elif history_id not in found:
-                    problems[seq] = f"entry #{seq}: the {source} version #{history_id} it describes is missing"
+                    problems[seq] = Problem("version_missing", seq=seq, source=source, version=history_id)
                 elif found[history_id] != values["version_hash"]:
-                    problems[seq] = f"entry #{seq}: the {source} version #{history_id} it describes was altered"
+                    problems[seq] = Problem("version_altered", seq=seq, source=source, version=history_id)
         return problems
 
 
@@ -219,14 +220,14 @@ def _link_problem(values: dict, head: AuditChain | None) -> str:
     if scheme == LEGACY_SCHEME:
         legacy_seq = head.legacy_seq if head else 0
         if seq > legacy_seq:
-            return f"entry #{seq} carries the unkeyed hash, but only entries up to #{legacy_seq} may"
+            return Problem("entry_unkeyed", seq=seq, legacy=legacy_seq)
         if _hash_of(values) != values["hash"]:
-            return f"entry #{seq} was altered"
+            return Problem("entry_altered", seq=seq)
         if seq == legacy_seq and not same(head.legacy_mac, legacy_seal(head.key, seq, values["hash"])):
-            return f"entry #{seq} is not the last one sealed when the chain was keyed"
+            return Problem("entry_not_sealed", seq=seq)
         return ""
     if scheme != KEYED_SCHEME or not same(_hash_of(values), values["hash"]):
-        return f"entry #{seq} was altered"
+        return Problem("entry_altered", seq=seq)
     return ""
 
 
@@ -263,9 +264,9 @@ def verify(key: int) -> ChainReport:
     try:
         anchor = anchors.latest(key)
     except anchors.AnchorError as error:
-        return report(False, 0, None, str(error))
+        return report(False, 0, None, error.problem)
     if head is None and _entries_exist(key):
-        return report(False, 0, 1, "the head of the chain is missing, but its entries are not")
+        return report(False, 0, 1, Problem("head_missing"))
     checker = _Versions()
     expected, previous = 1, GENESIS_HASH
     for batch in _entries(key, last_seq):
@@ -274,25 +275,26 @@ def verify(key: int) -> ChainReport:
             seq = values["seq"]
             if seq != expected:
                 return report(False, expected - 1, expected,
-                              f"entry #{expected} is missing" if seq > expected else f"entry #{seq} appears twice")
+                              Problem("entry_missing", seq=expected) if seq > expected
+                              else Problem("entry_twice", seq=seq))
             if values["prev_hash"] != previous:
-                return report(False, expected - 1, seq, f"entry #{seq} does not follow entry #{seq - 1}")
+                return report(False, expected - 1, seq, Problem("entry_not_following", seq=seq, previous=seq - 1))
             problem = _link_problem(values, head) or version_problems.get(seq, "")
             if problem:
                 return report(False, expected - 1, seq, problem)
             if anchor is not None and seq == anchor.seq and values["hash"] != anchor.hash:
-                return report(False, expected - 1, seq, f"entry #{seq} is not the one anchored at {anchor.at}")
+                return report(False, expected - 1, seq, Problem("entry_not_anchored", seq=seq, at=anchor.at))
             previous = values["hash"]
             expected += 1
     if expected - 1 != last_seq:
-        return report(False, expected - 1, expected, f"entry #{expected} is missing")
+        return report(False, expected - 1, expected, Problem("entry_missing", seq=expected))
     if previous != last_hash:
-        return report(False, expected - 1, last_seq, f"entry #{last_seq} is not the one the chain ended with")
+        return report(False, expected - 1, last_seq, Problem("entry_not_last", seq=last_seq))
     if anchor is not None and anchor.seq > last_seq:
-        return report(False, last_seq, last_seq + 1, f"the chain ends at entry #{last_seq}, but entry "
-                                                     f"#{anchor.seq} was anchored at {anchor.at}")
+        return report(False, last_seq, last_seq + 1, Problem("chain_short_of_anchor", seq=last_seq,
+                                                             anchored=anchor.seq, at=anchor.at))
     if last_seq == 0 and _has_history(key):
-        return report(False, 0, 1, "the company has history but its audit chain is empty")
+        return report(False, 0, 1, Problem("history_without_chain"))
     return report(True, last_seq)
 
 
@@ -300,6 +302,8 @@ def verify_and_record(key: int) -> ChainReport:
     result = verify(key)
     AuditVerification.objects.create(chain=key, ok=result.ok, checked=result.checked,
                                      broken_seq=result.broken_seq, problem=result.problem,
+                                     problem_code=getattr(result.problem, "code", ""),
+                                     problem_params=getattr(result.problem, "params", {}),
                                      seconds=result.seconds)
     return result
 

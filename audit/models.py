@@ -24,6 +24,8 @@ from approvals.models import ChangeRequest, Decision
 from invoices.models import Invoice
 from portal.models import Company
 
+from . import problems
+
 GENESIS_HASH = "0" * 64
 # How an entry's hash is computed: 1 = plain SHA-256 (entries written before the key existed,
 # sealed by the chain head's `legacy_mac`); 2 = HMAC-SHA256 with the version's digest.
@@ -196,12 +198,18 @@ class AuditVerification(models.Model):
     checked = models.PositiveBigIntegerField(default=0)
     # The first entry that does not hold (altered, missing or out of place).
     broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
-    problem = models.TextField(blank=True, default="")
+    problem = models.TextField(blank=True, default="")  # in English, as the command line prints it
+    # What the audit page words in its reader's language (audit.problems); blank before codes.
+    problem_code = models.CharField(max_length=40, blank=True, default="")
+    problem_params = models.JSONField(blank=True, default=dict)
     seconds = models.FloatField(default=0)
 
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["chain", "-at"], name="audit_verification_latest")]
+
+    def problem_text(self) -> str:
+        return problems.words(self.problem_code, self.problem_params, self.problem)
 
     def __str__(self) -> str:
         return f"chain {self.chain}: {'ok' if self.ok else f'broken at #{self.broken_seq}'}"

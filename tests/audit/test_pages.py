@@ -19,7 +19,7 @@ from django.urls import reverse
 from approvals.models import ChangeRequest
 from approvals.services.requests import request_save_draft
 from audit import chain, services
-from audit.models import Action, AuditEntry
+from audit.models import Action, AuditEntry, AuditVerification
 from portal import events
 from invoices import sync
 from invoices.models import Invoice
@@ -250,6 +250,34 @@ def test_the_badge_shows_the_last_verification(client, company, people, versione
     assert "audit-badge broken" in html and "#2" in html
     client.force_login(people.accountant)
     assert client.post(reverse("audit:audit_verify", args=[company.pk])).status_code == 403
+
+
+def test_what_broke_the_chain_is_said_in_the_reader_s_language(client, company, people, versioned):
+    from tests.audit.test_integrity import tamper
+
+    client.force_login(people.manager)
+    entry = AuditEntry.objects.get(company=company, seq=2)
+    tamper("UPDATE audit_auditentry SET why = %s WHERE id = %s", ["x", entry.pk])
+    services.chain_verify(company_id=company.pk)
+    recorded = AuditVerification.objects.get(chain=company.pk)
+    # The code and its parameters are kept; the English text too, as the command line prints it.
+    assert (recorded.problem_code, recorded.problem_params, recorded.problem) == (
+        "entry_altered", {"seq": 2}, "entry #2 was altered")
+
+    def problem(language):
+        html = client.get(log_url(company), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return re.search(r'data-testid="audit-problem">([^<]*)<', html).group(1)
+
+    assert problem("es") == "la entrada #2 fue alterada"
+    assert problem("en") == "entry #2 was altered"
+    # A version's source is named in words too.
+    recorded.problem_code, recorded.problem_params = "version_altered", {"seq": 3, "source": "invoice", "version": 7}
+    recorded.save()
+    assert problem("es") == "entrada #3: la versión #7 (factura) que describe fue alterada"
+    # A verification recorded before problems had codes shows the text it stored.
+    recorded.problem_code, recorded.problem = "", "entry #9 was altered"
+    recorded.save()
+    assert problem("es") == "entry #9 was altered"
 
 
 def test_times_are_shown_in_the_company_time_zone(client, company, people):
@@ -533,3 +561,21 @@ def test_a_timeline_entry_says_what_it_always_said(client, company, people, vers
     assert "restore" not in newest  # the invoice as it is now
     assert f'action="/c/{company.pk}/invoices/{versioned.pk}/history/{second}/restore/"' in older
     assert f'<button type="submit" data-testid="restore">{restore}</button>' in older
+
+
+def test_an_anchor_s_problem_names_the_chain_and_the_moment_in_the_reader_s_words(company, settings):
+    from django.utils import translation
+
+    from audit.problems import Problem, words
+
+    settings.TIME_ZONE = "America/Bogota"
+    short = Problem("chain_short_of_anchor", seq=4, anchored=6, at="2026-03-01T20:15:05+00:00")
+    assert short == "the chain ends at entry #4, but entry #6 was anchored at 2026-03-01T20:15:05+00:00"
+    unsigned = Problem("anchor_unsigned", chain=company.pk, path="/var/anchors/x.jsonl")
+    assert unsigned == f"the latest anchor of company {company.pk} is not signed with this key (/var/anchors/x.jsonl)"
+    with translation.override("es"):
+        assert words(short.code, short.params) == ("la cadena termina en la entrada #4, pero la entrada #6 "
+                                                   "se ancló el 01/03/2026 15:15")
+        assert words(unsigned.code, unsigned.params) == (f"la última ancla de la empresa {company.pk} no está "
+                                                         "firmada con esta clave (/var/anchors/x.jsonl)")
+        assert words("anchor_unsigned", {"chain": None, "path": "p"}).startswith("la última ancla de la cadena del")
