@@ -300,6 +300,36 @@ def _note_amounts(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> li
     return found
 
 
+# What a POST /credit-notes body the portal sends may hold (editable.credit_note_body, plus the
+# observations a push writes its tag into); anything else would reach Alegra unreviewed.
+NOTE_KEYS = frozenset({"client", "date", "items", "type", "cause", "invoices", "stamp", "observations"})
+
+
+def _note_parties(note: Mapping[str, Any], invoice_doc: Mapping[str, Any]) -> list[RuleViolation]:
+    """The note credits the invoice's own client and is applied to this invoice only: the
+    approver reads its amounts against this invoice and no other."""
+    found = []
+    unknown = sorted(str(key) for key in note if key not in NOTE_KEYS)
+    if unknown:
+        found.append(RuleViolation(unknown[0], "unknown_field", _(
+            "The credit note cannot carry “%(field)s”.") % {"field": unknown[0][:40]}))
+    if references.reference_id(note.get("client")) != references.reference_id(invoice_doc.get("client")):
+        found.append(RuleViolation("client", "other_client", _(
+            "A credit note on this invoice is for the invoice's client.")))
+    invoice_id = references.reference_id(invoice_doc.get("id"))
+    applied = note.get("invoices")
+    if applied is not None and (not isinstance(applied, list) or any(
+            not isinstance(entry, Mapping) or references.reference_id(entry.get("id")) != invoice_id
+            for entry in applied)):
+        found.append(RuleViolation("invoices", "other_invoice", _(
+            "A credit note on this invoice can be applied to this invoice only.")))
+    stamp = note.get("stamp")
+    if stamp is not None and stamp != {"generateStamp": True}:
+        found.append(RuleViolation("stamp", "invalid_stamp", _(
+            "A credit note can only ask for its electronic stamp.")))
+    return found
+
+
 def validate_credit_note(
     invoice_doc: Mapping[str, Any],
     note: Mapping[str, Any],
@@ -310,7 +340,7 @@ def validate_credit_note(
     if status.is_void(invoice_doc):
         return [RuleViolation("status", "invoice_void",
                               _("A void invoice cannot be corrected with a credit note."))]
-    found = []
+    found = _note_parties(note, invoice_doc)
     note_type = note.get("type")
     if note_type not in editable.CREDIT_NOTE_TYPES:
         found.append(RuleViolation("type", "invalid_note_type", _(

@@ -234,6 +234,10 @@ def _note(**changes):
 
 def test_a_sound_credit_note_passes():
     assert validate_credit_note(_stamped(), _note()) == []
+    # The client and the invoice as Alegra writes them, or as bare ids; observations; no stamp.
+    assert validate_credit_note(_stamped(), _note(client="1", observations="x", stamp=None,
+                                                  invoices=[{"id": 1, "amount": "84"}])) == []
+    assert validate_credit_note(_stamped(), _note(invoices=None)) == []
 
 
 @pytest.mark.parametrize(
@@ -258,6 +262,24 @@ def test_a_sound_credit_note_passes():
          "The amount applied to the invoice cannot be negative."),
         ({"invoices": [{"id": "1", "amount": "ochenta"}]}, [("invoices", "invalid_amount")],
          "The amount applied to the invoice is not a number."),
+        # The note credits the invoice's own client, applied to this invoice only, and carries
+        # nothing the approver does not read.
+        ({"client": {"id": "2"}}, [("client", "other_client")],
+         "A credit note on this invoice is for the invoice's client."),
+        ({"client": None}, [("client", "other_client")],
+         "A credit note on this invoice is for the invoice's client."),
+        ({"invoices": [{"id": "2", "amount": "84"}]}, [("invoices", "other_invoice")],
+         "A credit note on this invoice can be applied to this invoice only."),
+        ({"invoices": [{"id": "1", "amount": "40"}, {"id": "9", "amount": "44"}]}, [("invoices", "other_invoice")],
+         "A credit note on this invoice can be applied to this invoice only."),
+        ({"invoices": ["1"]}, [("invoices", "other_invoice")],
+         "A credit note on this invoice can be applied to this invoice only."),
+        ({"invoices": {"id": "1"}}, [("invoices", "other_invoice")],
+         "A credit note on this invoice can be applied to this invoice only."),
+        ({"numberTemplate": {"id": "7"}}, [("numberTemplate", "unknown_field")],
+         "The credit note cannot carry “numberTemplate”."),
+        ({"stamp": {"generateStamp": True, "cufe": "x"}}, [("stamp", "invalid_stamp")],
+         "A credit note can only ask for its electronic stamp."),
     ],
 )
 def test_each_credit_note_rule(changes, expected, text):
