@@ -55,7 +55,20 @@ def _moved(base: Mapping[str, Any], base_hash: str, current: dict) -> list[str]:
     fields = [change.field for change in changes.header]
     if changes.lines_changed:
         fields.append("items")
+    # The diff leaves out what Alegra computes; a credit note or a payment made meanwhile moves
+    # only those, and writing on regardless could credit the same money twice.
+    fields += [name for name in MONEY_FIELDS if not _same_amount(base.get(name), current.get(name))]
     return fields
+
+
+MONEY_FIELDS = ("total", "balance")
+
+
+def _same_amount(before: Any, after: Any) -> bool:
+    try:
+        return arithmetic.to_decimal(before) == arithmetic.to_decimal(after)
+    except (ValueError, TypeError):
+        return before == after
 
 
 def _total(document: Mapping[str, Any]) -> Decimal | None:

@@ -265,6 +265,35 @@ def test_an_invoice_changed_in_alegra_before_its_credit_note_is_a_conflict_and_n
     assert push.remote_document["observations"] == "Cambiada en Alegra"
 
 
+def test_a_credit_note_made_in_alegra_before_the_push_is_a_conflict_and_no_second_note_is_made(world, approve):
+    change_request = credit_note_request(world)
+    push = approve(change_request, world.approver, world.approver2)
+    before = sandbox.invoice_get(world.account, world.invoice.alegra_id)["balance"]
+    # Someone in Alegra credits the same unit: only what Alegra computes moves (balance).
+    outside_credit_note(world, world.invoice.alegra_id, observations="Devolución registrada en Alegra")
+    moved = sandbox.invoice_get(world.account, world.invoice.alegra_id)["balance"]
+    assert moved != before
+
+    outcome = push_module.push_run(push_id=push.pk, client=alegra_client(world.company))
+
+    assert outcome.state == Push.State.CONFLICT
+    assert credit_note_posts(world) == 0  # the portal posted none
+    push.refresh_from_db()
+    assert push.conflict_fields == ["balance"]
+    assert sandbox.invoice_get(world.account, world.invoice.alegra_id)["balance"] == moved
+
+
+def test_a_credit_note_made_in_alegra_before_an_update_is_a_conflict(world, approve):
+    from tests.approvals.pushkit import submit
+
+    push = approve(submit(world.invoice, world.accountant, observations="Nota"), world.approver)
+    outside_credit_note(world, world.invoice.alegra_id, observations="hecha en Alegra")
+
+    assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.CONFLICT
+    push.refresh_from_db()
+    assert push.conflict_fields == ["balance"]
+
+
 @pytest.mark.parametrize("observations, expected", [
     ("Devolución parcial", "Devolución parcial [enmienda #{pk}]"), (None, "[enmienda #{pk}]"),
 ])
