@@ -57,6 +57,7 @@ def test_entries_are_numbered_without_gaps_and_each_names_the_previous_hash(comp
     assert 0 < report.seconds <= time.perf_counter() - started  # the time the verification took
     recorded = AuditVerification.objects.get(chain=company.pk)
     assert (recorded.ok, recorded.checked, recorded.seconds) == (True, len(history), report.seconds)
+    assert (recorded.problem, recorded.problem_code, recorded.problem_params) == ("", "", {})
 
 
 @pytest.mark.parametrize("column, value", [("why", "otra razón"), ("what", '{"total": "1"}'),
@@ -70,6 +71,8 @@ def test_a_row_altered_in_the_database_is_the_first_broken_link(company, history
                                                                    f"entry #{victim.seq} was altered")
     recorded = AuditVerification.objects.get(chain=company.pk)
     assert (recorded.ok, recorded.broken_seq, recorded.problem) == (False, victim.seq, report.problem)
+    # What the audit page words in its reader's language.
+    assert (recorded.problem_code, recorded.problem_params) == ("entry_altered", {"seq": victim.seq})
 
 
 def test_a_row_altered_with_its_own_hash_recomputed_breaks_the_next_link(company, history):
