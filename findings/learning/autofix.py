@@ -80,7 +80,13 @@ def apply_rules(*, company_id: int) -> list[ChangeRequest]:
                   .select_related("invoice", "company").order_by("id"))
     for finding in candidates:
         rule = rules[finding.kind]
-        if (finding.suggestion or {}).get("type") not in FIXABLE_TYPES or finding.impact > rule.max_impact:
+        suggestion = finding.suggestion or {}
+        if suggestion.get("type") not in FIXABLE_TYPES or finding.impact > rule.max_impact:
+            continue
+        if suggestion.get("reissue"):
+            # Credit the whole stamped line, then invoice it again: the first step alone takes back
+            # far more than the finding's impact, and the second is a person's.
+            log.info("finding %s left for a person: its fix is a credit note and a new invoice", finding.pk)
             continue
         if finding.invoice_id in done:
             log.info("finding %s left for a person: invoice %s already had a fix by rule today", finding.pk,

@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from approvals.models import ChangeRequest
-from findings import services
+from findings import scan, services
 from findings.learning import autofix
 from findings.learning import services as learning
 from findings.models import Finding
@@ -87,3 +87,23 @@ def test_the_day_is_the_company_s_not_the_server_s(world, settings):
     assert autofix.fixed_today(world.company) == {world.invoice.pk}
     ChangeRequest.objects.filter(pk=made.pk).update(created_at=midnight - datetime.timedelta(minutes=1))
     assert autofix.fixed_today(world.company) == set()
+
+
+def test_a_fix_that_credits_a_whole_stamped_line_to_invoice_it_again_is_left_for_a_person(company, manager):
+    from tests.factories.anomalies import body, history, line, mirror_catalogue, store
+
+    mirror_catalogue(company)
+    history(company, item="3", count=6)
+    # 19 % charged on a stamped line of a 5 % item: the fix credits the whole line, then re-invoices it.
+    invoice = store(company, body(1, [line("3", "10", tax="3"), line("1", "1")], day=50, stamped=True))
+    scan.scan_full(company_id=company.pk)
+    finding = Finding.objects.get(invoice=invoice, kind="tax")
+    assert finding.suggestion["type"] == "credit_note" and finding.suggestion["reissue"]
+    learning.fix_rule_create(company=company, user=manager, finding_kind="tax", max_impact="500000")
+    assert finding.impact <= 500000
+
+    assert autofix.apply_rules(company_id=company.pk) == []
+
+    finding.refresh_from_db()
+    assert (finding.state, finding.correction_id) == (Finding.State.OPEN, None)
+    assert not ChangeRequest.objects.filter(invoice=invoice).exists()
