@@ -97,7 +97,8 @@ def invoice_mark_deleted(*, company: Company, alegra_id: str, source: str) -> bo
 
 def invoice_refresh(*, company: Company, alegra_id: str, source: str = "webhook",
                     client: AlegraClient | None = None) -> str:
-    """Re-read one invoice from Alegra; 'deleted' when Alegra no longer has it."""
+    """Re-read one invoice from Alegra; 'deleted' when Alegra no longer has it, 'skipped' when its
+    body cannot be mirrored (the stored version stays, as a page skips such an invoice)."""
     client = client or AlegraClient.for_company(company)
     try:
         document = client.get_invoice(alegra_id)
@@ -105,7 +106,11 @@ def invoice_refresh(*, company: Company, alegra_id: str, source: str = "webhook"
         if exc.status == 404:
             return "deleted" if invoice_mark_deleted(company=company, alegra_id=alegra_id, source=source) else "unchanged"
         raise
-    return invoice_store(company=company, document=document, source=source)
+    try:
+        return invoice_store(company=company, document=document, source=source)
+    except mirror.BadDocument as exc:
+        log.warning("company %s: invoice %s not refreshed: %s", company.pk, alegra_id, exc)
+        return "skipped"
 
 
 # --- runs -------------------------------------------------------------------
@@ -216,6 +221,7 @@ def _count(run: SyncRun, outcome: str) -> None:
 def _store_all(run: SyncRun, company: Company, documents: Iterable, source: str) -> set[str]:
     """Store one page: new invoices in bulk, changed ones one by one, unchanged ones not at all."""
     parsed: dict[str, tuple[dict, dict, str]] = {}
+    skipped = set()
     for document in documents:
         try:
             columns = mirror.invoice_columns(document)
@@ -223,6 +229,7 @@ def _store_all(run: SyncRun, company: Company, documents: Iterable, source: str)
             run.errors += 1
             run.last_error = f"invoice skipped: {exc}"[:2000]
             log.warning("sync %s: invoice skipped: %s", run.pk, exc)
+            skipped.add(mirror.document_id(document))  # seen: its stored version stays as it is
             continue
         body = mirror.canonical(document)
         parsed[columns["alegra_id"]] = (columns, body, mirror.canonical_hash(body))
@@ -256,7 +263,7 @@ def _store_all(run: SyncRun, company: Company, documents: Iterable, source: str)
             )
         hooks.bulk_history_written(Invoice, created)  # bulk history sends no signal of its own
         hooks.invoices_changed(company_id=company.pk, invoice_ids=[i.pk for i in created], source=source)
-    return set(parsed)
+    return set(parsed) | (skipped - {None})
 
 
 def _new_invoice(company: Company, columns: dict, body: dict, digest: str) -> Invoice:
@@ -364,6 +371,9 @@ def _reconcile_range(run: SyncRun, company: Company, client: AlegraClient,
         outcome = invoice_refresh(company=company, alegra_id=alegra_id, source="sync", client=client)
         if outcome == "deleted":
             run.invoices_deleted += 1
+        elif outcome == "skipped":
+            run.errors += 1
+            run.last_error = f"invoice {alegra_id} skipped: it cannot be mirrored"[:2000]
         else:
             _count(run, outcome)
 

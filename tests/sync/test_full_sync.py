@@ -238,3 +238,24 @@ def test_an_invoice_with_an_id_the_mirror_cannot_key_is_skipped_and_the_sync_goe
                                    sync.mirror.item_columns)
     assert stored == 1 and list(Item.objects.filter(company=company).values_list("alegra_id", flat=True)) == ["7"]
 
+
+
+def test_a_once_mirrored_invoice_alegra_now_answers_unmirrorable_keeps_its_version_and_the_sync_goes_on(
+        connected, settings):
+    """Re-read by id (the page skipped it, the webhook names it), it raised out of the sync, which
+    stayed "running", and out of the webhook's task."""
+    from alegra_sandbox.models import SandboxInvoice
+
+    settings.SYNC_READ_AHEAD = False
+    assert sync.sync_full(company=connected.company, client=connected.client()).state == "succeeded"
+    stored = Invoice.objects.get(company=connected.company, alegra_id="5")
+    row = SandboxInvoice.objects.get(account=connected.account, number=5)
+    row.document = {**row.document, "date": "12/03/2025"}
+    row.save()
+
+    run = sync.sync_full(company=connected.company, client=connected.client())
+    assert (run.state, run.errors) == ("succeeded", 1) and "date is not a yyyy-MM-dd date" in run.last_error
+    assert sync.invoice_refresh(company=connected.company, alegra_id="5", client=connected.client()) == "skipped"
+    kept = Invoice.objects.get(pk=stored.pk)
+    assert (kept.content_hash, kept.is_deleted, kept.history.count()) == (stored.content_hash, False, 1)
+    assert sync.sync_full(company=connected.company, client=connected.client()).state == "succeeded"
