@@ -70,6 +70,17 @@ class AutoRuleForm(forms.ModelForm):
         self.fields["kind"].choices = [c for c in self.fields["kind"].choices
                                        if c[0] != AutoApprovalRule.Kind.FINDING_FIX]
 
+    def clean(self):
+        # The limits each kind needs, said on their fields: the database's own refusal (its
+        # constraints) named the constraint.
+        data = super().clean()
+        needed = {AutoApprovalRule.Kind.SMALL_DISCOUNT: ("max_discount_percent", "max_impact"),
+                  AutoApprovalRule.Kind.DUE_DATE: ("max_days",)}.get(data.get("kind"), ())
+        for name in needed:
+            if data.get(name) is None and name not in self.errors:
+                self.add_error(name, _("This kind of rule needs this limit."))
+        return data
+
 
 class SettingsForm(forms.ModelForm):
     remind_after_hours = forms.IntegerField(label=_("Remind approvers after (hours)"), min_value=1, max_value=1440)

@@ -376,6 +376,13 @@ def test_managers_switch_auto_approval_rules_and_reminders(client, company, mana
     missing = client.post(url("approvals:auto_rule_create", company_id=company.pk),
                           {"name": "Descuentos", "kind": "small_discount", "max_discount_percent": "5"})
     assert missing.status_code == 400 and AutoApprovalRule.objects.count() == 1
+    # Said on the missing limit's field, in words: it was the database's refusal, naming its constraint.
+    assert missing.context["rule_form"].errors == {"max_impact": ["This kind of rule needs this limit."]}
+    assert "auto_rule_" not in missing.content.decode()
+    due = client.post(url("approvals:auto_rule_create", company_id=company.pk),
+                      {"name": "Vencimientos", "kind": "due_date"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert due.status_code == 400 and due.context["rule_form"].errors == {
+        "max_days": ["Este tipo de regla necesita este límite."]}
     assert client.post(url("approvals:approval_settings", company_id=company.pk), {"remind_after_hours": "12"}).status_code == 302
     assert client.post(url("approvals:approval_settings", company_id=company.pk), {"remind_after_hours": "0"}).status_code == 400
     assert company.approval_settings.remind_after_hours == 12

@@ -181,10 +181,15 @@ def test_a_phone_wide_screen_keeps_everything_inside(_playwright_browser, live_s
         log_in(page, live_server, people["accountant"])
         for name, path in (("home", f"/c/{company.pk}/"), ("invoices", f"/c/{company.pk}/invoices/"),
                            ("request", f"/c/{company.pk}/requests/{change_request.pk}/"),
-                           ("edit", f"/c/{company.pk}/invoices/{invoice.pk}/edit/")):
+                           ("edit", f"/c/{company.pk}/invoices/{invoice.pk}/edit/"),
+                           ("history", f"/c/{company.pk}/invoices/{invoice.pk}/history/")):
             page.goto(live_server.url + path)
             page.wait_for_load_state("networkidle")
             shot(page, f"es-390-{name}")
+            # Nothing makes the page itself scroll sideways (a table scrolls inside its own box).
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, (name, page.evaluate(
+                "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+                ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)"))
             for selector in ("header.topbar", "main", "main .card"):
                 boxes = page.locator(selector)
                 for index in range(min(boxes.count(), 12)):
