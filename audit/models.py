@@ -200,8 +200,8 @@ class AuditVerification(models.Model):
     broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
     problem = models.TextField(blank=True, default="")  # in English, as the command line prints it
     # What the audit page words in its reader's language (audit.problems); blank before codes.
-    problem_code = models.CharField(max_length=40, blank=True, default="")
-    problem_params = models.JSONField(blank=True, default=dict)
+    problem_code = models.CharField(max_length=40, blank=True, default="", db_default="")
+    problem_params = models.JSONField(null=True, blank=True, default=dict)
     seconds = models.FloatField(default=0)
 
     class Meta:
@@ -209,7 +209,7 @@ class AuditVerification(models.Model):
         indexes = [models.Index(fields=["chain", "-at"], name="audit_verification_latest")]
 
     def problem_text(self) -> str:
-        return problems.words(self.problem_code, self.problem_params, self.problem)
+        return problems.words(self.problem_code, self.problem_params or {}, self.problem)
 
     def __str__(self) -> str:
         return f"chain {self.chain}: {'ok' if self.ok else f'broken at #{self.broken_seq}'}"

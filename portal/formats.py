@@ -157,13 +157,17 @@ def date(value: dt.date | str | None, country: str | None = None) -> str:
     if not isinstance(value, dt.date):
         return str(value)  # a document's date that is no date (5, an object): shown, not a crash
     name = locale_for(country)
-    return format_date(value, format="dd/MM/yyyy" if name.startswith("es") else "medium", locale=_babel_locale(name))
+    # In figures, never in words: the words would be the company's language, not the reader's.
+    return format_date(value, format="dd/MM/yyyy" if name.startswith("es") else "MM/dd/yyyy",
+                       locale=_babel_locale(name))
 
 
 def month(value: dt.date, country: str | None = None) -> str:
-    """A month in words ("noviembre de 2026", "November 2026")."""
-    name = locale_for(country)
-    return format_date(value, format="LLLL 'de' y" if name.startswith("es") else "LLLL y", locale=_babel_locale(name))
+    """A month in words, in the reader's language whatever the company's country ("noviembre de
+    2026", "November 2026"): one language per screen."""
+    if (translation.get_language() or "es").startswith("es"):
+        return format_date(value, format="LLLL 'de' y", locale=_babel_locale("es"))
+    return format_date(value, format="LLLL y", locale=_babel_locale("en"))
 
 
 def datetime(value: dt.datetime | None, country: str | None = None, *, seconds: bool = False) -> str:
@@ -177,7 +181,9 @@ def datetime(value: dt.datetime | None, country: str | None = None, *, seconds: 
         # directly: a page of fifty moments through Babel's pattern machinery costs milliseconds.
         text = f"{local.day:02d}/{local.month:02d}/{local.year:04d} {local.hour:02d}:{local.minute:02d}"
         return f"{text}:{local.second:02d}" if seconds else text
-    return format_datetime(local, format="medium", locale=_babel_locale(name))
+    # In figures, as date() writes the day.
+    return format_datetime(local, format="MM/dd/yyyy HH:mm:ss" if seconds else "MM/dd/yyyy HH:mm",
+                           locale=_babel_locale(name))
 
 
 def ago(value: dt.datetime | None, *, now: dt.datetime | None = None) -> str:

@@ -246,6 +246,9 @@ def test_month_end_reads_clean_only_when_nothing_is_open(client, manager, compan
     # The heading names the month in words (it read "2025-02").
     assert "Cierre de mes · febrero de 2025" in client.get(url, {"month": "2025-02"},
                                                              HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    # In the reader's words whatever the company's country (it read "Month-end · febrero de 2025").
+    assert "Month-end · February 2025" in client.get(url, {"month": "2025-02"},
+                                                     HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
 
 def test_a_finding_s_words_in_spanish_agree_with_it(client, accountant, slipped):

@@ -96,9 +96,20 @@ def test_moments_are_written_as_babel_writes_them_for_every_country(country):
                    (2028, 2, 29, 12, 30, 1), (9999, 12, 31, 13, 0, 59)]]
     for moment in moments:
         for seconds in (False, True):
-            pattern = ("dd/MM/yyyy HH:mm" + (":ss" if seconds else "")) if name.startswith("es") else "medium"
+            pattern = ("dd/MM/yyyy" if name.startswith("es") else "MM/dd/yyyy") + " HH:mm" + (":ss" if seconds else "")
             expected = format_datetime(moment, format=pattern, locale=name)
             assert formats.datetime(moment, country, seconds=seconds) == expected, (moment, seconds)
+
+
+def test_a_moment_a_day_and_a_month_are_in_figures_or_in_the_reader_s_words():
+    """A US company's dates were Babel's "medium" ("Mar 5, 2026"): English words on a Spanish
+    page. The month-end's month was in the company's language on an English page."""
+    moment = datetime.datetime(2026, 3, 5, 14, 7, 9)
+    with translation.override("es"):
+        assert (formats.date(moment.date(), "US"), formats.datetime(moment, "US")) == ("03/05/2026", "03/05/2026 14:07")
+        assert (formats.month(moment.date(), "US"), formats.month(moment.date(), "CO")) == ("marzo de 2026",) * 2
+    with translation.override("en"):
+        assert (formats.month(moment.date(), "US"), formats.month(moment.date(), "CO")) == ("March 2026",) * 2
 
 
 @pytest.mark.parametrize("country", sorted(formats.LOCALES))
