@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from findings import presenters, queries
@@ -127,6 +128,9 @@ def finding_confirm(request, pk: int):
 def finding_dismiss_view(request, pk: int, body: DismissIn):
     who = caller(request)
     who.require(Scope.REQUESTS_WRITE)
+    if who.agent:  # what is not a mistake, and what the portal learns from it, is a person's word
+        raise Problem(403, "agent_cannot_decide", _("A token for an AI agent cannot dismiss a finding: only "
+                                                    "people decide what is not a mistake."))
     finding = _finding(who, pk)
 
     def make():

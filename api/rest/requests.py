@@ -282,6 +282,10 @@ def request_cancel_view(request, pk: int, body: CancelIn):
     who = caller(request)
     who.require(Scope.REQUESTS_WRITE)
     change_request = _request(who, pk)
+    if who.agent and change_request.via_token_id != who.token.pk:
+        # Ending someone else's request is a decision on it: an agent withdraws only its own.
+        raise Problem(403, "agent_cannot_decide", _("A token for an AI agent can cancel only the requests it "
+                                                    "proposed: only people decide on the others."))
 
     def make():
         request_cancel(change_request=change_request, user=who.user, comment=body.comment, via=who.via)

@@ -94,3 +94,39 @@ def test_a_token_for_an_agent_never_decides(company, accountant, approver):
     person = Api(token_for(approver, company, "invoices:read,decisions:write", name="Mi script"))
     assert person.post(f"/requests/{pending.pk}/decisions", {"outcome": "approve"}).status_code == 201
 
+
+
+def test_a_token_for_an_agent_cancels_only_its_own_requests_and_never_dismisses(company, accountant, manager):
+    """Cancelling someone else's request and dismissing a finding (which teaches the portal an
+    exception) are decisions too: an agent's token got 200 for both."""
+    from findings.models import Finding, LearnedException
+    from tests.api.kit import Api, token_for
+
+    mirror_catalogue(company)
+    invoice = make_invoice(company, number=1)
+    theirs = _notes(invoice, accountant)  # on a screen, by the person the agent works for
+    agent = Api(token_for(accountant, company, "invoices:read,requests:write", name="Asistente", for_agent=True),
+                language="es")
+    refused = agent.post(f"/requests/{theirs.pk}/cancel", {"comment": "no hace falta"})
+    assert refused.status_code == 403 and refused.json()["code"] == "agent_cannot_decide"
+    assert "solo las personas deciden" in refused.json()["detail"]
+    theirs.refresh_from_db()
+    assert theirs.state == ChangeRequest.State.PENDING
+    other = make_invoice(company, number=2)
+    proposed = copy.deepcopy(other.document)
+    proposed["observations"] = "Entregar en bodega 3"
+    own = agent.post("/requests", {"invoice_id": other.pk, "kind": "update", "proposed": proposed,
+                                   "reason": "Nota de entrega", "submit": False})
+    assert own.status_code == 201, own.json()
+    assert agent.post(f"/requests/{own.json()['id']}/cancel", {"comment": "me equivoqué"}).status_code == 200
+
+    finding = Finding.objects.create(
+        company=company, invoice=invoice, line=0, kind="price", cause="slip", fingerprint="f", client_alegra_id="1",
+        item_alegra_id="1", invoice_date=invoice.date, severity="high", rank=3, confidence="0.95",
+        evidence={"price": "400", "reference": "40", "basis": "client", "n": 4, "ratio": "10"}, suggestion={})
+    refused = agent.post(f"/findings/{finding.pk}/dismiss", {"reason": "no es un error"})
+    assert refused.status_code == 403 and refused.json()["code"] == "agent_cannot_decide"
+    finding.refresh_from_db()
+    assert finding.state == Finding.State.OPEN and not LearnedException.objects.exists()
+    person = Api(token_for(accountant, company, "invoices:read,requests:write", name="Mi script"))
+    assert person.post(f"/findings/{finding.pk}/dismiss", {"reason": "no es un error"}).status_code == 200
