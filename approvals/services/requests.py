@@ -174,7 +174,9 @@ def request_by_rule(*, invoice: Invoice, rule, proposed: Mapping, reason: str, k
         raise ApprovalError.of(violations)
     switched_on_by = (rule.history.filter(is_active=True, history_user__isnull=False)
                       .order_by("-history_date", "-history_id").values_list("history_user", flat=True).first())
-    if switched_on_by is None:
+    # The rule approves in the name of the manager who switched it on: only while they still are one.
+    if switched_on_by is None or not Membership.objects.filter(
+            user_id=switched_on_by, company_id=invoice.company_id, role=Role.MANAGER, user__is_active=True).exists():
         raise ApprovalError("not_found", {"variant": "rule"})
     stored = stored_document(kind, proposed, taxes)
     change_request = ChangeRequest(company=invoice.company, invoice=invoice, kind=kind, requester_id=switched_on_by,

@@ -215,3 +215,22 @@ def test_only_managers_pre_approve_fixes(world):
     with pytest.raises(services.FindingRefused):
         learning.fix_rule_create(company=world.company, user=world.manager, finding_kind="duplicate_number",
                                  max_impact="1")
+
+
+@pytest.mark.parametrize("leaves", ["demoted", "deactivated"])
+def test_a_fix_rule_stops_approving_once_the_manager_who_switched_it_on_is_no_longer_one(world, fix_rule, leaves):
+    """It went on approving in their name."""
+    from portal.services import membership_set
+
+    if leaves == "demoted":
+        membership_set(user=world.manager, company=world.company, role="accountant")
+    else:
+        world.manager.is_active = False
+        world.manager.save()
+    finding = _due_finding(world)
+
+    assert autofix.apply_rules(company_id=world.company.pk) == []
+
+    finding.refresh_from_db()
+    assert (finding.state, finding.correction_id) == (Finding.State.OPEN, None)
+    assert not ChangeRequest.objects.filter(company=world.company).exists()
