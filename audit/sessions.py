@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from portal import events
+from portal import addresses, events
 from portal.models import Membership
 
 from . import chain
@@ -14,7 +14,7 @@ from .models import Action, AuditEntry
 
 
 def _client_facts(request) -> dict:
-    return {"ip": (request.META.get("REMOTE_ADDR") or "")[:64],
+    return {"ip": addresses.client_ip(request)[:64],
             "user_agent": (request.META.get("HTTP_USER_AGENT") or "")[:200]}
 
 

@@ -29,10 +29,6 @@ class AuditedLoginView(auth_views.LoginView):
 login = AuditedLoginView.as_view()
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or ""
-
-
 def locked_out(request, original_response=None, credentials=None):
     """The answer to every attempt while its user name or address is locked out (429)."""
     username = str((credentials or {}).get("username") or request.POST.get("username", ""))[:150]

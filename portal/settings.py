@@ -264,8 +264,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minim
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "audit.views_auth.locked_out"
-# The address is REMOTE_ADDR: a client cannot pick another one with a forwarding header.
-AXES_CLIENT_IP_CALLABLE = "audit.views_auth.client_address"
+# The address is REMOTE_ADDR, or behind that many proxies of one's own the one they saw
+# (portal.addresses): a client cannot pick another one with a forwarding header.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_ip"
 AXES_VERBOSE = False
 
 LOGIN_URL = "login"

@@ -51,6 +51,25 @@ def test_an_address_is_locked_out_whatever_names_it_tries(client, company, setti
     assert attempt(client, "ana", PASSWORD, address="10.0.9.10").status_code == 302
 
 
+def test_behind_the_portal_s_proxy_each_client_is_its_own_address(client, company, settings):
+    """Behind a proxy every REMOTE_ADDR is the proxy's: five failures by anyone locked everyone out."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    make_user("ana", company, "accountant")
+    proxy = "127.0.0.1"
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, f"nombre{n}", "x", address=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert attempt(client, "luis", "x", address=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 429
+    # What the client writes into the header sits left of what the proxy appends: never read.
+    assert attempt(client, "ana", PASSWORD, address=proxy,
+                   HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9").status_code == 429
+    assert attempt(client, "ana", PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7").status_code == 302
+    entry = AuditEntry.objects.filter(action=Action.LOGIN).latest("seq")
+    assert entry.what["ip"] == "198.51.100.7"
+    # No header, or garbage in it: the proxy's own address, as without a proxy.
+    client.logout()
+    assert attempt(client, "ana", PASSWORD, address="10.0.5.5", HTTP_X_FORWARDED_FOR="no es una dirección").status_code == 302
+
+
 def test_the_lockout_says_the_same_whether_the_user_exists_or_not(client, company, settings):
     make_user("ana", company, "accountant")
     answers = {}
