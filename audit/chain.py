@@ -228,6 +228,9 @@ def _link_problem(values: dict, head: AuditChain | None) -> str:
         return ""
     if scheme != KEYED_SCHEME or not same(_hash_of(values), values["hash"]):
         return Problem("entry_altered", seq=seq)
+    if head is not None and seq == head.legacy_seq:
+        # The seal is over the last unkeyed entry: a keyed one there would leave it unchecked.
+        return Problem("entry_not_sealed", seq=seq)
     return ""
 
 
@@ -267,6 +270,10 @@ def verify(key: int) -> ChainReport:
         return report(False, 0, None, error.problem)
     if head is None and _entries_exist(key):
         return report(False, 0, 1, Problem("head_missing"))
+    if head is not None and head.legacy_seq > last_seq:
+        # The seal is checked at the entry it names: named past the end, it would never be, and
+        # every entry could be rewritten with the unkeyed hash.
+        return report(False, 0, last_seq + 1, Problem("legacy_past_end", seq=last_seq, legacy=head.legacy_seq))
     checker = _Versions()
     expected, previous = 1, GENESIS_HASH
     for batch in _entries(key, last_seq):

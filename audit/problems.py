@@ -28,6 +28,8 @@ TEXTS = {
     "chain_short_of_anchor": gettext_noop("the chain ends at entry #%(seq)s, but entry #%(anchored)s was anchored "
                                           "at %(at)s"),
     "head_missing": gettext_noop("the head of the chain is missing, but its entries are not"),
+    "legacy_past_end": gettext_noop("the chain ends at entry #%(seq)s, but its head says entries up to #%(legacy)s "
+                                    "carry the unkeyed hash"),
     "history_without_chain": gettext_noop("the company has history but its audit chain is empty"),
     "anchor_unreadable": gettext_noop("the latest anchor of %(chain)s cannot be read (%(path)s): %(error)s"),
     "anchor_unsigned": gettext_noop("the latest anchor of %(chain)s is not signed with this key (%(path)s)"),

@@ -233,6 +233,34 @@ def test_attack_b_with_the_old_unkeyed_hash_is_refused_too(company, history):
     assert report.problem == f"entry #{victim.seq} carries the unkeyed hash, but only entries up to #0 may"
 
 
+def test_attack_b_with_the_unkeyed_hash_and_the_head_s_seal_moved_past_the_end_is_refused(company, history):
+    """The seal over the last unkeyed entry is checked at that entry: with the head naming one past
+    the end it never was, and every entry could be rewritten with the unkeyed hash."""
+    tamper("UPDATE audit_auditchain SET legacy_seq = %s, legacy_mac = '' WHERE key = %s", [10**12, company.pk])
+    previous = GENESIS_HASH
+    for entry in history:
+        fields = {name: getattr(entry, name) for name in chain.HASHED_FIELDS[:-2]}
+        fields.update(scheme=LEGACY_SCHEME, why="nunca pasó" if entry.seq == 2 else entry.why)
+        forged = chain.entry_hash(**fields, prev_hash=previous)
+        tamper("UPDATE audit_auditentry SET why = %s, scheme = 1, prev_hash = %s, hash = %s WHERE id = %s",
+               [fields["why"], previous, forged, entry.pk])
+        previous = forged
+    tamper("UPDATE audit_auditchain SET last_hash = %s WHERE key = %s", [previous, company.pk])
+    report = verify(company)
+    assert (report.ok, report.checked, report.broken_seq) == (False, 0, history[-1].seq + 1)
+    assert report.problem == (f"the chain ends at entry #{history[-1].seq}, but its head says entries up to "
+                              f"#{10**12} carry the unkeyed hash")
+
+
+def test_the_head_s_seal_named_on_a_keyed_entry_is_refused(company, history):
+    """Named on a keyed entry, the seal would be checked nowhere."""
+    victim = history[-2]
+    tamper("UPDATE audit_auditchain SET legacy_seq = %s WHERE key = %s", [victim.seq, company.pk])
+    report = verify(company)
+    assert (report.ok, report.broken_seq) == (False, victim.seq)
+    assert report.problem == f"entry #{victim.seq} is not the last one sealed when the chain was keyed"
+
+
 @needs_postgres
 def test_attack_c_truncate_is_refused_and_the_heads_kept(company, history):
     for sql in ("TRUNCATE audit_auditentry CASCADE", "TRUNCATE audit_auditchain", "DELETE FROM audit_auditchain",
