@@ -9,8 +9,9 @@ import copy
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from approvals import routing
 from approvals.hooks import on_inbox_notes
@@ -19,6 +20,7 @@ from approvals.errors import ApprovalError as RequestRefused
 from approvals.services.policies import auto_rule_save
 from approvals.services.requests import request_by_rule, request_save_draft, request_submit
 from invoices import editable
+from portal import formats
 from invoices.models import Contact, Invoice, InvoiceLine, Item, Tax
 from invoices.mirror import money_or_zero
 from invoices.rules import RuleViolation
@@ -91,11 +93,29 @@ def _updated(invoice: Invoice, changes: list[dict]) -> dict:
     return document
 
 
+# The cause printed on the credit note, by the kind of finding: a line of the legal document the
+# client and the tax authority read, so short, and in the company's language, not the reader's.
+CAUSES = {
+    Finding.Kind.PRICE: gettext_lazy("Price adjustment of invoice %(number)s"),
+    Finding.Kind.TAX: gettext_lazy("Tax correction of invoice %(number)s"),
+    Finding.Kind.QUANTITY: gettext_lazy("Quantity correction of invoice %(number)s"),
+    Finding.Kind.DISCOUNT: gettext_lazy("Discount correction of invoice %(number)s"),
+    Finding.Kind.DUPLICATE_LINES: gettext_lazy("Invoice %(number)s issued twice"),
+    Finding.Kind.DUPLICATE_NUMBER: gettext_lazy("Invoice %(number)s issued twice"),
+}
+
+
+def cause_for(finding: Finding) -> str:
+    text = CAUSES.get(finding.kind, gettext_lazy("Correction of invoice %(number)s"))
+    with translation.override(formats.locale_for(finding.company.country)[:2]):
+        return (str(text) % {"number": finding.invoice.number or finding.invoice.alegra_id})[:MAX_CAUSE]
+
+
 def _credit_note(invoice: Invoice, suggestion: dict, cause: str) -> dict:
     returned = [editable.ReturnedLine(index=row["line"], quantity=Decimal(row["quantity"]),
                                       price=Decimal(row["price"])) for row in suggestion["lines"]]
     return editable.credit_note_body(invoice.document, returned, suggestion.get("note_type") or "OTHER",
-                                     cause[:MAX_CAUSE], timezone.localdate().isoformat())
+                                     cause, timezone.localdate().isoformat())
 
 
 # A suggested change's field → the column of the mirror's line the finding judged it by.
@@ -142,7 +162,7 @@ def _check_fresh(finding: Finding, suggestion: Mapping) -> None:
             raise _stale()
 
 
-def proposal(finding: Finding, reason: str) -> tuple[str, dict]:
+def proposal(finding: Finding) -> tuple[str, dict]:
     """(kind of change request, proposed document) for the finding's suggested fix, refused when
     the invoice no longer holds what the finding judged."""
     suggestion = finding.suggestion or {}
@@ -153,7 +173,7 @@ def proposal(finding: Finding, reason: str) -> tuple[str, dict]:
     if kind == "update":
         return ChangeRequest.Kind.UPDATE, _updated(invoice, suggestion.get("changes") or [])
     if kind == "credit_note":
-        return ChangeRequest.Kind.CREDIT_NOTE, _credit_note(invoice, suggestion, reason)
+        return ChangeRequest.Kind.CREDIT_NOTE, _credit_note(invoice, suggestion, cause_for(finding))
     if kind == "contact":
         contact = Contact.objects.filter(company_id=invoice.company_id, alegra_id=invoice.client_alegra_id,
                                          is_deleted=False).first()

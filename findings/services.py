@@ -147,7 +147,7 @@ def correction_create(*, finding: Finding, user, via: events.Via | None = None) 
         raise refused(_("This finding is %(state)s: a correction was already made from it, "
                         "or it is closed.") % {"state": finding.get_state_display()})
     reason = reason_for(finding, finding.company.country)
-    kind, proposed = proposal(finding, reason)
+    kind, proposed = proposal(finding)
     change_request = request_save_draft(invoice=finding.invoice, user=user, proposed=proposed, reason=reason,
                                         kind=kind, via=via)
     finding.state, finding.correction = Finding.State.CONFIRMED, change_request

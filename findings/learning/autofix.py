@@ -112,7 +112,7 @@ def _fix(finding: Finding, rule: AutoApprovalRule) -> ChangeRequest:
     if fixed_today(finding.company, [finding.invoice_id]):
         raise RequestRefused("not_draft", {"variant": "submit", "state": finding.state})
     reason = reason_for(finding, finding.company.country)  # in the portal's language: no one is asking
-    kind, proposed = proposal(finding, reason)
+    kind, proposed = proposal(finding)
     change_request = request_by_rule(invoice=finding.invoice, rule=rule, proposed=proposed, reason=reason, kind=kind)
     finding.state, finding.correction = Finding.State.CONFIRMED, change_request
     finding._change_reason = events.reason("finding.auto_fixed", request=change_request.pk, rule=rule.name)

@@ -210,6 +210,10 @@ def test_a_stamped_invoice_is_corrected_with_a_credit_note(client, accountant, c
     client.post(reverse("findings:finding_correct", args=[company.pk, finding.pk]))
     note = ChangeRequest.objects.get(invoice=stamped)
     assert note.kind == "credit_note" and note.proposed_document["items"][0]["price"] == "248823"
+    # The cause printed on the note is a short line in the company's language, whoever the reader;
+    # the evidence goes in the request's reason. It printed the English explanation on the note.
+    assert note.proposed_document["cause"] == f"Ajuste de precio de la factura {stamped.number}"
+    assert note.reason.startswith(f"From finding #{finding.pk}:")
     assert "credit note" in client.get(reverse("approvals:invoice_edit", args=[company.pk, stamped.pk])).content.decode()
 
 
