@@ -302,7 +302,8 @@ def _policy_version(row, instance) -> AuditEntry:
 FINDING_ACTIONS = {
     "finding.created": Action.FINDING_CREATED, "finding.updated": Action.FINDING_UPDATED,
     "finding.dismissed": Action.FINDING_DISMISSED, "finding.resolved": Action.FINDING_RESOLVED,
-    "finding.reopened": Action.FINDING_REOPENED, "finding.correction": Action.FINDING_CORRECTION,
+    "finding.reopened": Action.FINDING_REOPENED, "finding.correction_ended": Action.FINDING_REOPENED,
+    "finding.correction": Action.FINDING_CORRECTION,
     "finding.confirmed": Action.FINDING_CONFIRMED, "finding.auto_fixed": Action.FINDING_CORRECTION, "finding.silenced": Action.FINDING_SILENCED,
     "finding.silenced_at_birth": Action.FINDING_SILENCED, "finding.returned": Action.FINDING_RETURNED,
 }

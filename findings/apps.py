@@ -31,6 +31,10 @@ class FindingsConfig(AppConfig):
             }.get(params.get("why"), _("resolved: the invoice no longer shows the problem"))),
             "finding.dismissed": _("dismissed: %(reason)s"),
             "finding.correction": _("correction request #%(request)s drafted from it"),
+            "finding.correction_ended": lambda params: str({
+                "rejected": _("open again: its correction request #%(request)s was rejected"),
+                "cancelled": _("open again: its correction request #%(request)s was cancelled"),
+            }.get(params.get("state"), _("open again: its correction request #%(request)s ended"))) % params,
             "finding.confirmed": _("confirmed: the finding is right"),
             "finding.auto_fixed": _("correction request #%(request)s made and approved by the rule “%(rule)s”"),
             "finding.silenced": _("silenced by learned exception #%(exception)s"),
@@ -41,6 +45,11 @@ class FindingsConfig(AppConfig):
             "learning.threshold": _("findings below a confidence of %(threshold)s hidden"),
             "learning.fix_rule_edited": fix_rule_edited,
         })
+        from django.db.models.signals import post_save
+
+        from .requests import ChangeRequest
+
+        post_save.connect(receivers.request_saved, sender=ChangeRequest, dispatch_uid="findings.request_saved")
         hooks.on_invoices_changed(receivers.invoices_changed)
         hooks.on_catalogue_changed(receivers.catalogue_changed)
         hooks.on_list_badges(receivers.list_badges)

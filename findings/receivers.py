@@ -73,3 +73,14 @@ def list_badges(*, company_id: int, invoice_ids: list[int]) -> dict[int, list[di
             "title": _("Open findings on this invoice"), "url": url,
             "tone": SEVERITY_BY_RANK.get(worst, "low")}]
     return badges
+
+
+def request_saved(sender, instance, **kwargs) -> None:
+    """A correction request rejected or cancelled: its findings are open again, once that commits
+    (in a transaction of their own: the request's own lock order is not the findings')."""
+    from django.db import transaction
+
+    from . import services
+
+    if instance.state in services.ENDED:
+        transaction.on_commit(lambda: services.correction_ended(change_request_id=instance.pk))

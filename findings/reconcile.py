@@ -24,7 +24,7 @@ RANKS = {"high": 3, "medium": 2, "low": 1}
 CONFIDENCE = Decimal("0.001")
 COMPARED = ("cause", "severity", "rank", "confidence", "impact", "evidence", "suggestion", "item_alegra_id",
             "client_alegra_id", "client_name", "invoice_date", "line")
-WRITTEN = [*COMPARED, "state", "silenced_by", "resolved_at", "updated_at"]
+WRITTEN = [*COMPARED, "state", "silenced_by", "resolved_at", "correction", "updated_at"]
 # Why a finding's version was written (portal.events); the audit recorder reads the code.
 CREATED, UPDATED, REOPENED = (events.reason("finding.created"), events.reason("finding.updated"),
                               events.reason("finding.reopened"))
@@ -132,7 +132,9 @@ def reconcile(company_id: int, drafts: Iterable[tuple[InvoiceRow, Draft]], *, in
         elif finding.state == Finding.State.RESOLVED:
             for name in COMPARED:
                 setattr(finding, name, values[name])
-            finding.resolved_at = None
+            # Back after a fix reached Alegra (or the invoice moved on): that correction is done,
+            # and a new one may be made.
+            finding.resolved_at, finding.correction = None, None
             if rule is not None:
                 finding.state, finding.silenced_by_id = Finding.State.SILENCED, rule.pk
                 _save(finding, silenced(rule.pk), changed)

@@ -135,6 +135,29 @@ def finding_dismiss(*, finding: Finding, user, reason: str, learn: bool = True,
     return finding
 
 
+# A correction request in these states ended without reaching Alegra, for good (a failed push
+# may be retried and a conflict re-based: those stay in someone's hands).
+ENDED = frozenset({ChangeRequest.State.REJECTED, ChangeRequest.State.CANCELLED})
+
+
+@transaction.atomic
+def correction_ended(*, change_request_id: int) -> int:
+    """The findings a correction request was made from are open again once it was rejected or
+    cancelled: they stayed "being corrected" with no way to correct them again. How many."""
+    state = ChangeRequest.objects.filter(pk=change_request_id).values_list("state", flat=True).first()
+    if state not in ENDED:
+        return 0
+    reopened = 0
+    for finding in Finding.objects.select_for_update().filter(correction_id=change_request_id,
+                                                               state=Finding.State.CONFIRMED):
+        finding.state, finding.correction = Finding.State.OPEN, None
+        finding._change_reason = events.reason("finding.correction_ended", request=change_request_id, state=state)
+        finding._history_user = None
+        finding.save()
+        reopened += 1
+    return reopened
+
+
 @transaction.atomic
 def correction_create(*, finding: Finding, user, via: events.Via | None = None) -> ChangeRequest:
     """A draft change request applying the finding's fix, with a reason written from its evidence.

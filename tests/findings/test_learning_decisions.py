@@ -234,3 +234,28 @@ def test_a_fix_rule_stops_approving_once_the_manager_who_switched_it_on_is_no_lo
     finding.refresh_from_db()
     assert (finding.state, finding.correction_id) == (Finding.State.OPEN, None)
     assert not ChangeRequest.objects.filter(company=world.company).exists()
+
+
+@pytest.mark.parametrize("ends", ["rejected", "cancelled"])
+def test_a_finding_whose_correction_is_rejected_or_cancelled_is_open_again_and_can_be_corrected_again(
+        world, ends, django_capture_on_commit_callbacks):
+    """It stayed "being corrected" for good: Create correction was refused and no rule took it."""
+    from approvals.services.decisions import request_decide
+    from approvals.services.requests import request_cancel, request_submit
+
+    finding = _due_finding(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        correction = services.correction_create(finding=finding, user=world.accountant)
+        if ends == "rejected":
+            request_submit(change_request=correction, user=world.accountant)
+            request_decide(change_request=correction, user=world.approver, outcome="reject", comment="No aplica")
+        else:
+            request_cancel(change_request=correction, user=world.accountant)
+
+    finding.refresh_from_db()
+    assert (finding.state, finding.correction_id) == (Finding.State.OPEN, None)
+    assert events.describe(finding.history.first().history_change_reason) == (
+        f"open again: its correction request #{correction.pk} was {ends}")
+    assert AuditEntry.objects.filter(company=world.company, action=Action.FINDING_REOPENED).exists()
+    again = services.correction_create(finding=finding, user=world.accountant)
+    assert again.pk != correction.pk

@@ -169,3 +169,27 @@ def test_a_full_scan_takes_what_was_queued_before_it(world):
     services.scan_queue(company_id=world.pk, invoice_ids=[slipped.pk])
     services.scan_company(company_id=world.pk)
     assert Finding.objects.filter(invoice=slipped, kind="price").exists() and not PendingScan.objects.exists()
+
+
+def test_a_finding_back_after_its_correction_can_be_corrected_again(company, accountant):
+    """Reopened, it still pointed at its old correction, and Create correction was refused."""
+    from findings.presenters import can_correct
+
+    mirror_catalogue(company)
+    history(company, count=6)
+    invoice = store(company, body(1, [line("1", "10", tax="2")], day=50))  # 5 % on a 19 % item
+    scan.scan_full(company_id=company.pk)
+    finding = Finding.objects.get(invoice=invoice, kind="tax")
+    first = services.correction_create(finding=finding, user=accountant)
+    store(company, body(1, [line("1", "10")], day=50))  # fixed in Alegra
+    scan.scan_full(company_id=company.pk)
+    finding.refresh_from_db()
+    assert (finding.state, finding.correction_id) == (Finding.State.RESOLVED, first.pk)
+    first.state = "applied"
+    first.save()
+    store(company, body(1, [line("1", "10", tax="2")], day=50))  # and wrong again
+    scan.scan_full(company_id=company.pk)
+
+    finding.refresh_from_db()
+    assert (finding.state, finding.correction_id) == (Finding.State.OPEN, None) and can_correct(finding)
+    assert services.correction_create(finding=finding, user=accountant).pk != first.pk
