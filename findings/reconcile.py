@@ -114,7 +114,9 @@ def reconcile(company_id: int, drafts: Iterable[tuple[InvoiceRow, Draft]], *, in
     if learned is None:  # a scan that found nothing has no exception to consult
         clients = None if invoice_ids is None else {invoice.client for invoice, _draft in drafts}
         learned = exceptions.index_of(company_id, clients) if drafts else exceptions.Index(())
-    existing = Finding.objects.filter(company_id=company_id)
+    # Locked as read: a person dismissing, confirming or correcting one meanwhile is waited for and
+    # then seen, not overwritten with the state read before (their services lock the row too).
+    existing = Finding.objects.select_for_update().filter(company_id=company_id)
     if invoice_ids is not None:
         existing = existing.filter(invoice_id__in=list(invoice_ids))
     by_print = {finding.fingerprint: finding for finding in existing}

@@ -193,3 +193,44 @@ def test_a_finding_back_after_its_correction_can_be_corrected_again(company, acc
     finding.refresh_from_db()
     assert (finding.state, finding.correction_id) == (Finding.State.OPEN, None) and can_correct(finding)
     assert services.correction_create(finding=finding, user=accountant).pk != first.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_waits_for_a_dismissal_in_progress_and_keeps_it(company, accountant, settings):
+    """The scan read the findings unlocked and wrote back the state it had read: a dismissal that
+    committed in between was undone (the finding open again, its reason kept)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: on SQLite the scan's write transaction already excludes the dismissal")
+    mirror_catalogue(company)
+    history(company, count=6)
+    invoice = store(company, body(1, [line("1", "10", tax="2")], day=50))
+    scan.scan_full(company_id=company.pk)
+    finding = Finding.objects.get(invoice=invoice, kind="tax")
+    settings.FINDINGS_SCAN_ON_CHANGE = False  # the scan below is the one that meets the dismissal
+    store(company, body(1, [line("1", "12", tax="2")], day=50))  # still wrong: its numbers move
+    done = threading.Event()
+
+    def scan_meanwhile():
+        try:
+            incremental.scan_changed(company_id=company.pk, invoice_ids=[invoice.pk])
+        finally:
+            connection.close()
+            done.set()
+
+    with transaction.atomic():
+        services.finding_dismiss(finding=finding, user=accountant, reason="Precio pactado con el cliente",
+                                 learn=False)
+        worker = threading.Thread(target=scan_meanwhile)
+        worker.start()
+        done.wait(timeout=1)  # with the fix the scan waits for this transaction's row lock
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+
+    finding.refresh_from_db()
+    assert finding.state == Finding.State.DISMISSED
+    assert finding.dismiss_reason == "Precio pactado con el cliente"
