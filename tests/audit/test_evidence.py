@@ -404,6 +404,14 @@ def test_entries_written_before_the_key_still_verify_and_new_ones_follow_them(co
     assert verify(company).ok
 
 
+def test_an_entry_written_before_the_key_altered_in_place_is_named(company, db):
+    legacy = legacy_chain(company, 5)
+    tamper("UPDATE audit_auditentry SET why = %s WHERE id = %s", ["reescrita", legacy[2].pk])
+    report = verify(company)
+    assert (report.ok, report.broken_seq, report.problem) == (False, legacy[2].seq, f"entry #{legacy[2].seq} was altered")
+    assert (report.problem.code, report.problem.params) == ("entry_altered", {"seq": legacy[2].seq})
+
+
 def test_an_entry_written_before_the_key_altered_and_relinked_breaks_the_seal(company, db):
     legacy = legacy_chain(company, 5)
     previous = legacy[1].prev_hash
