@@ -39,6 +39,7 @@ from .alegra_wire import (  # noqa: F401 (AlegraError, Page, loads and dumps are
     NOT_SENT, IDEMPOTENT_METHODS, MAX_PAGE_SIZE, PERMANENT_STATUSES, AlegraError, Page, as_int, error_fields,
     query_value, reset_seconds, segment, dumps, loads, unwrap_list,
 )
+from . import ratelimit
 from .ratelimit import RateLimiter, credential_key, limiter_from_settings
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,11 @@ class AlegraClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        before_send: Callable[[], None] | None = None,
     ) -> Any:
-        """Send one call (retrying where safe) and return the parsed body."""
+        """Send one call (retrying where safe) and return the parsed body. `before_send` is called
+        once the rate limit grants each attempt's slot, just before it goes out: a write checks
+        there that it is still its caller's to make."""
         method = method.upper()
         url = self.base_url + path
         content = dumps(body).encode() if body is not None else None
@@ -126,6 +130,8 @@ class AlegraClient:
             attempt += 1
             last = attempt >= self.max_attempts
             self._acquire(method, path)
+            if before_send is not None:
+                before_send()
             self.requests_made += 1
             started = time.monotonic()
             try:
@@ -183,7 +189,10 @@ class AlegraClient:
 
     def _acquire(self, method: str, path: str) -> None:
         try:
-            self.limiter.acquire(self.key)
+            self.limiter.acquire(self.key, self.max_wait)
+        except ratelimit.TooLong as exc:
+            raise AlegraError(f"rate limited: {exc}", code="rate_limited", transient=True,
+                              method=method, path=path) from None
         except Exception as exc:  # the limiter's store (Redis, a folder) is down
             raise AlegraError(
                 f"rate limit store unavailable: {type(exc).__name__}",
@@ -332,9 +341,10 @@ class AlegraClient:
     def get_invoice(self, invoice_id: Any, *, fields: str | None = None) -> dict:
         return self._get_object(f"/invoices/{segment(invoice_id)}", {"fields": fields})
 
-    def put_invoice(self, invoice_id: Any, body: Mapping[str, Any]) -> dict:
+    def put_invoice(self, invoice_id: Any, body: Mapping[str, Any], *,
+                    before_send: Callable[[], None] | None = None) -> dict:
         path = f"/invoices/{segment(invoice_id)}"
-        return self._object(self.request("PUT", path, body=body), "PUT", path)
+        return self._object(self.request("PUT", path, body=body, before_send=before_send), "PUT", path)
 
     def void_invoice(self, invoice_id: Any) -> Any:
         return self.request("POST", f"/invoices/{segment(invoice_id)}/void")
@@ -344,9 +354,10 @@ class AlegraClient:
 
     # -- credit notes --------------------------------------------------------------
 
-    def create_credit_note(self, body: Mapping[str, Any]) -> dict:
+    def create_credit_note(self, body: Mapping[str, Any], *, before_send: Callable[[], None] | None = None) -> dict:
         """Not idempotent: a timeout or 5xx is raised, never retried; read before retrying."""
-        return self._object(self.request("POST", "/credit-notes", body=body), "POST", "/credit-notes")
+        return self._object(self.request("POST", "/credit-notes", body=body, before_send=before_send),
+                            "POST", "/credit-notes")
 
     def get_credit_note(self, note_id: Any) -> dict:
         return self._get_object(f"/credit-notes/{segment(note_id)}")
@@ -365,9 +376,10 @@ class AlegraClient:
     def get_contact(self, contact_id: Any) -> dict:
         return self._get_object(f"/contacts/{segment(contact_id)}")
 
-    def put_contact(self, contact_id: Any, body: Mapping[str, Any]) -> dict:
+    def put_contact(self, contact_id: Any, body: Mapping[str, Any], *,
+                    before_send: Callable[[], None] | None = None) -> dict:
         path = f"/contacts/{segment(contact_id)}"
-        return self._object(self.request("PUT", path, body=body), "PUT", path)
+        return self._object(self.request("PUT", path, body=body, before_send=before_send), "PUT", path)
 
     def iter_item_pages(self, *, start: int = 0, limit: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[Page]:
         return self.iter_pages("/items", start=start, limit=limit, **filters)

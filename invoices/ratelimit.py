@@ -53,6 +53,14 @@ class Store(Protocol):
         """Let nobody take a slot for `seconds` (extends, never shortens, a pause)."""
 
 
+class TooLong(Exception):
+    """The next free slot is further away than the caller will wait."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"next slot in {wait:.0f} s")
+        self.wait = wait
+
+
 class RateLimiter:
     """Blocks callers so that no window of `window_seconds` grants more than `per_minute`."""
 
@@ -80,14 +88,21 @@ class RateLimiter:
     def _now(self) -> float | None:
         return self.clock() if self.clock is not None else None
 
-    def acquire(self, key: str) -> float:
-        """Wait until a slot is free, take it, and return the time it was granted."""
+    def acquire(self, key: str, max_wait: float | None = None) -> float:
+        """Wait until a slot is free, take it, and return the time it was granted; TooLong when
+        that would mean waiting more than `max_wait` seconds in all (a pause after a 429 can be an
+        hour: a worker asleep that long holds a push another worker may take over)."""
+        waited = 0.0
         while True:
             wait, at = self.store.reserve(key, self.per_minute, self.window_seconds, self._now())
             if wait <= 0:
                 return at
+            if max_wait is not None and waited + wait > max_wait:
+                raise TooLong(wait)
             # A small floor keeps a loop that lost a race from spinning.
-            self.sleep(max(wait, 0.001))
+            wait = max(wait, 0.001)
+            self.sleep(wait)
+            waited += wait
 
     def pause(self, key: str, seconds: float) -> None:
         if seconds > 0:

@@ -6,7 +6,8 @@
 
 Each raises `Conflict` when Alegra moved away from the version the edit was based on, and
 returns `Applied(wrote=False)` when Alegra already holds the approved state. `guard` is called
-just before the one write; it raises when this attempt no longer owns the push.
+once the rate limit grants the write its slot, just before it goes out (each time, if it is
+sent again after a 429); it raises when this attempt no longer owns the push.
 """
 
 from __future__ import annotations
@@ -90,8 +91,7 @@ def write_update(client: AlegraClient, change_request: ChangeRequest, guard: Gua
     if fields:
         raise Conflict(current, fields)
     body = editable.put_body(change_request.base_document, proposed)
-    guard()
-    response = client.put_invoice(invoice_id, body)
+    response = client.put_invoice(invoice_id, body, before_send=guard)
     return Applied(response, True, invoice_document=response, expected_total=expected,
                    received_total=_total(response))
 
@@ -128,8 +128,7 @@ def write_credit_note(client: AlegraClient, change_request: ChangeRequest, guard
         tag = marker(change_request)
         notes = str(body.get("observations") or "").strip()
         body["observations"] = (f"{notes} {tag}" if notes else tag)[-500:]
-        guard()
-        note = client.create_credit_note(body)
+        note = client.create_credit_note(body, before_send=guard)
         wrote = True
     else:
         note, wrote = existing, False
@@ -152,8 +151,7 @@ def write_contact(client: AlegraClient, change_request: ChangeRequest, guard: Gu
     fields = contacts.changed_paths(base, current)
     if fields:
         raise Conflict(current, fields)
-    guard()
-    response = client.put_contact(contact_id, contacts.put_body(current, proposed))
+    response = client.put_contact(contact_id, contacts.put_body(current, proposed), before_send=guard)
     return Applied(response, True, result_id=str(contact_id), contact_document=response)
 
 

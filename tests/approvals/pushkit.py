@@ -49,6 +49,12 @@ def fresh_limiter() -> RateLimiter:
     return RateLimiter(MemoryStore(), 10_000, clock=clock, sleep=clock.sleep)
 
 
+def later(client: AlegraClient, seconds: float) -> None:
+    """A worker takes a retry that much later: a pause the client's rate limit keeps has passed."""
+    if isinstance(getattr(client.limiter, "clock", None), FakeClock):
+        client.limiter.clock.sleep(seconds)
+
+
 def alegra_client(company, *, http: httpx.Client | None = None) -> AlegraClient:
     http = http or httpx.Client(transport=SandboxTransport())
     return AlegraClient.for_company(company, http=http, max_attempts=1, max_wait=10.0,
@@ -195,6 +201,7 @@ def run_push(django_capture_on_commit_callbacks):
             if outcome.retry_in is None:
                 break
             after = outcome.attempt
+            later(client, outcome.retry_in)
         push.refresh_from_db()
         return outcomes
 

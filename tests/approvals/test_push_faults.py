@@ -17,7 +17,7 @@ from alegra_sandbox.testing import deliveries_through, frozen_clock
 from approvals.services import push as push_module
 from approvals.models import ChangeRequest, Push
 from approvals.services.decisions import request_decide
-from tests.approvals.pushkit import alegra_client, mirrored_invoice, submit, world  # noqa: F401 (fixtures)
+from tests.approvals.pushkit import alegra_client, later, mirrored_invoice, submit, world  # noqa: F401 (fixtures)
 
 REQUESTS = 12
 
@@ -74,6 +74,7 @@ def drain(pushes, client, capture, *, on_retry=lambda seconds: None, rounds: int
             else:
                 waiting[push_id] = outcome.attempt
                 on_retry(outcome.retry_in)
+                later(client, outcome.retry_in)
     return {"runs": attempts, "unfinished": len(waiting)}
 
 

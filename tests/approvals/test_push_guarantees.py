@@ -470,3 +470,39 @@ def test_lines_changed_in_alegra_are_named_as_items_in_the_conflict(world, appro
     push.refresh_from_db()
     assert "items" in push.conflict_fields and "observations" not in push.conflict_fields
     assert invoice_puts(world.account, world.invoice.alegra_id) == 0  # the push wrote nothing
+
+
+def test_a_write_whose_rate_limit_slot_is_far_off_is_retried_later_and_made_once(world, approve):
+    """The write's check that the push is still its own ran before the rate limit's wait, which had
+    no bound: asleep past the stale limit, the worker's push was handed on, the next worker posted
+    the note, and the first one posted it again when it woke."""
+    from invoices.alegra import AlegraClient
+    from invoices.ratelimit import MemoryStore, RateLimiter
+    from tests.approvals.pushkit import later
+    from tests.clock import FakeClock
+
+    change_request = credit_note_request(world)
+    push = approve(change_request, world.approver, world.approver2)
+    clock = FakeClock()
+    limiter = RateLimiter(MemoryStore(), 150, clock=clock, sleep=clock.sleep)
+
+    class PausedAfterTheRead(SandboxTransport):
+        """Another process sharing the credential was told to wait 400 s, just after our read."""
+
+        def handle_request(self, request):
+            response = super().handle_request(request)
+            if request.method == "GET" and request.url.path.endswith(f"/invoices/{world.invoice.alegra_id}"):
+                limiter.pause(AlegraClient.for_company(world.company, limiter=limiter).key, 400)
+            return response
+
+    client = AlegraClient.for_company(world.company, http=httpx.Client(transport=PausedAfterTheRead()),
+                                      max_attempts=1, max_wait=10.0, limiter=limiter, sleep=lambda s: None)
+    outcome = push_module.push_run(push_id=push.pk, client=client)
+    assert (outcome.state, credit_note_posts(world), clock.sleeps) == ("retrying", 0, [])
+    push.refresh_from_db()
+    assert "rate limited" in push.last_message
+    later(client, 400)
+    plain = AlegraClient.for_company(world.company, max_attempts=1, max_wait=10.0, limiter=limiter,
+                                     http=httpx.Client(transport=SandboxTransport()), sleep=lambda s: None)
+    assert push_module.push_run(push_id=push.pk, after_attempt=outcome.attempt, client=plain).state == "applied"
+    assert credit_note_posts(world) == 1

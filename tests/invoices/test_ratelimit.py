@@ -197,3 +197,38 @@ def test_the_check_catches_processes_that_do_not_share():
     results, _ = run_two_processes("memory://")
     granted = [g for stamps in results for g, _ in stamps]
     assert most_in_any_window(granted, WINDOW) > LIMIT
+
+
+def test_a_pause_longer_than_the_caller_waits_is_a_transient_error_not_an_hour_asleep():
+    """A 429's Retry-After of an hour was stored for every worker sharing the credential, and the
+    next call slept the hour, whatever its own max_wait: a worker asleep holds its push."""
+    import httpx
+
+    from invoices.alegra import AlegraClient, AlegraError
+    from invoices.ratelimit import MemoryStore, RateLimiter, TooLong
+    from tests.clock import FakeClock
+
+    clock = FakeClock()
+    limiter = RateLimiter(MemoryStore(), 150, clock=clock, sleep=clock.sleep)
+    calls = []
+
+    def alegra(request):
+        calls.append(request.url.path)
+        if len(calls) == 1:
+            return httpx.Response(429, json={"code": 429, "message": "Too many"}, headers={"Retry-After": "3600"})
+        return httpx.Response(200, json={"id": "1"})
+
+    def client():
+        return AlegraClient("https://alegra.example/api/v1", "u@example.com", "t",
+                            http=httpx.Client(transport=httpx.MockTransport(alegra)), limiter=limiter,
+                            sleep=clock.sleep, max_attempts=1, max_wait=10.0)
+
+    with pytest.raises(AlegraError):
+        client().get_invoice("1")
+    with pytest.raises(AlegraError) as refused:
+        client().get_invoice("1")
+    assert (refused.value.code, refused.value.transient, len(calls), clock.sleeps) == ("rate_limited", True, 1, [])
+    with pytest.raises(TooLong):
+        limiter.acquire(client().key, max_wait=3599)
+    clock.sleep(3600)
+    assert client().get_invoice("1") == {"id": "1"} and len(calls) == 2
