@@ -84,6 +84,12 @@ def _line_violations(index: int, line: Any, taxes: Taxes | None, *, credit_note:
             "Line %(line)s: the quantity must be greater than zero. To take goods back, "
             "lower the quantity or issue a credit note."
         ) % {"line": n}))
+    elif numbers.decimals_of(quantity) > MAX_PRICE_DECIMALS:
+        # Alegra keeps six: a seventh is rounded away, and a push whose answer was lost would not
+        # recognise its own write.
+        found.append(RuleViolation(f"{at}.quantity", "quantity_too_precise", _(
+            "Line %(line)s: the quantity can have at most %(decimals)s decimals."
+        ) % {"line": n, "decimals": MAX_PRICE_DECIMALS}))
     price = _number(line.get("price"))
     if price is None:
         found.append(RuleViolation(f"{at}.price", "invalid_price", _(
@@ -106,6 +112,10 @@ def _line_violations(index: int, line: Any, taxes: Taxes | None, *, credit_note:
         found.append(RuleViolation(f"{at}.discount", "discount_out_of_range", _(
             "Line %(line)s: the discount must be between 0 %% and 100 %%."
         ) % {"line": n}))
+    elif numbers.decimals_of(discount) > MAX_PRICE_DECIMALS:
+        found.append(RuleViolation(f"{at}.discount", "discount_too_precise", _(
+            "Line %(line)s: the discount can have at most %(decimals)s decimals."
+        ) % {"line": n, "decimals": MAX_PRICE_DECIMALS}))
     if taxes is not None:
         known = _tax_ids(taxes)
         line_taxes = line.get("tax") or ()
@@ -129,7 +139,7 @@ def _closed(field: str, day: date, closed_until: date | None) -> list[RuleViolat
         return []
     return [RuleViolation(field, "date_in_closed_period", _(
         "The date %(date)s falls in a closed period (closed until %(closed)s)."
-    ) % {"date": day.isoformat(), "closed": closed_until.isoformat()})]
+    ) % {"date": formats.date(day), "closed": formats.date(closed_until)})]
 
 
 def validate_document(
@@ -161,7 +171,7 @@ def validate_document(
         elif day is not None and due < day:
             found.append(RuleViolation("dueDate", "due_before_date", _(
                 "The due date (%(due)s) cannot be before the invoice date (%(date)s)."
-            ) % {"due": due.isoformat(), "date": day.isoformat()}))
+            ) % {"due": formats.date(due), "date": formats.date(day)}))
     for name, label in TEXT_LABELS.items():
         text = doc.get(name)
         if text is not None and len(str(text)) > MAX_TEXT:
@@ -364,7 +374,7 @@ def validate_credit_note(
             found.append(RuleViolation("date", "note_before_invoice", _(
                 "The credit note date (%(date)s) cannot be before the invoice date "
                 "(%(invoice_date)s)."
-            ) % {"date": day.isoformat(), "invoice_date": invoice_day.isoformat()}))
+            ) % {"date": formats.date(day), "invoice_date": formats.date(invoice_day)}))
         found += _closed("date", day, closed_until)
     if not any(v.field.startswith("items") for v in found):
         found += _note_amounts(note, invoice_doc)

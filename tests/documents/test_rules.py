@@ -84,6 +84,11 @@ def test_nothing_to_submit():
          "Line 1: the unit price “abc” is not a number."),
         ({"line0__price": "1.0000001"}, [("items[0].price", "price_too_precise")],
          "Line 1: the unit price can have at most 6 decimals."),
+        # Alegra keeps six decimals of a quantity and a discount too.
+        ({"line0__quantity": "2.0000001"}, [("items[0].quantity", "quantity_too_precise")],
+         "Line 1: the quantity can have at most 6 decimals."),
+        ({"line0__discount": "10.0000001"}, [("items[0].discount", "discount_too_precise")],
+         "Line 1: the discount can have at most 6 decimals."),
         ({"line0__discount": "100.01"}, [("items[0].discount", "discount_out_of_range")],
          "Line 1: the discount must be between 0 % and 100 %."),
         ({"line0__discount": "-5"}, [("items[0].discount", "discount_out_of_range")],
@@ -95,7 +100,7 @@ def test_nothing_to_submit():
         ({"line0__id": None}, [("items[0].id", "item_required")], "Line 1 has no item."),
         ({"items": []}, [("items", "no_lines")], "The invoice must have at least one line."),
         ({"dueDate": "2016-10-11"}, [("dueDate", "due_before_date")],
-         "The due date (2016-10-11) cannot be before the invoice date (2016-10-12)."),
+         "The due date (11/10/2016) cannot be before the invoice date (12/10/2016)."),
         ({"dueDate": "2024-13-45"}, [("dueDate", "invalid_date")],
          "The due date “2024-13-45” is not a valid date (yyyy-mm-dd)."),
         ({"date": "12/10/2016"}, [("date", "invalid_date")],
@@ -121,7 +126,8 @@ def test_each_rule_refuses_with_its_message(changes, expected, text):
 def test_limits_themselves_pass():
     base = fixtures.simple_invoice()
     proposed = _edit(base, observations="x" * 500, line0__price="0", line0__discount="100",
-                     line1__price="0.000001", line1__discount="0", dueDate="2016-10-12")
+                     line1__price="0.000001", line1__discount="0.000001", line1__quantity="1.000001",
+                     dueDate="2016-10-12")
     assert check(proposed) == []
 
 
@@ -147,7 +153,7 @@ def test_closed_period():
     assert _codes(check(moved_in, closed_until=date(2016, 9, 30))) == [
         ("date", "date_in_closed_period")]
     assert check(moved_in, closed_until=date(2016, 9, 30))[0].message == (
-        "The date 2016-09-30 falls in a closed period (closed until 2016-09-30).")
+        "The date 30/09/2016 falls in a closed period (closed until 30/09/2016).")
     moved_out = _edit(base, date="2016-11-02", dueDate="2016-11-02")
     assert _codes(check(moved_out, closed_until=closed)) == [("date", "date_in_closed_period")]
     assert check(moved_out, closed_until=date(2016, 10, 11)) == []
@@ -253,7 +259,7 @@ def test_a_sound_credit_note_passes():
          "The cause printed on the credit note is required."),
         ({"items": []}, [("items", "no_lines")], "The credit note must have at least one line."),
         ({"date": "2016-10-01"}, [("date", "note_before_invoice")],
-         "The credit note date (2016-10-01) cannot be before the invoice date (2016-10-12)."),
+         "The credit note date (01/10/2016) cannot be before the invoice date (12/10/2016)."),
         ({"date": "2016-02-30"}, [("date", "invalid_date")],
          "The date “2016-02-30” is missing or not a valid date (yyyy-mm-dd)."),
         ({"invoices": [{"id": "1", "amount": "90"}]}, [("invoices", "amount_mismatch")],
