@@ -21,7 +21,7 @@ from . import events, hooks
 from .models import ChangeRequest, Decision, Push, Routing
 from .presenters import EMPTY, HEADER_LABELS, field_value_text, money_text, number_text, price_text
 from .services.decisions import ApprovalStatus, approval_status
-from .services.submission import revision_of
+from .revisions import revision_of
 
 ACTIVE_PUSH = frozenset({Push.State.QUEUED, Push.State.PUSHING, Push.State.RETRYING})
 

@@ -24,9 +24,10 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from portal.signing import same, sign
+
 from .models import SYSTEM_CHAIN, AuditChain, AuditEntry
 from .problems import Problem
-from .signing import same, sign
 
 FILE = re.compile(r"^(?:company-(\d{1,18})|system)\.jsonl$")
 TAIL_BYTES = 64 * 1024

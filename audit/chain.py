@@ -31,10 +31,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from portal.models import Company
+from portal.signing import same, sign
 
 from . import anchors, hooks, versions
 from .problems import Problem
-from .signing import same, sign
 from .models import (
     GENESIS_HASH, KEYED_SCHEME, LEGACY_SCHEME, SYSTEM_CHAIN, AuditChain, AuditEntry, AuditVerification,
     AuditVersionLayout,

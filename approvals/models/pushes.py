@@ -26,6 +26,8 @@ class Push(models.Model):
 
     change_request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="pushes")
     revision = models.CharField(max_length=64)
+    # The revision signed with a key from the environment (approvals.revisions): checked before writing.
+    seal = models.CharField(max_length=64, blank=True, default="", db_default="")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     state = models.CharField(_("push state"), max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)

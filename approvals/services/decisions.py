@@ -23,7 +23,8 @@ from ..errors import ApprovalError
 from ..models import ChangeRequest, Decision, Push, Routing
 from . import push as push_service
 from .requests import request_cancel, request_rebase, request_submit
-from .submission import approve, lock, revision_of, routing_for
+from ..revisions import revision_of
+from .submission import approve, lock, routing_for
 from .transitions import request_transition, state_label
 
 State = ChangeRequest.State

@@ -35,7 +35,7 @@ from invoices.alegra import AlegraClient, AlegraError
 from invoices.sync import contact_store, invoice_store
 from portal.celery import app as celery_app
 
-from .. import events, notify
+from .. import events, notify, revisions
 from ..models import ChangeRequest, Decision, Push
 from .push_writes import WRITERS, Applied, Conflict
 from .transitions import request_transition
@@ -99,8 +99,8 @@ def enqueue(push: Push) -> None:
 
 @transaction.atomic
 def push_create(*, change_request: ChangeRequest, revision: str, reason: str = "") -> Push:
-    push = Push(change_request=change_request, revision=revision, company_id=change_request.company_id,
-                max_attempts=max_attempts(), queued_at=timezone.now())
+    push = Push(change_request=change_request, revision=revision, seal=revisions.seal(change_request.pk, revision),
+                company_id=change_request.company_id, max_attempts=max_attempts(), queued_at=timezone.now())
     push._change_reason = reason or events.reason("push.queued")
     push.save()
     enqueue(push)
@@ -168,6 +168,11 @@ def push_run(*, push_id: int, after_attempt: int | None = None, client: AlegraCl
         return Outcome(claim)
     change_request = (ChangeRequest.objects.select_related("company", "invoice", "requester")
                       .get(pk=push.change_request_id))
+    if not revisions.as_approved(change_request, push.revision, push.seal):
+        # Changed in the database since its approval, by someone without the key: never written.
+        return _finish_error(push, change_request, AlegraError(
+            "the change differs from the one approved: nothing was written", code="altered_after_approval",
+            transient=False), None)
     own_client = client is None
     client = client or client_for(change_request.company)
     try:

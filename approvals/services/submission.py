@@ -6,25 +6,16 @@ The approval that completes a request writes its push outbox row in the same tra
 
 from __future__ import annotations
 
-import hashlib
-
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from invoices import mirror
-
 from .. import events, notify, routing
 from ..models import ChangeRequest, Decision, Push, Routing
+from ..revisions import revision_of
 from . import push as push_service
 from .transitions import request_transition
 
 State = ChangeRequest.State
-
-
-def revision_of(change_request: ChangeRequest) -> str:
-    """Names what exactly is being approved: this base and this proposal, nothing else."""
-    proposal = mirror.content_hash(mirror.canonical(change_request.proposed_document or {}))
-    return hashlib.sha256(f"{change_request.base_hash}:{proposal}".encode()).hexdigest()
 
 
 def lock(change_request: ChangeRequest) -> ChangeRequest:

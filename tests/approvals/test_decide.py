@@ -16,7 +16,8 @@ from approvals.services.decisions import approval_status, latest_push, request_d
 from approvals.services.policies import (
     approval_settings_save, auto_rule_save, policies_ensure_defaults, policy_save,
 )
-from approvals.services.submission import request_submitted, revision_of
+from approvals.revisions import revision_of
+from approvals.services.submission import request_submitted
 from approvals.services.transitions import state_label
 from tests.factories.edit import make_invoice, mirror_catalogue
 from tests.factories import make_user

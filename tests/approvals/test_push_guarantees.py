@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from alegra_sandbox import services as sandbox
 from alegra_sandbox.testing import SandboxTransport
+from approvals import revisions
 from approvals.models import ChangeRequest, Push
 from approvals.services import push as push_module
 from approvals.services.requests import request_save_and_submit
@@ -351,6 +352,8 @@ def test_a_note_on_the_invoice_made_in_alegra_is_not_taken_for_the_request_s(wor
     world.invoice.refresh_from_db()
     ChangeRequest.objects.filter(pk=change_request.pk).update(
         base_document=_as_read_invoice(world), base_hash=_hash(_as_read_invoice(world)))
+    revision = revisions.revision_of(ChangeRequest.objects.get(pk=change_request.pk))  # approved as such
+    Push.objects.filter(pk=push.pk).update(revision=revision, seal=revisions.seal(change_request.pk, revision))
 
     assert push_module.push_run(push_id=push.pk, client=alegra_client(world.company)).state == Push.State.APPLIED
 
@@ -506,3 +509,23 @@ def test_a_write_whose_rate_limit_slot_is_far_off_is_retried_later_and_made_once
                                      http=httpx.Client(transport=SandboxTransport()), sleep=lambda s: None)
     assert push_module.push_run(push_id=push.pk, after_attempt=outcome.attempt, client=plain).state == "applied"
     assert credit_note_posts(world) == 1
+
+
+@pytest.mark.parametrize("forged", ["proposal", "proposal and revision"])
+def test_a_proposal_changed_in_the_database_after_its_approval_is_never_written(world, approve, forged):
+    """The worker wrote whatever the request held when it ran: with the database login alone, one
+    could have an approved push write anything to Alegra with the company's token."""
+    push = approve(credit_note_request(world), world.approver, world.approver2)
+    change_request = ChangeRequest.objects.get(pk=push.change_request_id)
+    forged_note = dict(change_request.proposed_document, observations="PAGAR A LA CUENTA 999")
+    ChangeRequest.objects.filter(pk=change_request.pk).update(proposed_document=forged_note)
+    if forged == "proposal and revision":  # the revision is a plain hash: anyone can recompute it
+        Push.objects.filter(pk=push.pk).update(revision=revisions.revision_of(ChangeRequest.objects.get(pk=change_request.pk)))
+
+    outcome = push_module.push_run(push_id=push.pk, client=alegra_client(world.company))
+
+    assert outcome.state == Push.State.FAILED
+    assert credit_note_posts(world) == 0
+    push.refresh_from_db()
+    assert push.last_code == "altered_after_approval"
+    assert ChangeRequest.objects.get(pk=change_request.pk).state == ChangeRequest.State.FAILED

@@ -1,4 +1,5 @@
-"""The one keyed signature of the audit trail: HMAC-SHA256 with AUDIT_HMAC_KEY.
+"""The one keyed signature of the portal's evidence (the audit trail, an approved revision):
+HMAC-SHA256 with AUDIT_HMAC_KEY.
 
 The key lives in the application's environment, never in the database, so someone who
 can only write the database cannot produce a signature the verification accepts.
