@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import json
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -28,3 +29,21 @@ def decrypt(cipher: str) -> str:
         return _fernet().decrypt(cipher.encode()).decode()
     except (InvalidToken, ValueError):
         raise SecretUnreadable("the stored token cannot be decrypted with this key") from None
+
+
+def encrypt_for(address: str, plain: str) -> str:
+    """A secret bound to the address it may be sent to: both are inside the cipher text."""
+    return encrypt(json.dumps({"url": address.rstrip("/"), "token": plain}))
+
+
+def decrypt_for(address: str, cipher: str) -> str:
+    """The secret, if it was bound to `address`; unreadable for any other (or unbound)."""
+    try:
+        bound = json.loads(decrypt(cipher))
+    except ValueError:
+        bound = None
+    if not isinstance(bound, dict) or not isinstance(bound.get("token"), str):
+        raise SecretUnreadable("the stored token is not bound to an address: give it again")
+    if bound.get("url") != address.rstrip("/"):
+        raise SecretUnreadable("the stored token was given for another address: give it again")
+    return bound["token"]

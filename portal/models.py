@@ -50,16 +50,21 @@ class Company(models.Model):
         return f"<Company {self.pk} {self.name!r}>"
 
     def set_token(self, token: str) -> None:
-        self.token_cipher = crypto.encrypt(token)
+        """Stored encrypted together with the address it was given for (set base_url first)."""
+        self.token_cipher = crypto.encrypt_for(self.base_url, token)
         self.token_from_env = False
 
     @property
     def token(self) -> str:
+        """The API token, for the address it was given for only: whoever can write the database
+        but holds no key cannot point the company at their own host and be sent the token."""
         if self.token_from_env:
+            if self.base_url.rstrip("/") != settings.ALEGRA_BASE_URL.rstrip("/"):
+                raise crypto.SecretUnreadable("ALEGRA_TOKEN is for ALEGRA_BASE_URL, not for this company's address")
             return settings.ALEGRA_TOKEN
         if not self.token_cipher:
             return ""
-        return crypto.decrypt(self.token_cipher)
+        return crypto.decrypt_for(self.base_url, self.token_cipher)
 
 
 class Role(models.TextChoices):

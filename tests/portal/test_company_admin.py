@@ -36,6 +36,41 @@ def test_a_company_reading_its_token_from_the_environment_needs_one_too(settings
     assert (moved.token_from_env, moved.token) == (False, "propio-456")
 
 
+def test_an_address_changed_in_the_database_is_never_sent_the_token(company, settings):
+    """Whoever can write the database but holds no key pointed the company at their own host, and
+    the next call to Alegra sent it the stored token (or ALEGRA_TOKEN)."""
+    from invoices.alegra import AlegraClient
+    from portal import crypto
+
+    Company.objects.filter(pk=company.pk).update(base_url="https://attacker.example/api/v1")
+    moved = Company.objects.get(pk=company.pk)
+    with pytest.raises(crypto.SecretUnreadable, match="another address"):
+        AlegraClient.for_company(moved)
+    settings.ALEGRA_TOKEN = "token-del-entorno"
+    Company.objects.filter(pk=company.pk).update(token_from_env=True)
+    with pytest.raises(crypto.SecretUnreadable, match="ALEGRA_BASE_URL"):
+        AlegraClient.for_company(Company.objects.get(pk=company.pk))
+    # Back at its own address, the token reads again; an unbound one (as stored before) does not.
+    Company.objects.filter(pk=company.pk).update(base_url="http://testserver/sandbox/api/v1", token_from_env=False)
+    assert Company.objects.get(pk=company.pk).token == "tok-secret-123456"
+    Company.objects.filter(pk=company.pk).update(token_cipher=crypto.encrypt("tok-secret-123456"))
+    with pytest.raises(crypto.SecretUnreadable, match="not bound"):
+        Company.objects.get(pk=company.pk).token
+
+
+def test_the_upgrade_binds_each_stored_token_to_its_company_s_address(company):
+    import importlib
+
+    from django.apps import apps
+
+    from portal import crypto
+
+    Company.objects.filter(pk=company.pk).update(token_cipher=crypto.encrypt("tok-secret-123456"))
+    importlib.import_module("portal.migrations.0003_bind_tokens_to_their_address").bind(apps, None)
+    importlib.import_module("portal.migrations.0003_bind_tokens_to_their_address").bind(apps, None)  # once
+    assert Company.objects.get(pk=company.pk).token == "tok-secret-123456"
+
+
 @pytest.fixture
 def admin_client(client):
     admin = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
