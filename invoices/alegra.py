@@ -394,13 +394,29 @@ class AlegraClient:
         return list(self.iter_all("/taxes"))
 
     def list_retentions(self) -> list[dict]:
-        return list(self.iter_all("/retentions"))
+        return self._catalogue("/retentions")
 
     def list_sellers(self) -> list[dict]:
-        return list(self.iter_all("/sellers"))
+        return self._catalogue("/sellers")
 
     def list_price_lists(self) -> list[dict]:
-        return list(self.iter_all("/price-lists"))
+        return self._catalogue("/price-lists")
+
+    def _catalogue(self, path: str) -> list[dict]:
+        """A small catalogue, which Alegra may answer whole whatever `start` and `limit` say (as the
+        recorded answers and the sandbox do) or a page at a time: read until a page brings nothing
+        new. Walked as a paged list, thirty sellers or retentions failed every full sync."""
+        found: dict[str, dict] = {}
+        start = 0
+        while True:
+            params = {"start": start, "limit": MAX_PAGE_SIZE, "metadata": "true"}
+            items, total = unwrap_list(self.request("GET", path, params=params))
+            fresh = {str(item.get("id")): item for item in items
+                     if isinstance(item, dict) and str(item.get("id")) not in found}
+            found.update(fresh)
+            start += len(items)
+            if not fresh or len(items) != MAX_PAGE_SIZE or (total is not None and start >= total):
+                return list(found.values())
 
     def get_company(self) -> dict:
         return self._get_object("/company")

@@ -259,3 +259,20 @@ def test_a_once_mirrored_invoice_alegra_now_answers_unmirrorable_keeps_its_versi
     kept = Invoice.objects.get(pk=stored.pk)
     assert (kept.content_hash, kept.is_deleted, kept.history.count()) == (stored.content_hash, False, 1)
     assert sync.sync_full(company=connected.company, client=connected.client()).state == "succeeded"
+
+
+@pytest.mark.parametrize("count", [30, 45])
+def test_a_catalogue_alegra_answers_whole_is_read_once_whatever_its_size(connected, count):
+    """Thirty sellers or more: the list came back whole for every `start`, was taken for a list
+    that does not page, and failed every full sync."""
+    from alegra_sandbox.models import CatalogueKind, SandboxCatalogueEntry
+
+    existing = SandboxCatalogueEntry.objects.filter(account=connected.account, kind=CatalogueKind.SELLER).count()
+    for n in range(existing + 1, count + 1):
+        SandboxCatalogueEntry.objects.create(account=connected.account, kind=CatalogueKind.SELLER, number=n,
+                                             name=f"Vendedor {n}",
+                                             document={"id": str(n), "name": f"Vendedor {n}", "status": "active"})
+    assert len(connected.client().list_sellers()) == count
+    run = sync.sync_full(company=connected.company, client=connected.client(), with_catalogues=True)
+    assert run.state == "succeeded"
+    assert Seller.objects.filter(company=connected.company).count() == count
