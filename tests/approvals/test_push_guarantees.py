@@ -527,5 +527,6 @@ def test_a_proposal_changed_in_the_database_after_its_approval_is_never_written(
     assert outcome.state == Push.State.FAILED
     assert credit_note_posts(world) == 0
     push.refresh_from_db()
-    assert push.last_code == "altered_after_approval"
+    assert (push.last_code, push.last_message) == (
+        "altered_after_approval", "the change differs from the one approved: nothing was written")
     assert ChangeRequest.objects.get(pk=change_request.pk).state == ChangeRequest.State.FAILED
