@@ -17,11 +17,13 @@ catch what the chain alone cannot: its newest entries cut off.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history import register
 
 from approvals.models import ChangeRequest, Decision
 from invoices.models import Invoice
+from portal import signing
 from portal.models import Company
 
 from . import problems
@@ -193,7 +195,7 @@ class AuditVerification(models.Model):
     """One recomputation of a chain: the audit page shows the latest as a badge."""
 
     chain = models.BigIntegerField(db_index=True)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(default=timezone.now)
     ok = models.BooleanField()
     checked = models.PositiveBigIntegerField(default=0)
     # The first entry that does not hold (altered, missing or out of place).
@@ -203,6 +205,9 @@ class AuditVerification(models.Model):
     problem_code = models.CharField(max_length=40, blank=True, default="", db_default="")
     problem_params = models.JSONField(null=True, blank=True, default=dict)
     seconds = models.FloatField(default=0)
+    # The outcome signed with the audit key: a row rewritten in the database (a broken chain
+    # recorded as intact) no longer holds, and the badge says so.
+    mac = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -210,6 +215,18 @@ class AuditVerification(models.Model):
 
     def problem_text(self) -> str:
         return problems.words(self.problem_code, self.problem_params or {}, self.problem)
+
+    def _signed(self) -> str:
+        return signing.sign({"chain": self.chain, "at": self.at.isoformat(), "ok": self.ok, "checked": self.checked,
+                             "broken_seq": self.broken_seq, "problem": self.problem})
+
+    def save(self, *args, **kwargs):
+        self.mac = self._signed()
+        super().save(*args, **kwargs)
+
+    @property
+    def trusted(self) -> bool:
+        return bool(self.mac) and self.at is not None and signing.same(self.mac, self._signed())
 
     def __str__(self) -> str:
         return f"chain {self.chain}: {'ok' if self.ok else f'broken at #{self.broken_seq}'}"

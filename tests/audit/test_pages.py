@@ -252,6 +252,23 @@ def test_the_badge_shows_the_last_verification(client, company, people, versione
     assert client.post(reverse("audit:audit_verify", args=[company.pk])).status_code == 403
 
 
+def test_a_verification_rewritten_in_the_database_is_not_shown_as_intact(client, company, people, versioned):
+    """The badge showed whatever the row said: a broken chain recorded as intact read "Verified"."""
+    from tests.audit.test_integrity import tamper
+
+    client.force_login(people.manager)
+    entry = AuditEntry.objects.get(company=company, seq=2)
+    tamper("UPDATE audit_auditentry SET why = %s WHERE id = %s", ["x", entry.pk])
+    services.chain_verify(company_id=company.pk)
+    recorded = AuditVerification.objects.get(chain=company.pk)
+    assert recorded.trusted and "audit-badge broken" in client.get(log_url(company)).content.decode()
+    tamper("UPDATE audit_auditverification SET ok = %s, broken_seq = NULL, problem = '' WHERE id = %s",
+           [True, recorded.pk])
+    html = client.get(log_url(company)).content.decode()
+    assert "audit-badge ok" not in html and "audit-badge broken" in html
+    assert "The record of the last verification does not hold: verify again." in html
+
+
 def test_what_broke_the_chain_is_said_in_the_reader_s_language(client, company, people, versioned):
     from tests.audit.test_integrity import tamper
 
