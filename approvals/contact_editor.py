@@ -34,13 +34,15 @@ class ContactScreen:
         return (self.form.cleaned_data.get("base_hash") or None) if self.proposed is not None else None
 
 
-def contact_screen(invoice: Invoice, situation: Situation, posted=None) -> ContactScreen:
+def contact_screen(invoice: Invoice, situation: Situation, posted=None, reason: str = "") -> ContactScreen:
+    """`reason` fills the reason of a new draft (a finding's evidence, when it leads here)."""
     draft = situation.draft
     current = proposals.current_base(invoice, Kind.CONTACT)
     base, base_hash = (draft.base_document, draft.base_hash) if draft else (current.document, current.hash)
     if posted is None:
         source = draft.proposed_document if draft else base
-        posted = {**documents.contact_initial(source), "base_hash": base_hash, "reason": draft.reason if draft else ""}
+        posted = {**documents.contact_initial(source), "base_hash": base_hash,
+                  "reason": draft.reason if draft else reason}
     form = ContactForm(posted)
     proposed = documents.proposed_contact(base, form.cleaned_data) if form.is_valid() else None
     return ContactScreen(form, base, current.hash, base_hash, proposed)

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -172,9 +173,9 @@ def finding_correct(request: HttpRequest, company_id: int, pk: int) -> HttpRespo
     try:
         change_request = services.correction_create(finding=finding, user=request.user)
     except NeedsInput:
-        messages.info(request, _("Type the client's NIT or cédula, then submit. Reason to give: %(reason)s")
-                      % {"reason": reason_for(finding, membership.company.country)})
-        return redirect("approvals:invoice_contact_edit", company_id=company_id, pk=finding.invoice_id)
+        messages.info(request, _("Type the client's NIT or cédula, then submit."))
+        url = reverse("approvals:invoice_contact_edit", args=[company_id, finding.invoice_id])
+        return redirect(url + "?" + urlencode({"reason": reason_for(finding, membership.company.country)}))
     except RequestRefused as exc:
         messages.error(request, " ".join(v.message for v in exc.violations))
         return redirect(_back(request, finding))

@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from .. import contact_editor, workflow
 from ..models import ChangeRequest
+from ..services.proposals import MAX_REASON
 from .common import invoice_for_editor, save_proposal, wanted_action
 
 
@@ -23,7 +24,8 @@ def invoice_contact_edit(request: HttpRequest, company_id: int, pk: int) -> Http
                "blocked_by": situation.blocked_by, "readonly": situation.readonly and not situation.blocked_by}
     if situation.readonly:
         return render(request, "approvals/contact_edit.html", context)
-    screen = contact_editor.contact_screen(invoice, situation, request.POST if request.method == "POST" else None)
+    screen = contact_editor.contact_screen(invoice, situation, request.POST if request.method == "POST" else None,
+                                           reason=request.GET.get("reason", "")[:MAX_REASON])
     violations = []
     action = wanted_action(request)
     if action:

@@ -230,10 +230,14 @@ def test_a_client_without_identification_opens_the_contact_update(client, accoun
     finding = Finding.objects.get(invoice=invoice, kind="missing_identification")
     client.force_login(accountant)
     response = client.post(reverse("findings:finding_correct", args=[company.pk, finding.pk]), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("approvals:invoice_contact_edit", args=[company.pk, invoice.pk])
+    assert response.redirect_chain[-1][0].startswith(
+        reverse("approvals:invoice_contact_edit", args=[company.pk, invoice.pk]) + "?reason=")
     html = response.content.decode()
     assert "Type the client&#x27;s NIT or cédula" in html and "Identification (NIT or cédula)" in html
     assert not ChangeRequest.objects.exists()
+    # The reason is written in its box, from the evidence (it was in the message, to copy by hand).
+    reason = response.context["form"]["reason"].value()
+    assert reason.startswith(f"From finding #{finding.pk}:") and "Reason to give" not in html
 
 
 def test_month_end_reads_clean_only_when_nothing_is_open(client, manager, company, slipped):
