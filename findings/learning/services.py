@@ -221,6 +221,11 @@ def fix_rule_switch_off(*, company, user, rule):
     _manager_or_refuse(user, company.pk, _("Only the company's managers can pre-approve fixes."))
     if rule.company_id != company.pk or rule.kind != AutoApprovalRule.Kind.FINDING_FIX:
         raise FindingRefused(_("No such rule."))
+    # Read again under its lock: the copy the page loaded may predate another manager's edit,
+    # which saving it back would undo.
+    rule = AutoApprovalRule.objects.select_for_update().get(pk=rule.pk)
+    if not rule.is_active:
+        return rule  # already off: nothing to write
     try:
         return auto_rule_save(company=company, user=user, name=rule.name, kind=rule.kind, is_active=False,
                               max_impact=rule.max_impact, finding_kind=rule.finding_kind, rule=rule)

@@ -131,3 +131,18 @@ def test_only_the_company_s_managers_edit_and_only_finding_fix_rules(client, rul
                        {"max_impact": "1"}).status_code == 404
     rule.refresh_from_db()
     assert rule.max_impact == Decimal(50000)
+
+
+def test_switching_off_from_an_old_copy_of_the_rule_keeps_the_limit_another_manager_set(company, manager):
+    """It saved the page's copy back: a limit raised meanwhile went back to the old one, and a rule
+    already off got another version."""
+    rule = learning.fix_rule_create(company=company, user=manager, finding_kind="due_terms", max_impact="50000")
+    learning.fix_rule_edit(company=company, user=manager, rule=rule, max_impact="80000", is_active=True)
+
+    learning.fix_rule_switch_off(company=company, user=manager, rule=rule)  # the copy says 50.000
+
+    rule.refresh_from_db()
+    assert (rule.is_active, rule.max_impact) == (False, Decimal("80000"))
+    versions = rule.history.count()
+    learning.fix_rule_switch_off(company=company, user=manager, rule=rule)
+    assert rule.history.count() == versions
