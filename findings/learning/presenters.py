@@ -4,7 +4,7 @@ went against, and the names of the detectors whose precision is learned."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -92,8 +92,13 @@ def went_against(finding: Finding, index: exceptions.Index, country: str = "CO")
 
 
 def percent(value) -> str:
-    """0.873 → "87 %"."""
-    return f"{round(float(value) * 100)} %"
+    """A share as a percentage, half-up, as the company writes numbers: 0.873 → "87 %",
+    0.125 → "12,5 %", 0.004 → "0,4 %" (a share above nothing never reads "0 %")."""
+    share = Decimal(str(value)) * 100
+    places = 0 if share == share.to_integral_value() else 1
+    if share and share.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP) == 0:
+        places = 2
+    return f"{formats.number(share.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), decimals=places)} %"
 
 
 # --- rules history proposes, and the approver's hint -----------------------------------------

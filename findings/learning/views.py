@@ -75,7 +75,8 @@ def _page(request: HttpRequest, membership, failed: dict | None = None) -> dict:
     can_manage = membership.role == Role.MANAGER
     context = {"company": membership.company, "membership": membership, "form": form, "page": page,
                "rows": _rows(page.rows, membership.company.country), "detectors": detectors,
-               "threshold": threshold, "can_manage": can_manage,
+               "threshold": threshold, "threshold_text": presenters.percent(threshold) if threshold else "",
+               "can_manage": can_manage,
                "threshold_form": ThresholdForm(initial={"hide_below": threshold}), "revoke_form": RevokeForm(),
                "base_query": params.urlencode(), "fix_rules": _fix_rule_rows(membership, failed or {}),
                "fix_form": FixRuleForm()}

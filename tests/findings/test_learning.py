@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 from io import StringIO
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -354,3 +356,17 @@ def test_scan_anomalies_json_leaves_silenced_findings_out(company, taught):
     call_command("scan_anomalies", "--company", str(company.pk), "--json", stdout=out, stderr=StringIO())
     found = {(row["invoice_id"], row["kind"]) for row in json.loads(out.getvalue())}
     assert (further.alegra_id, "price") in found and (again.alegra_id, "price") not in found
+
+
+@pytest.mark.parametrize("typed, shown", [("0.125", "12,5 %"), ("0.004", "0,4 %"), ("0.7", "70 %")])
+def test_the_threshold_reads_the_same_on_the_page_and_in_the_message_half_up(client, company, manager, typed, shown):
+    """The page showed "0.125" and the message "12 %" (half to even, on a float); 0.004 read "0 %"
+    while findings were hidden."""
+    client.force_login(manager)
+    response = client.post(reverse("findings:learning_threshold", args=[company.pk]), {"hide_below": typed},
+                           follow=True)
+    html = response.content.decode()
+    message = f"Findings whose learned confidence is below {shown} are now hidden from the Review page."
+    assert message in html
+    page = re.search(r'data-testid="threshold">([^<]*)<', html).group(1)
+    assert page == f"Findings whose learned confidence is below {shown} are hidden from the Review page."
