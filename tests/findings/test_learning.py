@@ -3,10 +3,9 @@ calibrated confidence and the threshold, the page (query counts pinned, authoriz
 and the machine contract (review_finding, scan_anomalies --json without silenced findings)."""
 
 import json
+import re
 from decimal import Decimal
 from io import StringIO
-
-import re
 
 import pytest
 from django.core.management import call_command
