@@ -90,6 +90,11 @@ def test_inbox_bad_filters_are_harmless(client, company, invoice, accountant, ap
     response = client.get(url("approvals:approval_inbox", company_id=company.pk),
                           {"min_impact": "mucho", "older_than": "-3", "requester": "x", "kind": "zzz"})
     assert response.status_code == 200
+    # Filtering in place swaps only the rows: they say what is wrong, not "0 requests".
+    swapped = client.get(url("approvals:approval_inbox", company_id=company.pk), {"min_impact": "abc"},
+                         HTTP_HX_REQUEST="true").content.decode()
+    assert "<form" not in swapped and "0 requests" not in swapped and 'data-testid="inbox-row"' not in swapped
+    assert "Impact at least: Enter a number." in swapped.split('data-testid="filter-errors"')[1]
 
 
 def _decided_history(invoice, requester, approved: int, rejected: int) -> None:

@@ -198,6 +198,12 @@ def test_bad_filters_say_what_is_wrong_and_show_nothing(client, company, people,
     assert response.status_code == 200
     assert response.context["page"] is None and response.context["entries"] == []
     assert response.context["form"].errors and message in response.content.decode()
+    # Filtering in place swaps only the results: the reason is said there too (it was in the form,
+    # which the swap leaves as it was, and the results said only "Correct the filters").
+    swapped = client.get(log_url(company, **params), HTTP_ACCEPT_LANGUAGE="en", HTTP_HX_REQUEST="true",
+                         HTTP_HX_TARGET="audit-results").content.decode()
+    assert 'id="audit-results"' in swapped and "<form" not in swapped
+    assert message in swapped.split('data-testid="filter-errors"')[1]
     export = client.get(reverse("audit:audit_export", args=[company.pk, "csv"]) + "?" + "&".join(
         f"{k}={v}" for k, v in params.items()), HTTP_ACCEPT_LANGUAGE="en")
     assert export.status_code == 400 and "filters are not valid" in export.content.decode()
