@@ -189,11 +189,15 @@ def fix_rule_create(request: HttpRequest, company_id: int) -> HttpResponse:
     form = FixRuleForm(request.POST)
     try:
         if not form.is_valid():
-            raise FindingRefused(" ".join(str(e) for errors in form.errors.values() for e in errors))
+            raise FindingRefused("")
         rule = services.fix_rule_create(company=membership.company, user=request.user, **form.cleaned_data)
     except FindingRefused as exc:
-        messages.error(request, str(exc))
-        return redirect("findings:learning", company_id=company_id)
+        # The page again, the form as it was filled in and its message on its field (a redirect
+        # lost the name and the kind typed).
+        if str(exc):
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        return render(request, "findings/learning.html", {**_page(request, membership), "fix_form": form},
+                      status=400)
     messages.success(request, _("Rule “%(name)s” switched on: fixes within its limit are now applied by "
                                 "themselves, through the approval route.") % {"name": rule.name})
     return redirect("findings:learning", company_id=company_id)

@@ -97,9 +97,14 @@ def test_a_new_rule_refuses_the_limits_its_edit_refuses(client, company, manager
     switched off with its own value."""
     client.force_login(manager)
     response = client.post(reverse("findings:fix_rule_create", args=[company.pk]),
-                           {"finding_kind": "tax", "max_impact": value}, follow=True)
-    assert message in response.content.decode()
+                           {"finding_kind": "tax", "max_impact": value, "name": "Impuestos pequeños"})
+    assert response.status_code == 400 and message in response.content.decode()
     assert not AutoApprovalRule.objects.filter(company=company).exists()
+    # Said on the limit's field, the form as it was filled in (a redirect lost the name and the kind).
+    form = response.context["fix_form"]
+    assert message in " ".join(form.errors["max_impact"])
+    assert (form["name"].value(), form["finding_kind"].value(), form["max_impact"].value()) == (
+        "Impuestos pequeños", "tax", value)
 
 
 def test_the_bad_limit_speaks_spanish(client, rule, manager):
