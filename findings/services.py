@@ -124,6 +124,12 @@ def finding_dismiss(*, finding: Finding, user, reason: str, learn: bool = True,
     if finding.state not in OPEN_STATES:
         raise FindingRefused(_("This finding is %(state)s: only an open finding can be dismissed.")
                              % {"state": finding.get_state_display()})
+    live = (ChangeRequest.objects.filter(pk=finding.correction_id).exclude(state__in=ENDED)
+            .values_list("pk", flat=True).first() if finding.correction_id else None)
+    if live is not None:
+        # Its fix would still reach Alegra while the portal learnt the finding was no mistake.
+        raise FindingRefused(_("This finding is being corrected by request #%(number)s: cancel or reject that "
+                               "request first.") % {"number": live})
     finding.state, finding.dismissed_by, finding.dismissed_at = Finding.State.DISMISSED, user, timezone.now()
     finding.dismiss_reason = reason
     finding._change_reason = events.reason("finding.dismissed", reason=reason, **events.via_params(via))

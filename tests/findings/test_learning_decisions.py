@@ -259,3 +259,20 @@ def test_a_finding_whose_correction_is_rejected_or_cancelled_is_open_again_and_c
     assert AuditEntry.objects.filter(company=world.company, action=Action.FINDING_REOPENED).exists()
     again = services.correction_create(finding=finding, user=world.accountant)
     assert again.pk != correction.pk
+
+
+def test_a_finding_being_corrected_is_not_dismissed_until_its_request_ends(world):
+    """Dismissed as "not a mistake", it taught an exception while its fix went on to Alegra."""
+    from approvals.services.requests import request_cancel
+    from findings.errors import FindingRefused
+    from findings.models import LearnedException
+
+    finding = _due_finding(world)
+    correction = services.correction_create(finding=finding, user=world.accountant)
+    with pytest.raises(FindingRefused, match=f"being corrected by request #{correction.pk}"):
+        services.finding_dismiss(finding=finding, user=world.accountant, reason="No es un error")
+    finding.refresh_from_db()
+    assert finding.state == Finding.State.CONFIRMED and not LearnedException.objects.exists()
+    request_cancel(change_request=correction, user=world.accountant)
+    assert services.finding_dismiss(finding=finding, user=world.accountant, reason="No es un error").state == \
+        Finding.State.DISMISSED
