@@ -118,6 +118,11 @@ class ChangeRequest(models.Model):
     def difference(self):
         return self.new_total - self.old_total
 
+    @property
+    def note_amount(self):
+        """A credit note's own amount (its request's totals are the invoice's before and after it)."""
+        return self.old_total - self.new_total
+
 
 OPEN_STATES = frozenset({"draft", "pending", "approved", "pushing", "conflict", "failed"})
 CLOSED_STATES = frozenset({"rejected", "cancelled", "applied"})

@@ -530,3 +530,20 @@ def test_a_proposal_changed_in_the_database_after_its_approval_is_never_written(
     assert (push.last_code, push.last_message) == (
         "altered_after_approval", "the change differs from the one approved: nothing was written")
     assert ChangeRequest.objects.get(pk=change_request.pk).state == ChangeRequest.State.FAILED
+
+
+def test_the_approver_reads_a_credit_note_by_its_own_amount(client, world):
+    """The inbox showed the invoice's total before and after the note, the request page only the
+    balance, which on a paid invoice does not move: two figures that seemed to disagree."""
+    from django.urls import reverse
+
+    change_request = credit_note_request(world)
+    amount = change_request.old_total - change_request.new_total
+    assert amount > 0 and change_request.note_amount == amount
+    client.force_login(world.approver)
+    inbox = client.get(reverse("approvals:approval_inbox", args=[world.company.pk])).content.decode()
+    row = inbox.split(f'id="request-{change_request.pk}"')[1].split("</article>")[0]
+    assert "Credit note for" in row and "→" not in row
+    page = client.get(reverse("approvals:request_detail", args=[world.company.pk, change_request.pk])).content.decode()
+    shown = page.split('data-testid="note-amount-head">')[1].split("<")[0]
+    assert shown == row.split('data-testid="note-amount">')[1].split("<")[0]
