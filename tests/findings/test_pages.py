@@ -355,3 +355,13 @@ def test_corrections_of_a_tax_and_of_a_due_date(client, accountant, company):
     due_finding = Finding.objects.get(invoice=late, kind="due_before_date")
     client.post(reverse("findings:finding_correct", args=[company.pk, due_finding.pk]))
     assert ChangeRequest.objects.get(invoice=late).proposed_document["dueDate"] == "2025-02-25"
+
+
+def test_right_leaves_the_row_saying_so(client, accountant, slipped):
+    """After "Right" the row only lost its button."""
+    finding = Finding.objects.get(invoice=slipped, kind="price")
+    client.force_login(accountant)
+    row = client.post(reverse("findings:finding_confirm", args=[slipped.company_id, finding.pk]),
+                      {"next": reverse("findings:review", args=[slipped.company_id])},
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="confirmed">Confirmed<' in row and 'data-testid="confirm"' not in row
