@@ -532,6 +532,23 @@ def test_a_proposal_changed_in_the_database_after_its_approval_is_never_written(
     assert ChangeRequest.objects.get(pk=change_request.pk).state == ChangeRequest.State.FAILED
 
 
+def test_what_stopped_a_push_on_the_portal_s_side_is_not_said_to_be_alegra_s_answer(client, world, approve):
+    """The panel said "Alegra answered" before the portal's own words, in English on a Spanish page."""
+    from django.urls import reverse
+
+    push = approve(credit_note_request(world), world.approver, world.approver2)
+    change_request = ChangeRequest.objects.get(pk=push.change_request_id)
+    ChangeRequest.objects.filter(pk=change_request.pk).update(
+        proposed_document=dict(change_request.proposed_document, observations="otra"))
+    push_module.push_run(push_id=push.pk, client=alegra_client(world.company))
+    client.force_login(world.accountant)
+    page = client.get(reverse("approvals:request_detail", args=[world.company.pk, change_request.pk]),
+                      HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    said = page.split('data-testid="push-error">')[1].split("</p>")[0]
+    assert "El cambio difiere del aprobado: no se escribió nada en Alegra." in said
+    assert "Alegra respondió" not in said and "nothing was written" not in said
+
+
 def test_the_approver_reads_a_credit_note_by_its_own_amount(client, world):
     """The inbox showed the invoice's total before and after the note, the request page only the
     balance, which on a paid invoice does not move: two figures that seemed to disagree."""
