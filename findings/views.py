@@ -74,9 +74,12 @@ def review(request: HttpRequest, company_id: int) -> HttpResponse:
     params.pop("page", None)
     shown_hidden = params.copy()
     shown_hidden["show_hidden"] = "on"
+    other_filters = params.copy()  # a kind's chip keeps the client, month, severity chosen
+    other_filters.pop("kind", None)
     context = {"company": membership.company, "membership": membership, "form": form, "page": page,
                "rows": _rows(page.rows, membership), "base_query": params.urlencode(),
                "threshold": learned.percent(threshold), "show_hidden_query": shown_hidden.urlencode(),
+               "other_filters": other_filters.urlencode(),
                "can_scan": membership.role in WORK_ROLES, "dismiss_form": DismissForm()}
     template = "findings/review.html#table" if request.htmx and not request.htmx.boosted else "findings/review.html"
     return render(request, template, context)

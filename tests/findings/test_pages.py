@@ -3,6 +3,7 @@ month-end review: full pages and htmx fragments, query counts pinned, real rows 
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -365,3 +366,12 @@ def test_right_leaves_the_row_saying_so(client, accountant, slipped):
                       {"next": reverse("findings:review", args=[slipped.company_id])},
                       HTTP_HX_REQUEST="true").content.decode()
     assert 'data-testid="confirmed">Confirmed<' in row and 'data-testid="confirm"' not in row
+
+
+def test_a_kind_s_chip_keeps_the_other_filters(client, accountant, slipped):
+    """The chips linked to ?kind=… alone: the client, month and severity chosen were dropped."""
+    client.force_login(accountant)
+    html = client.get(reverse("findings:review", args=[slipped.company_id]),
+                      {"state": "open", "client": "a", "kind": "price", "page": "1"}).content.decode()
+    chips = re.findall(r'<a class="pill" href="\?([^"]*)"', html)
+    assert chips and all(chip.startswith("state=open&amp;client=a&amp;kind=") for chip in chips)
