@@ -52,10 +52,11 @@ class MonthEnd:
     overdue_balance: Decimal
     last_synced_at: datetime.datetime | None
     fresh: bool
+    ended: bool = True  # a month still running (or to come) cannot be clean yet
 
     @property
     def clean(self) -> bool:
-        return not (self.findings_count or self.pending or self.failed) and self.fresh
+        return not (self.findings_count or self.pending or self.failed) and self.fresh and self.ended
 
 
 def fresh_after() -> datetime.timedelta:
@@ -89,7 +90,8 @@ def month_end(company_id: int, month: datetime.date) -> MonthEnd:
         applied=applied, applied_before=sum((r.old_total for r in applied), Decimal(0)),
         applied_after=sum((r.new_total for r in applied), Decimal(0)),
         overdue=list(overdue.order_by("due_date", "id")[:LISTED]), overdue_count=overdue_totals["n"] or 0,
-        overdue_balance=overdue_totals["balance"] or Decimal(0), last_synced_at=last_synced_at, fresh=fresh)
+        overdue_balance=overdue_totals["balance"] or Decimal(0), last_synced_at=last_synced_at, fresh=fresh,
+        ended=end <= timezone.localdate())
 
 
 def as_csv(summary: MonthEnd, explain, country: str) -> str:

@@ -251,6 +251,10 @@ def test_month_end_reads_clean_only_when_nothing_is_open(client, manager, compan
     html = client.get(url, {"month": "2025-02"}).content.decode()
     assert 'data-testid="clean"' in html
     assert "Last sync: just now." in html
+    # The month running now (or one to come) is not clean yet, however quiet: it read "Clean".
+    running = timezone.localdate().strftime("%Y-%m")
+    html = client.get(url, {"month": running}).content.decode()
+    assert 'data-testid="not-clean"' in html and 'data-testid="not-ended"' in html
     assert client.get(url, {"month": "13-2025"}).status_code == 200  # a bad month: last month instead
     # The heading names the month in words (it read "2025-02").
     assert "Cierre de mes · febrero de 2025" in client.get(url, {"month": "2025-02"},
