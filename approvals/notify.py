@@ -143,6 +143,8 @@ def request_decided(change_request: ChangeRequest, decision: Decision) -> None:
     notifications.notify(users=[change_request.requester], company=change_request.company_id,
                          kind="request.rejected" if rejected else "request.approved",
                          params=_params(change_request, **more), url=_url(change_request))
+    # Nobody is waited for any more: "awaits your decision" stays in the bell, but not as new.
+    notifications.settle(company_id=change_request.company_id, kind="request.awaiting", number=change_request.pk)
 
 
 def push_finished(change_request: ChangeRequest, push: Push) -> None:

@@ -225,5 +225,12 @@ def mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     return rows.update(read_at=timezone.now())
 
 
+def settle(*, company_id: int, kind: str, number: int) -> int:
+    """Everyone's unread notifications of `kind` about item `number` are read: what they asked for
+    is done (a request that awaited a decision was decided)."""
+    return (Notification.objects.filter(company_id=company_id, kind=kind, params__number=number, read_at__isnull=True)
+            .update(read_at=timezone.now()))
+
+
 def forget_older_than(days: int = 180) -> int:
     return Notification.objects.filter(created_at__lt=timezone.now() - timedelta(days=days)).delete()[0]

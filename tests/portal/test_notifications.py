@@ -37,6 +37,20 @@ def test_each_person_is_told_once_in_their_language_as_they_chose(team, django_c
     assert len(mail.outbox) == 2
 
 
+def test_once_the_request_is_decided_nobody_s_awaits_your_decision_stays_new(team):
+    """The approver's "awaits your decision" stayed marked new after they decided."""
+    from approvals.services.decisions import request_decide
+
+    company, accountant, approver, manager = team
+    change_request = submit(make_invoice(company), accountant, observations="Nota")
+    other = submit(make_invoice(company, number=2), accountant, observations="Otra")
+    assert Notification.objects.filter(kind="request.awaiting", read_at__isnull=True).count() == 4
+    request_decide(change_request=change_request, user=approver, outcome="reject", comment="No")
+    unread = Notification.objects.filter(kind="request.awaiting", read_at__isnull=True)
+    assert sorted(n.params["number"] for n in unread) == [other.pk, other.pk]
+    assert notifications.unread_count(approver) == 1
+
+
 def test_a_daily_digest_gathers_the_days_news_and_none_means_the_bell_only(team, django_capture_on_commit_callbacks):
     company, accountant, approver, manager = team
     notifications.preference_save(user=approver, mail=Preference.Mail.DIGEST)
