@@ -200,7 +200,6 @@ def test_a_scan_waits_for_a_dismissal_in_progress_and_keeps_it(company, accounta
     """The scan read the findings unlocked and wrote back the state it had read: a dismissal that
     committed in between was undone (the finding open again, its reason kept)."""
     import threading
-    import time
 
     from django.db import connection, transaction
 
