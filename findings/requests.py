@@ -20,10 +20,10 @@ from approvals.errors import ApprovalError as RequestRefused
 from approvals.services.policies import auto_rule_save
 from approvals.services.requests import request_by_rule, request_save_draft, request_submit
 from invoices import editable
-from portal import formats
 from invoices.models import Contact, Invoice, InvoiceLine, Item, Tax
 from invoices.mirror import money_or_zero
 from invoices.rules import RuleViolation
+from portal import formats
 
 from .models import Finding
 from .presenters import explanation, suggestion_text
@@ -107,7 +107,7 @@ CAUSES = {
 
 def cause_for(finding: Finding) -> str:
     text = CAUSES.get(finding.kind, gettext_lazy("Correction of invoice %(number)s"))
-    with translation.override(formats.locale_for(finding.company.country)[:2]):
+    with translation.override(formats.language_of(finding.company.country)):
         return (str(text) % {"number": finding.invoice.number or finding.invoice.alegra_id})[:MAX_CAUSE]
 
 

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 MAX_REASON = 2000
 DISMISS_ROLES = {Role.ACCOUNTANT, Role.MANAGER}
 PENDING_BATCH = 500  # invoices one drain scans; more are left for the next
+# A correction request in these states ended without reaching Alegra, for good (a failed push
+# may be retried and a conflict re-based: those stay in someone's hands).
+ENDED = frozenset({ChangeRequest.State.REJECTED, ChangeRequest.State.CANCELLED})
 
 
 __all__ = ["FindingRefused", "finding_confirm", "finding_dismiss", "scan_company", "scan_invoices", "scan_pending",
@@ -139,11 +142,6 @@ def finding_dismiss(*, finding: Finding, user, reason: str, learn: bool = True,
     if learn:
         exception_learn(finding=finding, user=user, reason=reason)
     return finding
-
-
-# A correction request in these states ended without reaching Alegra, for good (a failed push
-# may be retried and a conflict re-based: those stay in someone's hands).
-ENDED = frozenset({ChangeRequest.State.REJECTED, ChangeRequest.State.CANCELLED})
 
 
 @transaction.atomic

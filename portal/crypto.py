@@ -36,14 +36,20 @@ def encrypt_for(address: str, plain: str) -> str:
     return encrypt(json.dumps({"url": address.rstrip("/"), "token": plain}))
 
 
+def bound(plain: str) -> dict | None:
+    """{"url": ..., "token": ...} when the decrypted text is a secret bound to an address, else None."""
+    try:
+        found = json.loads(plain)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) and isinstance(found.get("token"), str) else None
+
+
 def decrypt_for(address: str, cipher: str) -> str:
     """The secret, if it was bound to `address`; unreadable for any other (or unbound)."""
-    try:
-        bound = json.loads(decrypt(cipher))
-    except ValueError:
-        bound = None
-    if not isinstance(bound, dict) or not isinstance(bound.get("token"), str):
+    bound_to = bound(decrypt(cipher))
+    if bound_to is None:
         raise SecretUnreadable("the stored token is not bound to an address: give it again")
-    if bound.get("url") != address.rstrip("/"):
+    if bound_to.get("url") != address.rstrip("/"):
         raise SecretUnreadable("the stored token was given for another address: give it again")
-    return bound["token"]
+    return bound_to["token"]

@@ -42,6 +42,11 @@ def locale_for(country: str | None) -> str:
     return LOCALES.get((country or _current_country.get() or "").upper(), DEFAULT_LOCALE)
 
 
+def language_of(country: str | None) -> str:
+    """The language the country speaks, as Django names it ("es" for Colombia)."""
+    return locale_for(country).split("_")[0]
+
+
 # Babel parses a locale name on every call given it as text; a 500-line edit screen writes
 # thousands of dates and numbers, so each is parsed once per process.
 @functools.cache

@@ -64,7 +64,7 @@ def language_for(user, preference: Preference | None = None, company: Company | 
     if language in available:
         return language
     if company is not None:
-        spoken = formats.locale_for(company.country).split("_")[0]
+        spoken = formats.language_of(company.country)
         if spoken in available:
             return spoken
     return settings.LANGUAGE_CODE

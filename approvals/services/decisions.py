@@ -21,9 +21,9 @@ from portal.models import Membership
 from .. import events, notify
 from ..errors import ApprovalError
 from ..models import ChangeRequest, Decision, Push, Routing
+from ..revisions import revision_of
 from . import push as push_service
 from .requests import request_cancel, request_rebase, request_submit
-from ..revisions import revision_of
 from .submission import approve, lock, routing_for
 from .transitions import request_transition, state_label
 

@@ -96,9 +96,10 @@ def percent(value) -> str:
     0.125 → "12,5 %", 0.004 → "0,4 %" (a share above nothing never reads "0 %")."""
     share = Decimal(str(value)) * 100
     places = 0 if share == share.to_integral_value() else 1
-    if share and share.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP) == 0:
-        places = 2
-    return f"{formats.number(share.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), decimals=places)} %"
+    shown = share.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    if share and not shown:
+        places, shown = 2, share.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return f"{formats.number(shown, decimals=places)} %"
 
 
 # --- rules history proposes, and the approver's hint -----------------------------------------

@@ -1,8 +1,6 @@
 """Each stored Alegra token is encrypted again together with the company's API address: from now
 on a token is read only for the address it was given for."""
 
-import json
-
 from django.db import migrations
 
 
@@ -15,12 +13,8 @@ def bind(apps, schema_editor):
             plain = crypto.decrypt(company.token_cipher)
         except crypto.SecretUnreadable:
             continue  # unreadable with this key already: it must be given again either way
-        try:
-            bound = json.loads(plain)
-        except ValueError:
-            bound = None
-        if isinstance(bound, dict) and "url" in bound:
-            continue
+        if crypto.bound(plain) is not None:
+            continue  # bound already
         Company.objects.filter(pk=company.pk).update(token_cipher=crypto.encrypt_for(company.base_url, plain))
 
 

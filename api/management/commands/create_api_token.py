@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from api import services
 from portal.models import Company
+from portal.services import company_find
 
 
 class Command(BaseCommand):
@@ -30,8 +31,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no active user named {options['user']!r}")
         wanted = options["company"].strip()
-        companies = Company.objects.filter(pk=int(wanted)) if wanted.isascii() and wanted.isdigit() else Company.objects.none()
-        company = companies.first() or Company.objects.filter(name=wanted).order_by("id").first()
+        # An id or a name, as every command takes it; a name of digits that is no company's id too.
+        company = company_find(wanted) or Company.objects.filter(name=wanted).order_by("id").first()
         if company is None:
             raise CommandError(f"no company with id or name {wanted!r}")
         try:
