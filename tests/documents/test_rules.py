@@ -443,3 +443,15 @@ def test_what_was_invoiced_adds_up_each_items_lines():
     note["items"] = [dict(none["items"][0], quantity="1")]
     violations = validate_credit_note(none, note)
     assert ("items", "quantity_above_invoiced") in _codes(violations)
+
+
+def test_a_credit_note_s_parties_are_refused_in_spanish_too():
+    """The four refusals of a note's client, invoices, fields and stamp had no Spanish words."""
+    note = _note(client={"id": "2"}, invoices=[{"id": "2", "amount": "84"}], numberTemplate={"id": "7"},
+                 stamp={"generateStamp": True, "cufe": "x"})
+    with translation.override("es"):
+        messages = [v.message for v in validate_credit_note(_stamped(), note)]
+    assert messages[:4] == ["La nota crédito no puede llevar «numberTemplate».",
+                            "Una nota crédito sobre esta factura es para el cliente de la factura.",
+                            "Una nota crédito sobre esta factura solo puede aplicarse a esta factura.",
+                            "Una nota crédito solo puede pedir su timbrado electrónico."]
